@@ -1,0 +1,6 @@
+// `trireme` CLI: one binary, thin subcommands (each in its own file under src/cli/).
+import { Command } from 'commander';
+
+const program = new Command('trireme').description('Kubernetes-compatible orchestrator without a single point of failure');
+program.showHelpAfterError();
+await program.parseAsync(process.argv);

@@ -1,0 +1,60 @@
+// The Store: a revisioned key-value space (DESIGN.md §3), the only thing the API server
+// persists through. Backends: SQLite (one server) and etcd (HA).
+//
+// Guarantees every backend gives:
+// - Every change gets a store-wide, strictly increasing revision; `modRevision` of a key is
+//   the revision of its last change, `createRevision` the revision that created it.
+// - A promise that resolves means the change is durable (committed and synced).
+// - `create` fails with `AlreadyExists` if the key is present; `update`/`delete` with an
+//   expected revision fail with `Conflict` if the key changed since (compare-and-swap), and
+//   with `NotFound` if it is absent.
+// - A watch delivers every change under its prefix with revision > afterRevision, in revision
+//   order, each exactly once, until cancelled or failed. Starting before the compacted
+//   revision fails with a `Gone` TriremeError (context.compactRevision).
+// Not guaranteed: values are opaque strings; nothing here knows about Kubernetes objects.
+
+export interface KeyValue {
+  key: string;
+  value: string;
+  createRevision: number;
+  modRevision: number;
+}
+
+export type StoreEvent =
+  | { type: 'put'; kv: KeyValue; prev?: KeyValue }
+  /** `revision` is the revision of the deletion; `prev` the last value. */
+  | { type: 'delete'; key: string; revision: number; prev: KeyValue };
+
+export interface ListResult {
+  items: KeyValue[];
+  /** The store revision the list is consistent with. */
+  revision: number;
+}
+
+export interface WatchHandler {
+  onEvent(ev: StoreEvent): void;
+  /** Called at most once; the watch has ended. Not called after `cancel()`. */
+  onError(err: Error): void;
+}
+
+export interface StoreWatch {
+  cancel(): void;
+}
+
+export interface Store {
+  get(key: string): Promise<KeyValue | undefined>;
+  /** Every key with this prefix, in key order. */
+  list(prefix: string): Promise<ListResult>;
+  create(key: string, value: string): Promise<KeyValue>;
+  /** Compare-and-swap when expectedModRevision is given; unconditional otherwise (key must exist). */
+  update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue>;
+  /** Returns the deleted value and the revision of the deletion. */
+  delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }>;
+  watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch;
+  currentRevision(): Promise<number>;
+  /** Forgets history at or below `revision` (current values stay). */
+  compact(revision: number): Promise<void>;
+  /** The revision at or below which history is gone (0 if none compacted). */
+  compactRevision(): Promise<number>;
+  close(): Promise<void>;
+}
