@@ -1,0 +1,253 @@
+// Authentication and authorization of API requests, in one place.
+// Authentication: a TLS client certificate issued by the cluster CA (CN -> user, O ->
+// groups), else `Authorization: Bearer <token>` compared in constant time against the
+// known tokens. Authenticated users also get `system:authenticated`, like Kubernetes.
+// Authorization: a small, data-driven rule table (subjects are groups, rules are RBAC-like
+// verbs x apiGroups x resources, or non-resource paths), so RBAC can replace it later.
+// Does not: check revocation, support front-proxy/impersonation headers, or narrow node
+// access to the objects bound to that node (Kubernetes' Node authorizer graph); node rules
+// do require the node's own name where a name is known.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+
+export interface UserInfo {
+  name: string;
+  groups: string[];
+}
+
+export const AUTHENTICATED_GROUP = 'system:authenticated';
+export const UNAUTHENTICATED_GROUP = 'system:unauthenticated';
+export const MASTERS_GROUP = 'system:masters';
+export const NODES_GROUP = 'system:nodes';
+export const READ_ONLY_GROUP = 'trireme:read-only';
+export const NODE_USER_PREFIX = 'system:node:';
+
+/** Who an unauthenticated request is, for authorization and messages. */
+export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: [UNAUTHENTICATED_GROUP] };
+
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+
+export interface Authenticator {
+  authenticate(req: IncomingMessage): UserInfo | undefined;
+}
+
+function withAuthenticated(u: UserInfo): UserInfo {
+  return u.groups.includes(AUTHENTICATED_GROUP) ? u : { name: u.name, groups: [...u.groups, AUTHENTICATED_GROUP] };
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function asList(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+export function createAuthenticator(opts: { caCertPem: string; tokens: Map<string, UserInfo> }): Authenticator {
+  const ca = new X509Certificate(opts.caCertPem);
+  // A connection's certificate does not change, and keep-alive connections carry many
+  // requests: verify each socket's certificate once.
+  const bySocket = new WeakMap<TLSSocket, UserInfo | null>();
+
+  function fromCertificate(socket: TLSSocket): UserInfo | undefined {
+    const cached = bySocket.get(socket);
+    if (cached !== undefined) return cached ?? undefined;
+    const user = verifyPeer(socket);
+    bySocket.set(socket, user ?? null);
+    return user;
+  }
+
+  function verifyPeer(socket: TLSSocket): UserInfo | undefined {
+    // `authorized` says the chain verified against the server's `ca` option; we also check
+    // the leaf is issued by *our* CA and meant for clients, so a server configured with a
+    // wider trust store cannot turn some other CA's certificate into a cluster identity.
+    if (!socket.authorized) return undefined;
+    const peer = socket.getPeerCertificate();
+    if (!peer || peer.raw === undefined) return undefined;
+    let leaf: X509Certificate;
+    try {
+      leaf = new X509Certificate(peer.raw);
+    } catch {
+      return undefined;
+    }
+    if (!leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) return undefined;
+    const eku = leaf.keyUsage;
+    if (eku !== undefined && eku.length > 0 && !eku.includes(CLIENT_AUTH_OID)) return undefined;
+    const name = asList(peer.subject.CN)[0];
+    if (name === undefined || name === '') return undefined;
+    return withAuthenticated({ name, groups: asList(peer.subject.O) });
+  }
+
+  function fromBearer(header: string | undefined): UserInfo | undefined {
+    if (header === undefined) return undefined;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) return undefined;
+    // Compare digests so lengths match; visit every token so timing says nothing about which.
+    const presented = sha256(m[1]!);
+    let found: UserInfo | undefined;
+    for (const [token, user] of opts.tokens) {
+      if (timingSafeEqual(presented, sha256(token)) && found === undefined) found = user;
+    }
+    return found === undefined ? undefined : withAuthenticated(found);
+  }
+
+  return {
+    authenticate(req) {
+      const socket = req.socket as TLSSocket;
+      if (socket.encrypted) {
+        const user = fromCertificate(socket);
+        if (user) return user;
+      }
+      return fromBearer(req.headers.authorization);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Authorization
+
+export interface AuthzAttributes {
+  /** Resource verbs (get, list, watch, create, update, patch, delete, deletecollection), or
+   *  for non-resource requests the lowercase HTTP method (get for GET and HEAD). */
+  verb: string;
+  group: string;
+  /** Empty string for a non-resource request; then `path` is what is checked. */
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  path?: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  reason: string;
+}
+
+interface ResourceRule {
+  kind: 'resource';
+  verbs: readonly string[];
+  apiGroups: readonly string[];
+  /** `pods`, `pods/status`, `pods/*` (all subresources), or `*` (everything). */
+  resources: readonly string[];
+  /** Resources matched above that this rule still does not grant. */
+  exceptResources?: readonly string[];
+  namespaces?: readonly string[];
+  /** Only for users `system:node:<n>`: a named object must be named `<n>`. */
+  ownNodeOnly?: boolean;
+}
+
+interface NonResourceRule {
+  kind: 'nonresource';
+  verbs: readonly string[];
+  /** Exact paths, or a prefix ending in `*` (RBAC's nonResourceURLs). */
+  paths: readonly string[];
+}
+
+export interface Role {
+  name: string;
+  /** The role applies to users in any of these groups. */
+  groups: readonly string[];
+  rules: readonly (ResourceRule | NonResourceRule)[];
+}
+
+const READ = ['get', 'list', 'watch'] as const;
+const WRITE = ['create', 'update', 'patch'] as const;
+const PUBLIC_INFO_PATHS = ['/version', '/version/', '/healthz', '/livez', '/readyz'] as const;
+
+/** Every role, in the order they are consulted. */
+export const ROLES: readonly Role[] = [
+  {
+    name: 'cluster-admin',
+    groups: [MASTERS_GROUP],
+    rules: [
+      { kind: 'resource', verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+      { kind: 'nonresource', verbs: ['*'], paths: ['*'] },
+    ],
+  },
+  {
+    name: 'system:node',
+    groups: [NODES_GROUP],
+    rules: [
+      { kind: 'resource', verbs: READ, apiGroups: ['*'], resources: ['*'] },
+      { kind: 'resource', verbs: [...WRITE, 'delete'], apiGroups: [''], resources: ['nodes', 'nodes/status'], ownNodeOnly: true },
+      { kind: 'resource', verbs: ['update', 'patch'], apiGroups: [''], resources: ['pods/status'] },
+      // Mirror pods for static pods, and deleting pods the node has finished with.
+      { kind: 'resource', verbs: ['create', 'delete'], apiGroups: [''], resources: ['pods'] },
+      { kind: 'resource', verbs: ['create'], apiGroups: [''], resources: ['pods/eviction', 'serviceaccounts/token'] },
+      { kind: 'resource', verbs: [...WRITE], apiGroups: ['', 'events.k8s.io'], resources: ['events'] },
+      { kind: 'resource', verbs: [...READ, ...WRITE, 'delete'], apiGroups: ['coordination.k8s.io'], resources: ['leases'], namespaces: ['kube-node-lease'], ownNodeOnly: true },
+    ],
+  },
+  {
+    name: 'trireme:read-only',
+    groups: [READ_ONLY_GROUP],
+    rules: [
+      {
+        kind: 'resource', verbs: READ, apiGroups: ['*'], resources: ['*'],
+        // Secrets are credentials; exec/attach/port-forward/proxy reach into workloads.
+        exceptResources: ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy'],
+      },
+    ],
+  },
+  {
+    name: 'system:discovery',
+    groups: [AUTHENTICATED_GROUP],
+    rules: [{ kind: 'nonresource', verbs: ['get'], paths: [...PUBLIC_INFO_PATHS, '/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'] }],
+  },
+  {
+    name: 'system:public-info-viewer',
+    groups: [AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP],
+    rules: [{ kind: 'nonresource', verbs: ['get'], paths: PUBLIC_INFO_PATHS }],
+  },
+];
+
+function matchesList(list: readonly string[], v: string): boolean {
+  return list.includes('*') || list.includes(v);
+}
+
+function resourceMatches(patterns: readonly string[], resource: string, subresource: string | undefined): boolean {
+  const full = subresource ? `${resource}/${subresource}` : resource;
+  return patterns.some((p) => p === '*' || p === full || (subresource !== undefined && p === `${resource}/*`));
+}
+
+function pathMatches(patterns: readonly string[], path: string): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : p === path));
+}
+
+function ruleAllows(rule: ResourceRule | NonResourceRule, user: UserInfo, a: AuthzAttributes): boolean {
+  if (!matchesList(rule.verbs, a.verb)) return false;
+  if (rule.kind === 'nonresource') return a.resource === '' && a.path !== undefined && pathMatches(rule.paths, a.path);
+  if (a.resource === '') return false;
+  if (!matchesList(rule.apiGroups, a.group)) return false;
+  if (!resourceMatches(rule.resources, a.resource, a.subresource)) return false;
+  if (rule.exceptResources && resourceMatches(rule.exceptResources, a.resource, a.subresource)) return false;
+  if (rule.namespaces && (a.namespace === undefined || !rule.namespaces.includes(a.namespace))) return false;
+  if (rule.ownNodeOnly) {
+    if (!user.name.startsWith(NODE_USER_PREFIX)) return false;
+    // Creates carry no name in their attributes; the admission step checks the body.
+    if (a.name !== undefined && a.name !== user.name.slice(NODE_USER_PREFIX.length)) return false;
+  }
+  return true;
+}
+
+/** Kubernetes' wording, so kubectl users see the familiar "cannot list resource" line. */
+function denial(user: UserInfo, a: AuthzAttributes): string {
+  if (a.resource === '') return `User "${user.name}" cannot ${a.verb} path "${a.path ?? ''}"`;
+  const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const where = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
+  return `User "${user.name}" cannot ${a.verb} resource "${res}" in API group "${a.group}"${where}`;
+}
+
+/** Decides one request; `undefined` means unauthenticated (treated as system:anonymous). */
+export function authorize(user: UserInfo | undefined, attrs: AuthzAttributes, roles: readonly Role[] = ROLES): Decision {
+  // Any user we were handed was authenticated, whether or not the caller added the group.
+  const who = user === undefined ? ANONYMOUS : withAuthenticated(user);
+  for (const role of roles) {
+    if (!role.groups.some((g) => who.groups.includes(g))) continue;
+    if (role.rules.some((r) => ruleAllows(r, who, attrs))) return { allowed: true, reason: `allowed by role "${role.name}"` };
+  }
+  return { allowed: false, reason: denial(who, attrs) };
+}
