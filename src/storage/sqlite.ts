@@ -203,7 +203,8 @@ export class SqliteStore implements Store {
   async list(prefix: string): Promise<ListResult> {
     this.assertOpen();
     const end = prefixEnd(prefix);
-    const rows = this.guard(() => this.stmt.list.all(prefix, end ?? null, end ?? null) as KvRow[]);
+    // Two statements so that the bounded one is a plain index range scan.
+    const rows = this.guard(() => (end === undefined ? this.stmt.listAll.all(prefix) : this.stmt.list.all(prefix, end)) as KvRow[]);
     return { items: rows.map(toKv), revision: this.rev };
   }
 
@@ -477,7 +478,8 @@ export class SqliteStore implements Store {
 function prepare(db: Database.Database) {
   return {
     get: db.prepare('SELECT key, value, create_revision, mod_revision FROM kv WHERE key = ?'),
-    list: db.prepare('SELECT key, value, create_revision, mod_revision FROM kv WHERE key >= ? AND (? IS NULL OR key < ?) ORDER BY key'),
+    list: db.prepare('SELECT key, value, create_revision, mod_revision FROM kv WHERE key >= ? AND key < ? ORDER BY key'),
+    listAll: db.prepare('SELECT key, value, create_revision, mod_revision FROM kv WHERE key >= ? ORDER BY key'),
     upsertKv: db.prepare(
       'INSERT INTO kv (key, value, create_revision, mod_revision) VALUES (?, ?, ?, ?) ' +
         'ON CONFLICT(key) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision, mod_revision = excluded.mod_revision',
