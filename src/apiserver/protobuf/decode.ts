@@ -40,7 +40,7 @@ export function decodeKubeProtobuf(body: Uint8Array): KubeObject {
   }
   const raw = envelope['raw'] instanceof Uint8Array ? envelope['raw'] : new Uint8Array(0);
   const msg = decodeMessage(type, raw, `${kind} object`);
-  const json = messageToJson(type, msg, decodeKubeProtobuf);
+  const json = messageToJson(type, msg);
   return { apiVersion, kind, ...(isRecord(json) ? json : {}) };
 }
 

@@ -6,39 +6,37 @@
 //   value (`status: {}`), absent slices/maps/pointers as omitted or `null` (no omitempty);
 // - metav1.Time -> RFC 3339 seconds, MicroTime -> 6 fractional digits, zero time -> null;
 //   Quantity -> its string; IntOrString -> number or string; bytes -> base64; int64 -> number;
-//   RawExtension / FieldsV1 -> the JSON they carry (a nested `k8s\0` object is decoded too).
+//   RawExtension / FieldsV1 -> the JSON they carry.
 // Does not canonicalise quantities ("1000m" stays "1000m") or validate values.
 import protobuf from 'protobufjs';
 import { TriremeError } from '../../errors.js';
 import { GO_JSON_FIELDS, type GoJsonField } from './schema.generated.js';
 
 type Fields = Record<string, unknown>;
-/** Decodes a nested `k8s\0…` object found inside a RawExtension; injected to avoid an import cycle. */
-export type NestedDecoder = (raw: Uint8Array) => unknown;
 
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
-const SPECIAL: Record<string, (m: Fields, nested: NestedDecoder) => unknown> = {
+const SPECIAL: Record<string, (m: Fields) => unknown> = {
   [`${META}.Time`]: (m) => formatTime(m, false),
   [`${META}.MicroTime`]: (m) => formatTime(m, true),
-  [`${META}.FieldsV1`]: (m) => rawJson(m['Raw'], 'FieldsV1', undefined),
+  [`${META}.FieldsV1`]: (m) => rawJson(m['Raw'], 'FieldsV1'),
   'k8s.io.apimachinery.pkg.api.resource.Quantity': (m) => (typeof m['string'] === 'string' && m['string'] !== '' ? m['string'] : '0'),
   'k8s.io.apimachinery.pkg.util.intstr.IntOrString': (m) =>
     toNumber(m['type']) === 1 ? (m['strVal'] ?? '') : toNumber(m['intVal'] ?? 0),
-  'k8s.io.apimachinery.pkg.runtime.RawExtension': (m, nested) => rawJson(m['raw'], 'RawExtension', nested),
+  'k8s.io.apimachinery.pkg.runtime.RawExtension': (m) => rawJson(m['raw'], 'RawExtension'),
 };
 
-export function messageToJson(type: protobuf.Type, msg: Fields, nested: NestedDecoder): unknown {
+export function messageToJson(type: protobuf.Type, msg: Fields): unknown {
   const name = type.fullName.slice(1);
   const special = SPECIAL[name];
-  if (special) return special(msg, nested);
+  if (special) return special(msg);
   const rows = GO_JSON_FIELDS[name];
   if (rows === undefined) throw new TriremeError('Internal', `no JSON mapping for protobuf message ${name}`);
   const out: Fields = {};
-  for (const row of rows) renderField(type, msg, row, out, nested);
+  for (const row of rows) renderField(type, msg, row, out);
   return out;
 }
 
-function renderField(type: protobuf.Type, msg: Fields, [pf, json, flags]: GoJsonField, out: Fields, nested: NestedDecoder): void {
+function renderField(type: protobuf.Type, msg: Fields, [pf, json, flags]: GoJsonField, out: Fields): void {
   const field = type.fields[pf];
   if (field === undefined) throw new TriremeError('Internal', `protobuf field ${type.name}.${pf} missing from schema`);
   const omitEmpty = flags.includes('o');
@@ -48,25 +46,25 @@ function renderField(type: protobuf.Type, msg: Fields, [pf, json, flags]: GoJson
   const absent = (): void => { if (!omitEmpty) out[json] = null; };
 
   if (flags.includes('i')) {
-    const sub = messageToJson(resolved(field), isFields(value) ? value : {}, nested);
+    const sub = messageToJson(resolved(field), isFields(value) ? value : {});
     if (isFields(sub)) Object.assign(out, sub);
     return;
   }
   if (field instanceof protobuf.MapField) {
     const entries = isFields(value) ? Object.entries(value) : [];
     if (entries.length === 0) return absent();
-    out[json] = Object.fromEntries(entries.map(([k, v]) => [k, valueToJson(field, v, nested)]));
+    out[json] = Object.fromEntries(entries.map(([k, v]) => [k, valueToJson(field, v)]));
     return;
   }
   if (field.repeated) {
     const items = Array.isArray(value) ? value : [];
     if (items.length === 0) return absent();
-    out[json] = items.map((v: unknown) => valueToJson(field, v, nested));
+    out[json] = items.map((v: unknown) => valueToJson(field, v));
     return;
   }
   if (field.resolvedType instanceof protobuf.Type) {
     if (value === undefined && pointer) return absent();
-    out[json] = messageToJson(field.resolvedType, isFields(value) ? value : {}, nested);
+    out[json] = messageToJson(field.resolvedType, isFields(value) ? value : {});
     return;
   }
   if (field.type === 'bytes') {
@@ -81,8 +79,8 @@ function renderField(type: protobuf.Type, msg: Fields, [pf, json, flags]: GoJson
   out[json] = scalar;
 }
 
-function valueToJson(field: protobuf.Field, v: unknown, nested: NestedDecoder): unknown {
-  if (field.resolvedType instanceof protobuf.Type) return messageToJson(field.resolvedType, isFields(v) ? v : {}, nested);
+function valueToJson(field: protobuf.Field, v: unknown): unknown {
+  if (field.resolvedType instanceof protobuf.Type) return messageToJson(field.resolvedType, isFields(v) ? v : {});
   if (field.type === 'bytes') return v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.length).toString('base64') : '';
   return scalarToJson(v);
 }
@@ -134,15 +132,11 @@ function formatTime(m: Fields, micro: boolean): string | null {
   return micro ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z` : `${base}Z`;
 }
 
-const MAGIC = Buffer.from('k8s\0', 'latin1');
-
-function rawJson(raw: unknown, what: string, nested: NestedDecoder | undefined): unknown {
+function rawJson(raw: unknown, what: string): unknown {
   if (!(raw instanceof Uint8Array) || raw.length === 0) return null;
-  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
-  if (nested !== undefined && buf.subarray(0, 4).equals(MAGIC)) return nested(buf);
   try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
+    return JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('utf8')) as unknown;
   } catch (e) {
-    throw new TriremeError('BadRequest', `${what} holds neither JSON nor a protobuf object`, { cause: e });
+    throw new TriremeError('BadRequest', `${what} does not hold JSON`, { cause: e });
   }
 }
