@@ -15,13 +15,17 @@ let srv: FakeApiServer | undefined;
 interface Run { code: number; stdout: string; stderr: string }
 
 function kubectl(...args: string[]): Promise<Run> {
+  return kubectlBin(KUBECTL, ...args);
+}
+
+function kubectlBin(bin: string, ...args: string[]): Promise<Run> {
   const s = srv;
   if (!s) throw new Error('server not started');
-  const home = join(s.dir, 'home');
+  const home = join(s.dir, `home-${bin.replace(/\W/g, '_')}`);
   mkdirSync(home, { recursive: true });
   return new Promise((resolve) => {
     // Async on purpose: the server runs in this process, a sync spawn would starve it.
-    execFile(KUBECTL, ['--kubeconfig', s.kubeconfig, '--cache-dir', join(home, 'cache'), ...args], {
+    execFile(bin, ['--kubeconfig', s.kubeconfig, '--cache-dir', join(home, 'cache'), ...args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
       timeout: 60_000,
       killSignal: 'SIGKILL',
@@ -93,3 +97,22 @@ test('kubectl create -f with an unknown field is left to the server (fieldValida
   assert.equal(new URL(post.url, s.url).searchParams.get('fieldValidation'), 'Strict');
   assert.match(post.body, /"datta"/);
 });
+
+// The dispatcher picks 1.32 for our /version; the other versions we support speak OpenAPI v3 the
+// same way (1.28 and older still need /openapi/v2, which we do not serve).
+for (const v of ['1.29', '1.30', '1.31', '1.33']) {
+  const bin = `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`;
+  test(`kubectl ${v}: explain and apply --dry-run=server work`, { skip: !available || !existsSync(bin) }, async () => {
+    const s = srv;
+    assert.ok(s);
+    const file = join(s.dir, `lease-${v}.yaml`);
+    writeFileSync(file, `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: l${v.replace('.', '')}\nspec:\n  holderIdentity: a\n`);
+    const e = await kubectlBin(bin, 'explain', 'lease.spec.leaseDurationSeconds');
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stdout, /leaseDurationSeconds is a duration/);
+    const a = await kubectlBin(bin, 'apply', '--dry-run=server', '-f', file);
+    assert.doesNotMatch(a.stderr, /failed to download openapi/);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /lease\.coordination\.k8s\.io\/l\d+ created \(server dry run\)/);
+  });
+}
