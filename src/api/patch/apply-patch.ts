@@ -107,6 +107,8 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return structuredClone(patch);
   const out: Record<string, unknown> = isPlainObject(target) ? structuredClone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
+    // `__proto__` (an own key after JSON.parse) would replace the prototype, not add a field.
+    if (k === '__proto__') continue;
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
   }

@@ -22,6 +22,8 @@ const DIRECTIVE = '$patch';
 const RETAIN_KEYS = '$retainKeys';
 const SET_ORDER_PREFIX = '$setElementOrder/';
 const DELETE_PRIMITIVE_PREFIX = '$deleteFromPrimitiveList/';
+// JSON.parse yields `__proto__` as an own key; assigning it would swap an object's prototype.
+const PROTO = '__proto__';
 
 function bad(message: string): TriremeError {
   return new TriremeError('BadRequest', message);
@@ -54,7 +56,7 @@ function mergeMap(original: JsonMap, patch: JsonMap, typeName: string | undefine
   const handled = applySetElementOrder(out, patch, typeName);
 
   for (const [key, patchV] of Object.entries(patch)) {
-    if (handled.has(key) || key === DIRECTIVE || key === RETAIN_KEYS || key.startsWith(SET_ORDER_PREFIX)) continue;
+    if (handled.has(key) || key === DIRECTIVE || key === RETAIN_KEYS || key.startsWith(SET_ORDER_PREFIX) || key === PROTO) continue;
     if (key.startsWith(DELETE_PRIMITIVE_PREFIX)) {
       deleteFromPrimitiveList(out, key.slice(DELETE_PRIMITIVE_PREFIX.length), patchV);
       continue;
@@ -284,7 +286,7 @@ function materialize(v: unknown): unknown {
 function materializeMap(m: JsonMap): JsonMap {
   const out: JsonMap = {};
   for (const [k, v] of Object.entries(m)) {
-    if (v === null || isDirectiveKey(k)) continue;
+    if (v === null || isDirectiveKey(k) || k === PROTO) continue;
     const mv = materialize(v);
     if (mv !== undefined) out[k] = mv;
   }

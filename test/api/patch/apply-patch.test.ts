@@ -101,6 +101,12 @@ describe('applyPatch: merge patch', () => {
     throwsCode(() => applyPatch('application/merge-patch+json', deployment(), '[]', 'Deployment'), 'BadRequest');
   });
 
+  it('mergePatch ignores __proto__ keys', () => {
+    const out = mergePatch({ a: 1 }, JSON.parse('{"__proto__":{"x":1}}')) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+    assert.deepEqual(out, { a: 1 });
+  });
+
   it('mergePatch follows RFC 7386 examples', () => {
     assert.deepEqual(mergePatch({ a: 'b' }, { a: 'c' }), { a: 'c' });
     assert.deepEqual(mergePatch({ a: 'b' }, { b: 'c' }), { a: 'b', b: 'c' });

@@ -275,6 +275,13 @@ describe('strategicMergePatch', () => {
     assert.equal((podSpecOf(original).containers as J[]).length, 1);
   });
 
+  it('ignores __proto__ keys instead of changing prototypes', () => {
+    const out = strategicMergePatch({ metadata: {} }, JSON.parse('{"metadata":{"__proto__":{"polluted":1}},"__proto__":{"x":1}}'), 'Pod') as J;
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+    assert.equal(Object.getPrototypeOf(out.metadata), Object.prototype);
+    assert.equal(({} as J).polluted, undefined);
+  });
+
   const errors: Array<{ name: string; kind: string; original: J; patch: unknown; match: RegExp }> = [
     { name: 'patch not an object', kind: 'Pod', original: {}, patch: [1], match: /JSON object/ },
     { name: 'unknown $patch on a map', kind: 'Pod', original: { metadata: {} }, patch: { metadata: { $patch: 'bogus' } }, match: /Unknown patch type: bogus/ },
