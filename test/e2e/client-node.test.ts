@@ -214,29 +214,45 @@ describe('@kubernetes/client-node against trireme', { timeout: 10 * 60_000 }, ()
     }
   });
 
-  step('list with limit and continue pages through 25 objects', async () => {
-    const names = Array.from({ length: 25 }, (_, i) => `page-${String(i).padStart(2, '0')}`);
-    for (const name of names) {
-      await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name, labels: { suite: 'paging' } }, data: { i: name } } });
-    }
+  /** Lists configmaps labelled suite=<suite> in pages of 10; `between` runs after page one. */
+  async function pageThrough(suite: string, between?: () => Promise<void>): Promise<string[][]> {
     const pages: string[][] = [];
     let token: string | undefined;
-    let firstRv: string | undefined;
     do {
-      const page = await core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'suite=paging', limit: 10, _continue: token });
+      const page = await core.listNamespacedConfigMap({ namespace: NS, labelSelector: `suite=${suite}`, limit: 10, _continue: token });
       pages.push(page.items.map((c) => c.metadata?.name ?? ''));
-      firstRv ??= page.metadata?.resourceVersion;
       token = page.metadata?._continue === '' ? undefined : page.metadata?._continue;
-      if (pages.length === 1) {
-        // Changes after the first page must not show up in later pages (a consistent snapshot).
-        await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'page-zz-late', labels: { suite: 'paging' } } } });
-      }
+      if (pages.length === 1 && between !== undefined) await between();
       assert.ok(pages.length <= 5, 'too many pages: continue tokens do not advance');
     } while (token !== undefined);
+    return pages;
+  }
+
+  async function create25(suite: string): Promise<string[]> {
+    const names = Array.from({ length: 25 }, (_, i) => `${suite}-${String(i).padStart(2, '0')}`);
+    for (const name of names) {
+      await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name, labels: { suite } }, data: { i: name } } });
+    }
+    return names;
+  }
+
+  step('list with limit and continue pages through 25 objects', async () => {
+    const names = await create25('paging');
+    const pages = await pageThrough('paging');
     assert.deepEqual(pages.map((p) => p.length), [10, 10, 5]);
     assert.deepEqual(pages.flat(), names, 'pages must list every object once, in name order');
-    assert.ok(firstRv !== undefined);
-    const all = await core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'suite=paging' });
-    assert.equal(all.items.length, 26);
+  });
+
+  step('continued pages are a consistent snapshot of the first page', async () => {
+    const names = await create25('snapshot');
+    // Changes after the first page must not show up in later pages (Kubernetes serves the
+    // continuation at the first page's resourceVersion).
+    const pages = await pageThrough('snapshot', async () => {
+      await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'snapshot-zz-late', labels: { suite: 'snapshot' } } } });
+      await core.deleteNamespacedConfigMap({ name: 'snapshot-24', namespace: NS });
+    });
+    assert.deepEqual(pages.flat(), names, 'later pages must show the snapshot of the first page');
+    const all = await core.listNamespacedConfigMap({ namespace: NS, labelSelector: 'suite=snapshot' });
+    assert.equal(all.items.length, 25);
   });
 });

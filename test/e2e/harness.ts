@@ -38,11 +38,11 @@ export function fixture(name: string): string {
 }
 
 /**
- * The compiled CLI entry of the same build as this harness (`<out>/test/e2e/harness.js` →
- * `<out>/src/cli/main.js`), so `dist/` tests run `dist/` code (what `bin/trireme` runs) and a
- * private `--outDir` build runs its own copy. `TRIREME_E2E_MAIN` overrides it.
+ * The server launcher: `bin/trireme`, which runs `dist/src/cli/main.js` — so build `dist/`
+ * (`npx tsc -p tsconfig.json`) before running these tests, whichever dir they were compiled to.
+ * `TRIREME_E2E_MAIN` names another compiled CLI entry instead.
  */
-export const cliMain: string = process.env.TRIREME_E2E_MAIN ?? join(here, '..', '..', 'src', 'cli', 'main.js');
+export const cliMain: string = process.env.TRIREME_E2E_MAIN ?? join(repoRoot, 'bin', 'trireme');
 
 export const KUBECTL = '/usr/bin/kubectl';
 export const kubectlVersioned = (minor: number): string => `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
@@ -460,7 +460,10 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
         return await fn();
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        err.message += `\n--- server log tail (${logFile}) ---\n${tail(logFile, 40)}`;
+        const extra = `\n--- server log tail (${logFile}) ---\n${tail(logFile, 40)}`;
+        err.message += extra;
+        // Reporters print the stack, which captured the message when the error was made.
+        if (err.stack !== undefined) err.stack += extra;
         throw err;
       }
     },
