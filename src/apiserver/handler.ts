@@ -1,0 +1,139 @@
+// The API server's request pipeline: authenticate → authorize → route (non-resource paths,
+// discovery, OpenAPI, resources) → answer; every failure becomes a Status. One function per
+// stage; resource verbs live in resource-handler.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TriremeError } from '../errors.js';
+import type { Logger } from '../util/log.js';
+import type { UserInfo } from './auth.js';
+import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { parseAccept, sendError, sendJson } from './http-util.js';
+import type { ApiMetrics } from './metrics.js';
+import { openapiV3Document, openapiV3Paths } from './openapi/index.js';
+import type { Registry } from './registry.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
+import { handleResource, resolveResource } from './resource-handler.js';
+import { qualifiedName } from './status.js';
+import { VERSION_INFO } from './version.js';
+
+export interface HandlerDeps {
+  registry: Registry;
+  authenticate(req: IncomingMessage): UserInfo | undefined;
+  authorize(user: UserInfo | undefined, attrs: { verb: string; group: string; resource: string; subresource?: string; namespace?: string; name?: string; path?: string }): { allowed: boolean; reason: string };
+  /** host:port clients use, for APIVersions.serverAddressByClientCIDRs. */
+  serverAddress: string;
+  health(): Promise<{ name: string; ok: boolean; message?: string }[]>;
+  metrics: ApiMetrics;
+  logger: Logger;
+}
+
+export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    let ri: RequestInfo | undefined;
+    handle(deps, req, res, url).then((info) => { ri = info; }, (err: unknown) => {
+      const status = sendError(res, err);
+      if (status.code >= 500) deps.logger.error({ err, method: req.method, path: url.pathname }, 'request failed');
+    }).finally(() => {
+      const info = ri ?? parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+      if (info.kind === 'resource') {
+        deps.metrics.requests.inc({ verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource ?? '', code: String(res.statusCode) });
+        if (info.verb !== 'watch') deps.metrics.duration.observe({ verb: info.verb, resource: info.resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    });
+  };
+}
+
+async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<RequestInfo> {
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  const ri = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+  const user = deps.authenticate(req);
+  const attrs = ri.kind === 'resource'
+    ? { verb: ri.verb, group: ri.group, resource: ri.resource, subresource: ri.subresource, namespace: ri.namespace, name: ri.name }
+    : { verb: req.method === 'HEAD' ? 'get' : (req.method ?? 'GET').toLowerCase(), group: '', resource: '', path };
+  const decision = deps.authorize(user, attrs);
+  // Anonymous requests that no rule admits are 401 (who are you?), others 403 (not you).
+  if (!decision.allowed) throw user ? forbidden(user, ri) : new TriremeError('Unauthorized', 'Unauthorized');
+  if (ri.kind === 'nonresource') {
+    await serveNonResource(deps, req, res, path, url);
+    return ri;
+  }
+  const info = resolveResource(ri);
+  await handleResource({ req, res, query: url.searchParams, info, ri, registry: deps.registry });
+  return ri;
+}
+
+function forbidden(user: UserInfo, ri: RequestInfo): TriremeError {
+  if (ri.kind === 'nonresource') return new TriremeError('Forbidden', `forbidden: User "${user.name}" cannot get path "${ri.path}"`);
+  const res = ri.subresource ? `${ri.resource}/${ri.subresource}` : ri.resource;
+  const where = ri.namespace ? ` in the namespace "${ri.namespace}"` : ri.resource === 'namespaces' || !ri.namespace ? ' at the cluster scope' : '';
+  return new TriremeError('Forbidden', `${qualifiedName(ri.group, ri.resource, ri.name)} is forbidden: User "${user.name}" cannot ${ri.verb} resource "${res}" in API group "${ri.group}"${where}`, { context: { name: ri.name, group: ri.group, kind: ri.resource } });
+}
+
+function stripHealthSuffix(path: string): string {
+  const m = /^\/(healthz|livez|readyz)(\/.*)?$/.exec(path);
+  return m ? `/${m[1]}` : path;
+}
+
+async function serveNonResource(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new TriremeError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  if (path === '/version') return sendJson(res, 200, VERSION_INFO);
+  const health = stripHealthSuffix(path);
+  if (health === '/healthz' || health === '/livez' || health === '/readyz') return serveHealth(deps, res, path, url);
+  if (path === '/metrics') {
+    const body = await deps.metrics.registry.metrics();
+    res.writeHead(200, { 'Content-Type': deps.metrics.registry.contentType });
+    res.end(body);
+    return;
+  }
+  if (path === '/api' || path === '/apis') return serveDiscoveryRoot(deps, req, res, path === '/api');
+  if (path === '/openapi/v3') return sendJson(res, 200, { paths: openapiV3Paths() });
+  if (path.startsWith('/openapi/v3/')) {
+    const doc = openapiV3Document(path.slice('/openapi/v3/'.length));
+    if (!doc) throw new TriremeError('NotFound', 'the server could not find the requested resource');
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': doc.body.length, 'Cache-Control': url.searchParams.has('hash') ? 'public, immutable' : 'no-cache, private', ETag: `"${doc.hash}"` });
+    res.end(doc.body);
+    return;
+  }
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'api' && parts.length === 2) {
+    const doc = apiResourceList('', parts[1]!);
+    if (doc) return sendJson(res, 200, doc);
+  }
+  if (parts[0] === 'apis' && parts.length === 2) {
+    const doc = apiGroupDoc(parts[1]!);
+    if (doc) return sendJson(res, 200, doc);
+  }
+  if (parts[0] === 'apis' && parts.length === 3) {
+    const doc = apiResourceList(parts[1]!, parts[2]!);
+    if (doc) return sendJson(res, 200, doc);
+  }
+  throw new TriremeError('NotFound', 'the server could not find the requested resource');
+}
+
+function serveDiscoveryRoot(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, legacy: boolean): void {
+  for (const m of parseAccept(req.headers.accept)) {
+    if (m.params.g === 'apidiscovery.k8s.io' && m.params.as === 'APIGroupDiscoveryList' && (m.params.v === 'v2' || m.params.v === 'v2beta1')) {
+      // The Content-Type must repeat the aggregated media type exactly, or kubectl misreads the body.
+      return sendJson(res, 200, aggregatedDiscovery(legacy, `apidiscovery.k8s.io/${m.params.v}`), `application/json;g=apidiscovery.k8s.io;v=${m.params.v};as=APIGroupDiscoveryList`);
+    }
+  }
+  sendJson(res, 200, legacy ? apiVersions(deps.serverAddress) : apiGroupList());
+}
+
+async function serveHealth(deps: HandlerDeps, res: ServerResponse, path: string, url: URL): Promise<void> {
+  const checks = [{ name: 'ping', ok: true }, ...(path.startsWith('/livez') ? [] : await deps.health())];
+  const single = /^\/(?:healthz|livez|readyz)\/(.+)$/.exec(path)?.[1];
+  const selected = single ? checks.filter((c) => c.name === single) : checks;
+  if (single && selected.length === 0) throw new TriremeError('NotFound', `no such health check: ${single}`);
+  const ok = selected.every((c) => c.ok);
+  const kind = path.split('/')[1];
+  let body: string;
+  if (url.searchParams.has('verbose')) {
+    body = selected.map((c) => (c.ok ? `[+]${c.name} ok` : `[-]${c.name} failed: ${c.message ?? 'reason withheld'}`)).join('\n') + `\n${kind} check ${ok ? 'passed' : 'failed'}\n`;
+  } else {
+    body = ok ? 'ok' : `${kind} check failed`;
+  }
+  res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+  res.end(body);
+}

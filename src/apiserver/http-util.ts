@@ -1,0 +1,80 @@
+// Small HTTP helpers for the API server: bounded body reading, JSON responses, Accept parsing.
+// Guarantees: a body over the limit is rejected with a 413 TriremeError without buffering it all.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TriremeError } from '../errors.js';
+import { statusFromError, type StatusBody } from './status.js';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      reject(tooLarge(limit));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limit) {
+        failed = true;
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
+    req.on('error', (e) => { if (!failed) { failed = true; reject(e); } });
+  });
+}
+
+function tooLarge(limit: number): TriremeError {
+  return new TriremeError('RequestEntityTooLarge', `the request body is larger than the limit of ${limit} bytes`);
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': data.length, 'Cache-Control': 'no-cache, private' });
+  res.end(data);
+}
+
+export function sendStatus(res: ServerResponse, status: StatusBody): void {
+  sendJson(res, status.code, status);
+}
+
+export function sendError(res: ServerResponse, err: unknown): StatusBody {
+  const status = statusFromError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return status;
+  }
+  sendStatus(res, status);
+  return status;
+}
+
+export interface MediaRange {
+  type: string; // e.g. application/json
+  params: Record<string, string>;
+}
+
+/** Parses an Accept header into its media ranges, in the order given (quality is not used by kubectl). */
+export function parseAccept(header: string | undefined): MediaRange[] {
+  if (!header) return [{ type: '*/*', params: {} }];
+  return header.split(',').map((part) => {
+    const [type = '', ...rawParams] = part.split(';').map((s) => s.trim());
+    const params: Record<string, string> = {};
+    for (const p of rawParams) {
+      const eq = p.indexOf('=');
+      if (eq > 0) params[p.slice(0, eq).trim()] = p.slice(eq + 1).trim();
+    }
+    return { type: type.toLowerCase(), params };
+  }).filter((m) => m.type !== '');
+}
+
+export function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}

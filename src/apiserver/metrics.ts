@@ -1,0 +1,13 @@
+// API server metrics (prom-client), named as Kubernetes names them where one exists.
+import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+
+export class ApiMetrics {
+  readonly registry = new PromRegistry();
+  readonly requests = new Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and HTTP code', labelNames: ['verb', 'group', 'resource', 'subresource', 'code'], registers: [this.registry] });
+  readonly duration = new Histogram({ name: 'apiserver_request_duration_seconds', help: 'API request latency (watches excluded)', labelNames: ['verb', 'resource'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+  readonly watches = new Gauge({ name: 'apiserver_longrunning_requests', help: 'Open watch streams', labelNames: ['resource'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'trireme_apiserver_' });
+  }
+}

@@ -1,0 +1,484 @@
+// The generic registry: create, read, update, patch, delete, list and watch for every resource
+// in src/api/resources.ts, over the Store (writes) and one WatchCache per resource (lists and
+// watches). Per-kind behaviour comes from src/api (defaults, validation, patch metadata) and
+// ./strategies.ts.
+//
+// Guarantees: a write is acknowledged only after the store committed it; updates are
+// compare-and-swap on the revision read, so two writers never both win; a list after this
+// server's own write sees that write; bad input throws a TriremeError and stores nothing.
+// Does not guarantee: read-your-writes for lists across different API servers (a list may
+// briefly lag a write made through another server); list paging is not a snapshot (each page
+// reflects the current state after the previous page's last key).
+import type { KubeObject } from '../api/object.js';
+import { RESOURCES, storeKey, storePrefix, groupVersion, type ResourceInfo } from '../api/resources.js';
+import { applyDefaults } from '../api/defaults/index.js';
+import { validateCreate, validateUpdate, invalidError } from '../api/validation/index.js';
+import { applyPatch } from '../api/patch/apply-patch.js';
+import { TriremeError, isTriremeError } from '../errors.js';
+import type { KeyValue, Store } from '../storage/store.js';
+import { WatchCache, type CacheEvent, type CachedItem } from '../storage/watch-cache.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { generateName, jsonEqual, newUid, specPart, timestamp } from './object-meta.js';
+import { mergeForUpdate, prepareForCreate, tracksGeneration } from './strategies.js';
+import { qualifiedName } from './status.js';
+import { ServiceIpAllocator, keepAllocated } from './service-ips.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface ListOptions {
+  /** Only objects these predicates accept. */
+  filter?: (obj: KubeObject) => boolean;
+  limit?: number;
+  continueToken?: string;
+  /** Minimum revision the answer must reflect ('' or undefined: this server's latest write). */
+  resourceVersion?: string;
+}
+
+export interface ListAnswer {
+  items: KubeObject[];
+  revision: number;
+  continueToken?: string;
+  remainingItemCount?: number;
+}
+
+export interface WatchOptions {
+  /** Events strictly after this revision; undefined or 0: synthetic ADDED for the current state first. */
+  resourceVersion?: number;
+  sendInitialEvents?: boolean;
+  filter?: (obj: KubeObject) => boolean;
+}
+
+/**
+ * Which endpoint writes: the main resource (undefined), `/status`, or a server-side
+ * subresource (`binding` sets a pod's node and condition; `finalize` a namespace's finalizers).
+ */
+export type UpdateSubresource = 'status' | 'binding' | 'finalize';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface RegistryOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Events each resource's watch cache keeps for watches that resume. */
+  watchHistory?: number;
+}
+
+/** Retries of a read-modify-write that lost a compare-and-swap to a concurrent writer. */
+const CAS_RETRIES = 8;
+
+export class Registry {
+  readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly caches = new Map<string, WatchCache<KubeObject>>();
+  /** Newest revision this server wrote per store prefix: lists wait for their cache to reach it. */
+  private readonly written = new Map<string, number>();
+  private readonly ips: ServiceIpAllocator;
+
+  constructor(readonly store: Store, opts: RegistryOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? silentLogger;
+    for (const info of RESOURCES) {
+      const prefix = storePrefix(info);
+      if (!this.caches.has(prefix)) {
+        this.caches.set(prefix, new WatchCache<KubeObject>(store, prefix, decodeObject, { historySize: opts.watchHistory, logger: this.log }));
+      }
+    }
+    this.ips = new ServiceIpAllocator(store);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([...this.caches.values()].map((c) => c.start()));
+  }
+
+  stop(): void {
+    for (const c of this.caches.values()) c.stop();
+  }
+
+  private cache(info: ResourceInfo): WatchCache<KubeObject> {
+    return this.caches.get(storePrefix(info))!;
+  }
+
+  private noteWrite(info: ResourceInfo, revision: number): void {
+    const p = storePrefix(info);
+    if ((this.written.get(p) ?? 0) < revision) this.written.set(p, revision);
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const kv = await this.store.get(storeKey(info, namespace, name));
+    if (!kv) throw notFound(info, name);
+    return withTypeMeta(info, decodeObject(kv));
+  }
+
+  async list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ListAnswer> {
+    const cache = this.cache(info);
+    const wanted = opts.resourceVersion && opts.resourceVersion !== '0' ? Number(opts.resourceVersion) : this.written.get(storePrefix(info)) ?? 0;
+    if (!Number.isFinite(wanted)) throw new TriremeError('BadRequest', `invalid resourceVersion: ${opts.resourceVersion}`);
+    if (wanted > cache.revision) await cache.waitFor(wanted, 5000);
+    const prefix = storePrefix(info, namespace);
+    const snap = cache.list(prefix);
+    let startAfter: string | undefined;
+    if (opts.continueToken) startAfter = decodeContinue(opts.continueToken, prefix);
+    const out: KubeObject[] = [];
+    let lastKey: string | undefined;
+    let remaining = 0;
+    let full = false;
+    for (const item of snap.items) {
+      if (startAfter !== undefined && item.key <= startAfter) continue;
+      if (opts.filter && !opts.filter(item.value)) continue;
+      if (full) {
+        remaining++;
+        continue;
+      }
+      out.push(withTypeMeta(info, item.value));
+      lastKey = item.key;
+      if (opts.limit && out.length >= opts.limit) full = true;
+    }
+    const answer: ListAnswer = { items: out, revision: snap.revision };
+    if (full && remaining > 0 && lastKey !== undefined) {
+      answer.continueToken = encodeContinue(lastKey, prefix, snap.revision);
+      // Kubernetes reports remainingItemCount only for unfiltered lists.
+      if (!opts.filter) answer.remainingItemCount = remaining;
+    }
+    return answer;
+  }
+
+  watch(info: ResourceInfo, namespace: string | undefined, opts: WatchOptions, send: (type: WatchEventType, obj: KubeObject) => void, initialEnd?: (revision: number) => void): { cancel(): void } {
+    const cache = this.cache(info);
+    const prefix = storePrefix(info, namespace);
+    const filter = opts.filter ?? (() => true);
+    let from = opts.resourceVersion ?? 0;
+    if (from === 0 || opts.sendInitialEvents) {
+      const snap = cache.list(prefix);
+      for (const item of snap.items) if (filter(item.value)) send('ADDED', withTypeMeta(info, item.value));
+      if (from === 0) from = snap.revision;
+      initialEnd?.(snap.revision);
+    }
+    return cache.watch(from, prefix, (ev: CacheEvent<KubeObject>) => {
+      const now = ev.type !== 'DELETED' && filter(ev.item.value);
+      const before = ev.prev !== undefined && filter(ev.prev.value);
+      const obj = withTypeMeta(info, ev.item.value);
+      // A change that moves an object into or out of the selection is ADDED or DELETED for this watcher.
+      if (ev.type === 'DELETED') { if (filter(ev.item.value)) send('DELETED', obj); }
+      else if (ev.type === 'ADDED') { if (now) send('ADDED', obj); }
+      else if (now && before) send('MODIFIED', obj);
+      else if (now) send('ADDED', obj);
+      else if (before) send('DELETED', obj);
+    });
+  }
+
+  /** The newest revision the cache of this resource has applied (for bookmarks). */
+  cacheRevision(info: ResourceInfo): number {
+    return this.cache(info).revision;
+  }
+
+  // ---- writes ---------------------------------------------------------------------------
+
+  async create(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const obj = this.admitCreate(info, namespace, input);
+    if (info.namespaced) await this.checkNamespaceOpen(namespace!);
+    if (info.kind === 'Service') await this.ips.allocateFor(obj, opts.dryRun ?? false);
+    const name = obj.metadata!.name!;
+    if (opts.dryRun) {
+      if (await this.store.get(storeKey(info, namespace, name))) throw alreadyExists(info, name);
+      return withTypeMeta(info, obj);
+    }
+    try {
+      const kv = await this.store.create(storeKey(info, namespace, name), encodeObject(obj));
+      this.noteWrite(info, kv.modRevision);
+      return withTypeMeta(info, decodeObject(kv));
+    } catch (e) {
+      if (info.kind === 'Service') await this.ips.release(obj);
+      if (isTriremeError(e, 'AlreadyExists')) throw alreadyExists(info, name);
+      throw e;
+    }
+  }
+
+  /** Fills server-owned metadata, defaults and validates a new object. Throws on bad input. */
+  private admitCreate(info: ResourceInfo, namespace: string | undefined, input: KubeObject): KubeObject {
+    checkTypeMeta(info, input);
+    const meta = { ...(input.metadata ?? {}) };
+    if (info.namespaced) {
+      if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
+        throw new TriremeError('BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace;
+    } else {
+      delete meta.namespace;
+    }
+    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    if (meta.resourceVersion) throw new TriremeError('BadRequest', 'resourceVersion should not be set on objects to be created');
+    meta.uid = newUid();
+    meta.creationTimestamp = timestamp(this.clock.now());
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.managedFields;
+    if (tracksGeneration(info)) meta.generation = 1;
+    else delete meta.generation;
+    let obj: KubeObject = { ...input, apiVersion: groupVersion(info), kind: info.kind, metadata: meta };
+    obj = applyDefaults(obj);
+    prepareForCreate(info, obj);
+    const causes = validateCreate(obj);
+    if (causes.length > 0) throw invalidError(info.kind, meta.name ?? '', causes, info.group);
+    return obj;
+  }
+
+  private async checkNamespaceOpen(namespace: string): Promise<void> {
+    const nsInfo = RESOURCES.find((r) => r.kind === 'Namespace')!;
+    const kv = await this.store.get(storeKey(nsInfo, undefined, namespace));
+    if (!kv) throw new TriremeError('NotFound', `namespaces "${namespace}" not found`, { context: { name: namespace, kind: 'namespaces' } });
+    const ns = decodeObject(kv);
+    if (ns.metadata?.deletionTimestamp) {
+      throw new TriremeError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, { context: { name: namespace, kind: 'namespaces' } });
+    }
+  }
+
+  /**
+   * Replaces an object (PUT). With `metadata.resourceVersion` set the write is a
+   * compare-and-swap on it; without, it applies to whatever is current.
+   */
+  async update(info: ResourceInfo, namespace: string | undefined, name: string, input: KubeObject, opts: WriteOptions & { subresource?: UpdateSubresource } = {}): Promise<KubeObject> {
+    checkTypeMeta(info, input);
+    if (input.metadata?.name !== undefined && input.metadata.name !== name) {
+      throw new TriremeError('BadRequest', `the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (info.namespaced && input.metadata?.namespace && input.metadata.namespace !== namespace) {
+      throw new TriremeError('BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const expected = input.metadata?.resourceVersion;
+    return this.readModifyWrite(info, namespace, name, opts, (current) => {
+      if (expected && expected !== current.metadata?.resourceVersion) throw conflict(info, name);
+      return input;
+    });
+  }
+
+  /** Applies a patch document; `check` sees the patched object before it is admitted (field validation). */
+  async patchChecked(info: ResourceInfo, namespace: string | undefined, name: string, contentType: string, body: string, opts: WriteOptions & { subresource?: UpdateSubresource } = {}, check: (obj: KubeObject) => KubeObject = (o) => o): Promise<KubeObject> {
+    return this.readModifyWrite(info, namespace, name, opts, (current) => {
+      const patched = check(applyPatch(contentType, current, body, info.kind));
+      // A patch that names a resourceVersion is a precondition on it.
+      const rv = patched.metadata?.resourceVersion;
+      if (rv && rv !== current.metadata?.resourceVersion) throw conflict(info, name);
+      return patched;
+    });
+  }
+
+  /** Applies `change` to the current object and writes it with compare-and-swap, retrying lost races. */
+  async readModifyWrite(info: ResourceInfo, namespace: string | undefined, name: string, opts: WriteOptions & { subresource?: UpdateSubresource }, change: (current: KubeObject) => KubeObject): Promise<KubeObject> {
+    const key = storeKey(info, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw notFound(info, name);
+      const current = withTypeMeta(info, decodeObject(kv));
+      const next = this.admitUpdate(info, change(structuredClone(current)), current, opts.subresource);
+      if (jsonEqual(next, current)) return current; // a no-op write does not bump the revision
+      if (opts.dryRun) return next;
+      try {
+        return await this.writeUpdated(info, key, next, kv.modRevision);
+      } catch (e) {
+        if (isTriremeError(e, 'Conflict') && attempt < CAS_RETRIES) continue;
+        if (isTriremeError(e, 'Conflict')) throw conflict(info, name);
+        if (isTriremeError(e, 'NotFound')) throw notFound(info, name);
+        throw e;
+      }
+    }
+  }
+
+  /** Writes an admitted update; an object whose deletion waited only on finalizers now goes. */
+  private async writeUpdated(info: ResourceInfo, key: string, next: KubeObject, expectedRevision: number): Promise<KubeObject> {
+    const meta = next.metadata!;
+    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !(info.kind === 'Namespace' && hasNamespaceFinalizers(next))) {
+      const { revision } = await this.store.delete(key, expectedRevision);
+      this.noteWrite(info, revision);
+      if (info.kind === 'Service') await this.ips.release(next);
+      return withTypeMeta(info, { ...next, metadata: { ...meta, resourceVersion: String(revision) } });
+    }
+    const out = await this.store.update(key, encodeObject(next), expectedRevision);
+    this.noteWrite(info, out.modRevision);
+    return withTypeMeta(info, decodeObject(out));
+  }
+
+  private admitUpdate(info: ResourceInfo, incoming: KubeObject, current: KubeObject, subresource: UpdateSubresource | undefined): KubeObject {
+    checkTypeMeta(info, incoming);
+    const oldMeta = current.metadata!;
+    let next = mergeForUpdate(info, { ...incoming, apiVersion: groupVersion(info), kind: info.kind }, current, subresource);
+    const meta = { ...(next.metadata ?? {}) };
+    // Server-owned metadata cannot be changed by a write.
+    meta.name = oldMeta.name;
+    if (info.namespaced) meta.namespace = oldMeta.namespace;
+    meta.uid = oldMeta.uid;
+    meta.creationTimestamp = oldMeta.creationTimestamp;
+    meta.resourceVersion = oldMeta.resourceVersion;
+    if (oldMeta.deletionTimestamp) {
+      meta.deletionTimestamp = oldMeta.deletionTimestamp;
+      if (oldMeta.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+      // Once deleting, finalizers can only be removed, never added.
+      const allowed = new Set(oldMeta.finalizers ?? []);
+      const added = (meta.finalizers ?? []).filter((f) => !allowed.has(f));
+      if (added.length > 0) throw new TriremeError('Forbidden', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`);
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+    }
+    delete meta.managedFields;
+    if (tracksGeneration(info)) meta.generation = oldMeta.generation ?? 1;
+    else delete meta.generation;
+    if (meta.generateName === undefined) delete meta.generateName;
+    next = { ...next, metadata: meta };
+    if (info.kind === 'Service') keepAllocated(next, current);
+    if (subresource === undefined) next = applyDefaults(next);
+    if (tracksGeneration(info) && !jsonEqual(specPart(next), specPart(current))) meta.generation = (oldMeta.generation ?? 1) + 1;
+    // Binding is the server's own, checked write of spec.nodeName (which pod updates may not change).
+    const causes = subresource === 'binding' ? [] : validateUpdate(next, current);
+    if (causes.length > 0) throw invalidError(info.kind, meta.name ?? '', causes, info.group);
+    return next;
+  }
+
+  async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
+    const key = storeKey(info, namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.store.get(key);
+      if (!kv) throw notFound(info, name);
+      const current = withTypeMeta(info, decodeObject(kv));
+      const meta = current.metadata!;
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== meta.uid) {
+        throw new TriremeError('Conflict', `Operation cannot be fulfilled on ${qualifiedName(info.group, info.resource, name)}: Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`, { context: { name, group: info.group, kind: info.resource } });
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+        throw new TriremeError('Conflict', `Operation cannot be fulfilled on ${qualifiedName(info.group, info.resource, name)}: Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`, { context: { name, group: info.group, kind: info.resource } });
+      }
+      const plan = this.deletionPlan(info, current, opts);
+      if (opts.dryRun) return { object: plan ?? current, deleted: plan === undefined };
+      try {
+        if (plan === undefined) {
+          const { revision } = await this.store.delete(key, kv.modRevision);
+          this.noteWrite(info, revision);
+          if (info.kind === 'Service') await this.ips.release(current);
+          return { object: current, deleted: true };
+        }
+        if (jsonEqual(plan, current)) return { object: current, deleted: false };
+        const out = await this.store.update(key, encodeObject(plan), kv.modRevision);
+        this.noteWrite(info, out.modRevision);
+        return { object: withTypeMeta(info, decodeObject(out)), deleted: false };
+      } catch (e) {
+        if (isTriremeError(e, 'Conflict') && attempt < CAS_RETRIES) continue;
+        if (isTriremeError(e, 'NotFound')) throw notFound(info, name);
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * What a delete does to the object: undefined = remove it now; otherwise the object marked
+   * for deletion (deletionTimestamp set), waiting on finalizers or on its node.
+   */
+  private deletionPlan(info: ResourceInfo, current: KubeObject, opts: DeleteOptions): KubeObject | undefined {
+    const meta = { ...current.metadata! };
+    const finalizers = [...(meta.finalizers ?? [])];
+    if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+    if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+    const now = this.clock.now();
+
+    if (info.kind === 'Pod') {
+      const pod = current as { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number }; status?: { phase?: string } };
+      const phase = pod.status?.phase;
+      const running = Boolean(pod.spec?.nodeName) && phase !== 'Succeeded' && phase !== 'Failed';
+      const grace = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+      // A pod on a node is gone only once its node confirms (or a zero grace period forces it).
+      if (running && grace > 0) {
+        const prevGrace = meta.deletionGracePeriodSeconds;
+        if (!meta.deletionTimestamp || (prevGrace !== undefined && grace < prevGrace)) {
+          meta.deletionTimestamp = timestamp(now + grace * 1000);
+          meta.deletionGracePeriodSeconds = grace;
+        }
+        return { ...current, metadata: { ...meta, finalizers: finalizers.length ? finalizers : meta.finalizers } };
+      }
+    }
+    if (info.kind === 'Namespace') {
+      meta.deletionTimestamp ??= timestamp(now);
+      meta.deletionGracePeriodSeconds ??= 0;
+      if (finalizers.length) meta.finalizers = finalizers;
+      return { ...current, metadata: meta, status: { ...(current.status as object), phase: 'Terminating' } };
+    }
+    if (finalizers.length === 0) return undefined;
+    meta.deletionTimestamp ??= timestamp(now);
+    meta.deletionGracePeriodSeconds ??= 0;
+    meta.finalizers = finalizers;
+    return { ...current, metadata: meta };
+  }
+
+  /** All resources with a namespace, for namespace deletion. */
+  namespacedResources(): ResourceInfo[] {
+    return RESOURCES.filter((r) => r.namespaced);
+  }
+}
+
+function hasNamespaceFinalizers(ns: KubeObject): boolean {
+  return (((ns.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []).length > 0;
+}
+
+// ---- encoding ---------------------------------------------------------------------------
+
+/** Stored form: the object without resourceVersion (the store's revision is the truth). */
+export function encodeObject(obj: KubeObject): string {
+  const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+  return JSON.stringify({ ...obj, metadata: meta });
+}
+
+export function decodeObject(kv: KeyValue): KubeObject {
+  const obj = JSON.parse(kv.value) as KubeObject;
+  obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(kv.modRevision) };
+  return obj;
+}
+
+function withTypeMeta(info: ResourceInfo, obj: KubeObject): KubeObject {
+  if (obj.apiVersion === groupVersion(info) && obj.kind === info.kind) return obj;
+  return { ...obj, apiVersion: groupVersion(info), kind: info.kind };
+}
+
+function checkTypeMeta(info: ResourceInfo, obj: KubeObject): void {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new TriremeError('BadRequest', 'the request body must be a JSON object');
+  const gv = groupVersion(info);
+  if ((obj.kind !== undefined && obj.kind !== info.kind) || (obj.apiVersion !== undefined && obj.apiVersion !== gv)) {
+    throw new TriremeError('BadRequest', `the API version in the data (${String(obj.apiVersion)}) and kind (${String(obj.kind)}) do not match the resource ${qualifiedName(info.group, info.resource)} (expected ${gv}, ${info.kind})`);
+  }
+}
+
+export function notFound(info: ResourceInfo, name: string): TriremeError {
+  return new TriremeError('NotFound', `${qualifiedName(info.group, info.resource, name)} not found`, { context: { name, group: info.group, kind: info.resource } });
+}
+
+function alreadyExists(info: ResourceInfo, name: string): TriremeError {
+  return new TriremeError('AlreadyExists', `${qualifiedName(info.group, info.resource, name)} already exists`, { context: { name, group: info.group, kind: info.resource } });
+}
+
+function conflict(info: ResourceInfo, name: string): TriremeError {
+  return new TriremeError('Conflict', `Operation cannot be fulfilled on ${qualifiedName(info.group, info.resource, name)}: the object has been modified; please apply your changes to the latest version and try again`, { context: { name, group: info.group, kind: info.resource } });
+}
+
+function encodeContinue(lastKey: string, prefix: string, revision: number): string {
+  return Buffer.from(JSON.stringify({ v: 1, rv: revision, start: lastKey.slice(prefix.length) })).toString('base64url');
+}
+
+function decodeContinue(token: string, prefix: string): string {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString()) as { v?: number; start?: unknown };
+    if (t.v !== 1 || typeof t.start !== 'string') throw new Error('bad token');
+    return prefix + t.start;
+  } catch {
+    throw new TriremeError('BadRequest', 'continue key is not valid: the token is malformed');
+  }
+}
+
+export type { CachedItem };

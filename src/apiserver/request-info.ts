@@ -1,0 +1,70 @@
+// Parses a request's method and path into what it asks of the API (pure). Guarantees:
+// resource paths become { group, version, resource, namespace?, name?, subresource?, verb };
+// anything else is a non-resource path. Does not check that the resource exists.
+
+export interface ResourceRequest {
+  kind: 'resource';
+  verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+  group: string;
+  version: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export interface NonResourceRequest {
+  kind: 'nonresource';
+  path: string;
+}
+
+export type RequestInfo = ResourceRequest | NonResourceRequest;
+
+/** `/namespaces/{name}/status` and `/finalize` address the namespace itself. */
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
+
+export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
+  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  let rest: string[];
+  let group: string;
+  let version: string;
+  if (parts[0] === 'api' && parts.length >= 3) {
+    group = '';
+    version = parts[1]!;
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    group = parts[1]!;
+    version = parts[2]!;
+    rest = parts.slice(3);
+  } else {
+    return { kind: 'nonresource', path: pathname };
+  }
+
+  let namespace: string | undefined;
+  // `/namespaces/{ns}/{resource}...` is namespaced, except `/namespaces/{name}[/{sub}]` itself.
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !NAMESPACE_SUBRESOURCES.has(rest[2]!)) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [resource, name, subresource, ...extra] = rest;
+  if (!resource || extra.length > 0) return { kind: 'nonresource', path: pathname };
+
+  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+  let verb: ResourceRequest['verb'];
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      verb = name === undefined ? (watch ? 'watch' : 'list') : watch && subresource === undefined ? 'watch' : 'get';
+      break;
+    case 'POST': verb = 'create'; break;
+    case 'PUT': verb = 'update'; break;
+    case 'PATCH': verb = 'patch'; break;
+    case 'DELETE': verb = name === undefined ? 'deletecollection' : 'delete'; break;
+    default: return { kind: 'nonresource', path: pathname };
+  }
+  const info: ResourceRequest = { kind: 'resource', verb, group, version, resource };
+  if (namespace !== undefined) info.namespace = namespace;
+  if (name !== undefined) info.name = name;
+  if (subresource !== undefined) info.subresource = subresource;
+  return info;
+}

@@ -1,0 +1,117 @@
+// The API server process: store → registry (watch caches) → HTTPS handler, plus the cluster's
+// first-start bootstrap (PKI, kubeconfig, join token, system namespaces) and the namespace
+// lifecycle loop. Guarantees: it answers only over HTTPS; `stop()` ends watches, stops accepting
+// connections, and closes the store after in-flight writes finished.
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { createAuthenticator, authorize } from './auth.js';
+import { ensurePki } from './pki.js';
+import { writeAdminKubeconfig } from './kubeconfig.js';
+import { ensureJoinToken, parseJoinToken, JOIN_TOKEN_USER } from './tokens.js';
+import { createHandler } from './handler.js';
+import { ApiMetrics } from './metrics.js';
+import { Registry } from './registry.js';
+import { bootstrapCluster } from './bootstrap.js';
+import { NamespaceLifecycle } from './namespace-lifecycle.js';
+import { openWatches } from './watch-handler.js';
+import type { Store } from '../storage/store.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import type { UserInfo } from './auth.js';
+
+export interface ApiServerOptions {
+  dataDir: string;
+  store: Store;
+  bindAddress: string;
+  port: number;
+  /** Address other components and clients use to reach this server (a kubeconfig's host). */
+  advertiseAddress: string;
+  tlsSans: string[];
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface RunningApiServer {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger;
+  const sans = [...new Set([opts.advertiseAddress, ...(opts.bindAddress === '0.0.0.0' ? [] : [opts.bindAddress]), ...opts.tlsSans])];
+  const pki = await ensurePki(opts.dataDir, { sans, clock });
+  const token = await ensureJoinToken(opts.dataDir, pki.caCertPem);
+  const tokens = new Map<string, UserInfo>([[parseJoinToken(token).secret, JOIN_TOKEN_USER]]);
+  const authenticator = createAuthenticator({ caCertPem: pki.caCertPem, tokens });
+
+  const registry = new Registry(opts.store, { clock, logger: log });
+  await registry.start();
+  const metrics = new ApiMetrics();
+
+  const server = https.createServer({
+    key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caCertPem,
+    requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 65_000,
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.bindAddress, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${hostForUrl(opts.advertiseAddress)}:${port}`;
+
+  await bootstrapCluster(registry, { ip: opts.advertiseAddress, port });
+  const namespaces = new NamespaceLifecycle(registry, clock, log);
+  namespaces.start();
+
+  let ready = true;
+  server.on('request', createHandler({
+    registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
+    authenticate: (req) => authenticator.authenticate(req),
+    authorize: (user, attrs) => authorize(user, attrs),
+    health: async () => {
+      const checks: { name: string; ok: boolean; message?: string }[] = [];
+      try {
+        await opts.store.currentRevision();
+        checks.push({ name: 'store', ok: true });
+      } catch (e) {
+        checks.push({ name: 'store', ok: false, message: (e as Error).message });
+      }
+      checks.push({ name: 'shutdown', ok: ready, ...(ready ? {} : { message: 'server is shutting down' }) });
+      return checks;
+    },
+  }));
+
+  const kubeconfigPath = await writeAdminKubeconfig(opts.dataDir, { serverUrl: url, pki, clock });
+  log.info({ url, kubeconfig: kubeconfigPath }, 'API server ready');
+
+  return {
+    url, port, kubeconfigPath, registry,
+    async stop() {
+      ready = false;
+      namespaces.stop();
+      for (const end of [...openWatches]) end();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Connections still busy after a grace period are cut: shutdown must finish.
+        setTimeout(() => { for (const s of sockets) s.destroy(); }, 2000).unref();
+      });
+      registry.stop();
+      await opts.store.close();
+      log.info('API server stopped');
+    },
+  };
+}
+
+function hostForUrl(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}

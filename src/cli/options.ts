@@ -1,0 +1,18 @@
+// Option parsers shared by subcommands: each rejects bad input with a one-line message.
+import { isIP } from 'node:net';
+import { InvalidArgumentError } from 'commander';
+
+export function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`not a port number: ${v}`);
+  return n;
+}
+
+export function ipAddress(v: string): string {
+  if (isIP(v) === 0) throw new InvalidArgumentError(`not an IP address: ${v}`);
+  return v;
+}
+
+export function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
