@@ -5,7 +5,7 @@
 // Does not cover: exec/attach/port-forward, logs, or anything needing a running pod.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeConfig, CoreV1Api, AppsV1Api, Watch, makeInformer, ApiException, PatchStrategy, setHeaderOptions, type V1ConfigMap, type V1Deployment } from '@kubernetes/client-node';
+import { KubeConfig, CoreV1Api, AppsV1Api, Watch, makeInformer, ApiException, PatchStrategy, setHeaderOptions, type V1ConfigMap, type V1Deployment, type V1DeploymentSpec } from '@kubernetes/client-node';
 import { startServer, killAll, waitFor, sleep, type ServerHandle } from './harness.js';
 
 const NS = 'client-node';
@@ -119,7 +119,6 @@ describe('@kubernetes/client-node against trireme', { timeout: 10 * 60_000 }, ()
     read.spec.replicas = 2;
     const replaced = await apps.replaceNamespacedDeployment({ name: 'dep1', namespace: NS, body: read });
     assert.equal(replaced.spec?.replicas, 2);
-    assert.equal(replaced.metadata?.generation, 2, 'a spec change bumps metadata.generation');
 
     // Strategic merge: containers merge by name, env by name.
     const patch = { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:1.26', env: [{ name: 'B', value: '2' }] }] } } } };
@@ -140,6 +139,19 @@ describe('@kubernetes/client-node against trireme', { timeout: 10 * 60_000 }, ()
         return e instanceof ApiException && e.code === 404 ? true : undefined;
       }
     }, 20_000);
+  });
+
+  step('a Deployment spec change bumps metadata.generation, a metadata change does not', async () => {
+    const spec: V1DeploymentSpec = { replicas: 1, selector: { matchLabels: { app: 'gen' } }, template: { metadata: { labels: { app: 'gen' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } };
+    const created = await apps.createNamespacedDeployment({ namespace: NS, body: { metadata: { name: 'gen' }, spec } });
+    assert.equal(created.metadata?.generation, 1);
+    const put = await apps.replaceNamespacedDeployment({ name: 'gen', namespace: NS, body: { ...created, spec: { ...spec, replicas: 2 } } });
+    assert.equal(put.metadata?.generation, 2, 'PUT of a new spec');
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const patched = await apps.patchNamespacedDeployment({ name: 'gen', namespace: NS, body: { spec: { replicas: 3 } } }, merge);
+    assert.equal(patched.metadata?.generation, 3, 'PATCH of the spec');
+    const labelled = await apps.patchNamespacedDeployment({ name: 'gen', namespace: NS, body: { metadata: { labels: { x: 'y' } } } }, merge);
+    assert.equal(labelled.metadata?.generation, 3, 'a label change is not a spec change');
   });
 
   step('a stale update gets 409 Conflict and changes nothing', async () => {

@@ -75,6 +75,14 @@ export function killAll(): void {
 }
 
 process.on('exit', killAll);
+// Children run in their own process groups, so a Ctrl-C or a runner's SIGTERM does not reach
+// them: kill them, then let the signal take its default course.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killAll();
+    process.kill(process.pid, sig);
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Small utilities
