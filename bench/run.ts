@@ -1,0 +1,25 @@
+// Benchmark dispatcher: `node dist/bench/run.js <name> [options]` (also `npm run bench -- <name>`).
+// Guarantees: exits 0 on a completed run (goal verdicts are in the output, not the exit code),
+// 2 on bad usage, 1 on a failed run; each benchmark is loaded only when asked for.
+const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(args: string[]): Promise<number> }> }> = {
+  apiserver: { about: 'API server vs raw store: create/get/list at 1/8/32 clients, watch fan-out', load: () => import('./apiserver.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(BENCHMARKS).map(([name, b]) => `  ${name.padEnd(12)}${b.about}`);
+  return `usage: node dist/bench/run.js <benchmark> [--quick] [options]\nbenchmarks:\n${lines.join('\n')}\n`;
+}
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name === undefined ? undefined : BENCHMARKS[name];
+if (bench === undefined) {
+  process.stderr.write(name === undefined || name === '--help' || name === '-h' ? usage() : `unknown benchmark: ${name}\n${usage()}`);
+  process.exitCode = name === '--help' || name === '-h' ? 0 : 2;
+} else {
+  try {
+    process.exitCode = await (await bench.load()).main(args);
+  } catch (e) {
+    process.stderr.write(`benchmark ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
