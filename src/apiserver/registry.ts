@@ -126,9 +126,21 @@ export class Registry {
     if (!Number.isFinite(wanted)) throw new TriremeError('BadRequest', `invalid resourceVersion: ${opts.resourceVersion}`);
     if (wanted > cache.revision) await cache.waitFor(wanted, 5000);
     const prefix = storePrefix(info, namespace);
-    const snap = cache.list(prefix);
     let startAfter: string | undefined;
-    if (opts.continueToken) startAfter = decodeContinue(opts.continueToken, prefix);
+    let snap: { items: CachedItem<KubeObject>[]; revision: number };
+    if (opts.continueToken) {
+      const token = decodeContinue(opts.continueToken, prefix);
+      startAfter = token.startAfter;
+      // Later pages show the state as of the first page, as Kubernetes serves them from etcd.
+      try {
+        snap = cache.listAt(token.revision, prefix);
+      } catch (e) {
+        if (isTriremeError(e, 'Gone')) throw new TriremeError('Gone', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+        throw e;
+      }
+    } else {
+      snap = cache.list(prefix);
+    }
     const out: KubeObject[] = [];
     let lastKey: string | undefined;
     let remaining = 0;
@@ -167,7 +179,10 @@ export class Registry {
     return cache.watch(from, prefix, (ev: CacheEvent<KubeObject>) => {
       const now = ev.type !== 'DELETED' && filter(ev.item.value);
       const before = ev.prev !== undefined && filter(ev.prev.value);
-      const obj = withTypeMeta(info, ev.item.value);
+      let obj = withTypeMeta(info, ev.item.value);
+      // A deleted object is reported at the revision of its deletion, so a watch resumed from it
+      // does not see the deletion again.
+      if (ev.type === 'DELETED') obj = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(ev.revision) } };
       // A change that moves an object into or out of the selection is ADDED or DELETED for this watcher.
       if (ev.type === 'DELETED') { if (filter(ev.item.value)) send('DELETED', obj); }
       else if (ev.type === 'ADDED') { if (now) send('ADDED', obj); }
@@ -337,7 +352,9 @@ export class Registry {
     next = { ...next, metadata: meta };
     if (info.kind === 'Service') keepAllocated(next, current);
     if (subresource === undefined) next = applyDefaults(next);
-    if (tracksGeneration(info) && !jsonEqual(specPart(next), specPart(current))) meta.generation = (oldMeta.generation ?? 1) + 1;
+    if (tracksGeneration(info) && !jsonEqual(specPart(next), specPart(current))) {
+      next = { ...next, metadata: { ...next.metadata, generation: (oldMeta.generation ?? 1) + 1 } };
+    }
     // Binding is the server's own, checked write of spec.nodeName (which pod updates may not change).
     const causes = subresource === 'binding' ? [] : validateUpdate(next, current);
     if (causes.length > 0) throw invalidError(info.kind, meta.name ?? '', causes, info.group);
@@ -471,11 +488,11 @@ function encodeContinue(lastKey: string, prefix: string, revision: number): stri
   return Buffer.from(JSON.stringify({ v: 1, rv: revision, start: lastKey.slice(prefix.length) })).toString('base64url');
 }
 
-function decodeContinue(token: string, prefix: string): string {
+function decodeContinue(token: string, prefix: string): { startAfter: string; revision: number } {
   try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString()) as { v?: number; start?: unknown };
-    if (t.v !== 1 || typeof t.start !== 'string') throw new Error('bad token');
-    return prefix + t.start;
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString()) as { v?: number; start?: unknown; rv?: unknown };
+    if (t.v !== 1 || typeof t.start !== 'string' || typeof t.rv !== 'number') throw new Error('bad token');
+    return { startAfter: prefix + t.start, revision: t.rv };
   } catch {
     throw new TriremeError('BadRequest', 'continue key is not valid: the token is malformed');
   }

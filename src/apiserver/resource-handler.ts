@@ -12,6 +12,7 @@ import { readBody, sendJson } from './http-util.js';
 import { dryRun, fieldValidation, intParam, objectFilter } from './list-query.js';
 import { negotiate, type Representation } from './negotiate.js';
 import { unknownFields } from './openapi/index.js';
+import { pruneFields } from './prune-fields.js';
 import type { DeleteOptions, Registry } from './registry.js';
 import type { ResourceRequest } from './request-info.js';
 import { statusSuccess } from './status.js';
@@ -84,7 +85,11 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
       const opts = { dryRun: dryRun(query) };
       const validation = fieldValidation(query);
       let warnings: string[] = [];
-      const check = (obj: KubeObject) => { warnings = checkUnknownFields(obj, validation); return obj; };
+      const check = (patched: KubeObject) => {
+        const checked = checkUnknownFields(patched, validation, info);
+        warnings = checked.warnings;
+        return checked.obj;
+      };
       let out: KubeObject;
       try {
         out = await registry.patchChecked(info, ri.namespace, ri.name!, ct ?? '', body, opts, check);
@@ -123,18 +128,24 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
 
 /** Reads, decodes and field-validates a body; Strict turns unknown fields into a 400. */
 export async function decodeChecked(ctx: RequestContext): Promise<KubeObject> {
-  const obj = decodeBody(ctx.req.headers['content-type'], await readBody(ctx.req));
-  addWarnings(ctx.res, checkUnknownFields(obj, fieldValidation(ctx.query)));
+  const decoded = decodeBody(ctx.req.headers['content-type'], await readBody(ctx.req));
+  const { obj, warnings } = checkUnknownFields(decoded, fieldValidation(ctx.query), ctx.info);
+  addWarnings(ctx.res, warnings);
   return obj;
 }
 
-function checkUnknownFields(obj: KubeObject, mode: 'Strict' | 'Warn' | 'Ignore'): string[] {
-  if (mode === 'Ignore' || typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') return [];
-  const unknown = unknownFields(obj.apiVersion, obj.kind, obj);
-  if (unknown.length === 0) return [];
+/**
+ * Unknown fields: Strict rejects them (400); Warn and Ignore drop them, as Kubernetes does for
+ * built-in types, and Warn says so in Warning headers.
+ */
+function checkUnknownFields(obj: KubeObject, mode: 'Strict' | 'Warn' | 'Ignore', info: ResourceInfo): { obj: KubeObject; warnings: string[] } {
+  const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : groupVersion(info);
+  const kind = typeof obj.kind === 'string' ? obj.kind : info.kind;
+  const unknown = unknownFields(apiVersion, kind, obj);
+  if (unknown.length === 0) return { obj, warnings: [] };
   const messages = unknown.map((f) => `unknown field "${f}"`);
   if (mode === 'Strict') throw new TriremeError('BadRequest', `strict decoding error: ${messages.join(', ')}`);
-  return messages;
+  return { obj: pruneFields(obj, unknown), warnings: mode === 'Warn' ? messages : [] };
 }
 
 function addWarnings(res: ServerResponse, warnings: string[]): void {

@@ -140,6 +140,28 @@ export class WatchCache<T> {
     return { items, revision: this.rev };
   }
 
+  /**
+   * Items under `prefix` as they were at `revision` (a past list's snapshot), rebuilt by undoing
+   * the buffered events after it. Throws `Gone` when that history has left the buffer.
+   */
+  listAt(revision: number, prefix = ''): { items: CachedItem<T>[]; revision: number } {
+    if (revision >= this.rev) return this.list(prefix);
+    if (revision < this.historyFloor) {
+      throw new TriremeError('Gone', `too old resource version: ${revision} (${this.historyFloor})`, { context: { compactRevision: this.historyFloor } });
+    }
+    const state = new Map<string, CachedItem<T>>();
+    for (const item of this.list(prefix).items) state.set(item.key, item);
+    for (let i = this.history.length - 1; i >= this.historyStart; i--) {
+      const ev = this.history[i] as CacheEvent<T>;
+      if (ev.revision <= revision) break;
+      if (!ev.item.key.startsWith(prefix)) continue;
+      if (ev.prev) state.set(ev.item.key, ev.prev);
+      else state.delete(ev.item.key);
+    }
+    const items = [...state.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { items, revision };
+  }
+
   /** Resolves once the cache has applied `revision`; rejects with `Timeout` after `timeoutMs`. */
   waitFor(revision: number, timeoutMs: number): Promise<void> {
     if (this.rev >= revision) return Promise.resolve();
