@@ -46,6 +46,14 @@ function killGroup(c: ChildProcess): void {
 process.on('exit', () => {
   for (const c of live) killGroup(c);
 });
+// Interrupted runs must not leave a server behind either (signals skip the 'exit' hook).
+const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+for (const [sig, code] of Object.entries(SIGNALS)) {
+  process.once(sig, () => {
+    for (const c of live) killGroup(c);
+    process.exit(code);
+  });
+}
 
 export function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
