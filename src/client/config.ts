@@ -1,0 +1,48 @@
+// Where and how a client reaches the API: server URL, the CA it trusts, and its credentials.
+// Reads the current context of a kubeconfig (inline *-data fields or file paths).
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { TriremeError } from '../errors.js';
+
+export interface ClientConfig {
+  server: string;
+  caPem: string;
+  certPem?: string;
+  keyPem?: string;
+  token?: string;
+  userAgent?: string;
+}
+
+interface Named<T> { name: string; [k: string]: unknown; cluster?: T; user?: T; context?: T }
+
+export function loadKubeconfig(path: string): ClientConfig {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new TriremeError('BadRequest', `cannot read kubeconfig ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const base = dirname(resolve(path));
+  const find = <T>(list: unknown, name: unknown, field: 'cluster' | 'user' | 'context'): T => {
+    const entry = (list as Named<T>[] | undefined)?.find((x) => x.name === name);
+    if (!entry?.[field]) throw new TriremeError('BadRequest', `kubeconfig ${path}: no ${field} named ${String(name)}`);
+    return entry[field] as T;
+  };
+  const ctx = find<{ cluster: string; user: string }>(doc.contexts, doc['current-context'], 'context');
+  const cluster = find<Record<string, string>>(doc.clusters, ctx.cluster, 'cluster');
+  const user = find<Record<string, string>>(doc.users, ctx.user, 'user');
+  const data = (inline: string | undefined, file: string | undefined): string | undefined => {
+    if (inline) return Buffer.from(inline, 'base64').toString('utf8');
+    if (file) return readFileSync(resolve(base, file), 'utf8');
+    return undefined;
+  };
+  const caPem = data(cluster['certificate-authority-data'], cluster['certificate-authority']);
+  if (!cluster.server || !caPem) throw new TriremeError('BadRequest', `kubeconfig ${path}: the cluster needs a server and a certificate authority`);
+  const cfg: ClientConfig = { server: cluster.server, caPem };
+  const certPem = data(user['client-certificate-data'], user['client-certificate']);
+  const keyPem = data(user['client-key-data'], user['client-key']);
+  if (certPem && keyPem) { cfg.certPem = certPem; cfg.keyPem = keyPem; }
+  if (user.token) cfg.token = user.token;
+  return cfg;
+}
