@@ -155,7 +155,8 @@ export interface Role {
 
 const READ = ['get', 'list', 'watch'] as const;
 const WRITE = ['create', 'update', 'patch'] as const;
-const PUBLIC_INFO_PATHS = ['/version', '/version/', '/healthz', '/livez', '/readyz'] as const;
+// The CA certificate is public: a joining agent checks it against the hash its token pins.
+const PUBLIC_INFO_PATHS = ['/version', '/version/', '/healthz', '/livez', '/readyz', '/cacerts'] as const;
 
 /** Every role, in the order they are consulted. */
 export const ROLES: readonly Role[] = [
@@ -191,6 +192,11 @@ export const ROLES: readonly Role[] = [
         exceptResources: ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy'],
       },
     ],
+  },
+  {
+    name: 'system:node-bootstrapper',
+    groups: ['system:bootstrappers'],
+    rules: [{ kind: 'nonresource', verbs: ['post'], paths: ['/trireme/v1/node-credentials'] }],
   },
   {
     name: 'system:discovery',

@@ -6,13 +6,16 @@ import { TriremeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import type { UserInfo } from './auth.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { parseAccept, sendError, sendJson } from './http-util.js';
+import { parseAccept, readBody, sendError, sendJson } from './http-util.js';
+import { decodeBody } from './decode-body.js';
+import type { PodProxy } from './pod-proxy.js';
 import type { ApiMetrics } from './metrics.js';
 import { openapiV3Document, openapiV3Paths } from './openapi/index.js';
 import type { Registry } from './registry.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { handleResource, resolveResource } from './resource-handler.js';
-import { qualifiedName } from './status.js';
+import { qualifiedName, statusFromError } from './status.js';
+import type { Duplex } from 'node:stream';
 import { VERSION_INFO } from './version.js';
 
 export interface HandlerDeps {
@@ -24,6 +27,11 @@ export interface HandlerDeps {
   health(): Promise<{ name: string; ok: boolean; message?: string }[]>;
   metrics: ApiMetrics;
   logger: Logger;
+  caPem: string;
+  /** Issues a joining node's credentials (POST /trireme/v1/node-credentials). */
+  nodeCredentials(request: unknown): Promise<unknown>;
+  /** Proxies pods/log and pods/exec to the pod's node agent. */
+  proxyToNode: PodProxy;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -44,6 +52,31 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
   };
 }
 
+/** Websocket upgrades: only `pods/exec` (proxied to the node agent); anything else is refused. */
+export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const ri = parseRequestInfo('GET', url.pathname, url.searchParams);
+    const refuse = (err: unknown) => {
+      const status = statusFromError(err);
+      const body = JSON.stringify(status);
+      if (status.code >= 500) deps.logger.warn({ err, path: url.pathname }, 'exec failed');
+      socket.end(`HTTP/1.1 ${status.code} ${status.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    socket.on('error', (err) => deps.logger.debug({ err }, 'upgrade socket error'));
+    (async () => {
+      if (ri.kind !== 'resource' || ri.resource !== 'pods' || ri.subresource !== 'exec' || !ri.namespace || !ri.name || ri.group !== '') {
+        throw new TriremeError('BadRequest', 'only pods/exec accepts a protocol upgrade');
+      }
+      const user = deps.authenticate(req);
+      // Exec over a websocket GET is authorized as create, as Kubernetes does.
+      const decision = deps.authorize(user, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: ri.namespace, name: ri.name });
+      if (!decision.allowed) throw user ? forbidden(user, { ...ri, verb: 'create' }) : new TriremeError('Unauthorized', 'Unauthorized');
+      await deps.proxyToNode.exec(req, socket, head, ri.namespace, ri.name, url.searchParams);
+    })().catch(refuse);
+  };
+}
+
 async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<RequestInfo> {
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const ri = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
@@ -55,11 +88,15 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   // Anonymous requests that no rule admits are 401 (who are you?), others 403 (not you).
   if (!decision.allowed) throw user ? forbidden(user, ri) : new TriremeError('Unauthorized', 'Unauthorized');
   if (ri.kind === 'nonresource') {
+    if (path === '/trireme/v1/node-credentials' && req.method === 'POST') {
+      sendJson(res, 200, await deps.nodeCredentials(decodeBody(req.headers['content-type'], await readBody(req, 64 * 1024))));
+      return ri;
+    }
     await serveNonResource(deps, req, res, path, url);
     return ri;
   }
   const info = resolveResource(ri);
-  await handleResource({ req, res, query: url.searchParams, info, ri, registry: deps.registry });
+  await handleResource({ req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode });
   return ri;
 }
 
@@ -78,6 +115,11 @@ function stripHealthSuffix(path: string): string {
 async function serveNonResource(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new TriremeError('MethodNotAllowed', `the server does not allow this method on the requested resource`);
   if (path === '/version') return sendJson(res, 200, VERSION_INFO);
+  if (path === '/cacerts') {
+    res.writeHead(200, { 'Content-Type': 'application/x-pem-file' });
+    res.end(deps.caPem);
+    return;
+  }
   const health = stripHealthSuffix(path);
   if (health === '/healthz' || health === '/livez' || health === '/readyz') return serveHealth(deps, res, path, url);
   if (path === '/metrics') {

@@ -63,6 +63,8 @@ export interface Pki {
   serverCertIssued: boolean;
   /** Issues a client certificate (ExtendedKeyUsage clientAuth) signed by the CA. */
   issueClientCert(subject: ClientSubject, days?: number): Promise<IssuedCert>;
+  /** Issues a serving certificate (serverAuth) for these DNS names and IPs, e.g. a node agent's. */
+  issueServingCert(commonName: string, sans: string[], days?: number): Promise<IssuedCert>;
 }
 
 export interface PkiPaths {
@@ -341,6 +343,13 @@ export async function ensurePki(dataDir: string, opts: { sans: string[]; clock?:
         usage: x509.ExtendedKeyUsage.clientAuth,
       });
     },
+    issueServingCert: (commonName, names, days = SERVER_DAYS) => issueLeaf(ca, {
+      subject: subjectName(commonName, []),
+      days,
+      now: clock.now(),
+      usage: x509.ExtendedKeyUsage.serverAuth,
+      sans: names.map(parseSan),
+    }),
   };
 }
 

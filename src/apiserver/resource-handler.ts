@@ -14,6 +14,7 @@ import { negotiate, type Representation } from './negotiate.js';
 import { unknownFields } from './openapi/index.js';
 import { pruneFields } from './prune-fields.js';
 import type { DeleteOptions, Registry } from './registry.js';
+import type { PodProxy } from './pod-proxy.js';
 import type { ResourceRequest } from './request-info.js';
 import { statusSuccess } from './status.js';
 import { handleSubresource } from './subresources.js';
@@ -26,6 +27,7 @@ export interface RequestContext {
   info: ResourceInfo;
   ri: ResourceRequest;
   registry: Registry;
+  proxyToNode: PodProxy;
 }
 
 export function resolveResource(ri: ResourceRequest): ResourceInfo {

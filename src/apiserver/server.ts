@@ -6,10 +6,12 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { createAuthenticator, authorize } from './auth.js';
-import { ensurePki } from './pki.js';
+import { ensurePki, type Pki } from './pki.js';
 import { writeAdminKubeconfig } from './kubeconfig.js';
 import { ensureJoinToken, parseJoinToken, JOIN_TOKEN_USER } from './tokens.js';
-import { createHandler } from './handler.js';
+import { createHandler, createUpgradeHandler, type HandlerDeps } from './handler.js';
+import { createPodProxy } from './pod-proxy.js';
+import { issueNodeCredentials } from './node-credentials.js';
 import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
 import { bootstrapCluster } from './bootstrap.js';
@@ -34,6 +36,7 @@ export interface ApiServerOptions {
 
 export interface RunningApiServer {
   url: string;
+  pki: Pki;
   port: number;
   kubeconfigPath: string;
   registry: Registry;
@@ -72,8 +75,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const namespaces = new NamespaceLifecycle(registry, clock, log);
   namespaces.start();
 
+  const proxyCert = await pki.issueClientCert({ commonName: 'system:apiserver', organizations: ['system:masters'] });
+  const proxyToNode = createPodProxy(registry, { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem });
   let ready = true;
-  server.on('request', createHandler({
+  const deps: HandlerDeps = {
+    caPem: pki.caCertPem, proxyToNode,
+    nodeCredentials: (request) => issueNodeCredentials(pki, request),
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
     authorize: (user, attrs) => authorize(user, attrs),
@@ -88,13 +95,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       checks.push({ name: 'shutdown', ok: ready, ...(ready ? {} : { message: 'server is shutting down' }) });
       return checks;
     },
-  }));
+  };
+  server.on('request', createHandler(deps));
+  server.on('upgrade', createUpgradeHandler(deps));
 
   const kubeconfigPath = await writeAdminKubeconfig(opts.dataDir, { serverUrl: url, pki, clock });
   log.info({ url, kubeconfig: kubeconfigPath }, 'API server ready');
 
   return {
-    url, port, kubeconfigPath, registry,
+    url, port, kubeconfigPath, registry, pki,
     async stop() {
       ready = false;
       namespaces.stop();

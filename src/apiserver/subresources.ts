@@ -146,10 +146,9 @@ async function finalizeSub(ctx: RequestContext): Promise<void> {
 }
 
 async function agentSub(ctx: RequestContext): Promise<void> {
-  const { ri, registry, info } = ctx;
-  const pod = await registry.get(info, ri.namespace, ri.name!);
-  const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-  if (!node) throw new TriremeError('BadRequest', `pod ${ri.name} does not have a host assigned`);
-  // Streaming from the node agent arrives with the agent itself; until then say so plainly.
-  throw new TriremeError('ServiceUnavailable', `the node agent of "${node}" is not reachable from this API server`);
+  const { ri } = ctx;
+  // Exec arrives as a websocket upgrade (server.ts routes it); a plain request cannot carry it.
+  if (ri.subresource === 'exec') throw new TriremeError('BadRequest', 'exec needs a websocket upgrade (v5.channel.k8s.io)');
+  if (ri.verb !== 'get') return notAllowed(ctx);
+  await ctx.proxyToNode.logs(ctx.req, ctx.res, ri.namespace!, ri.name!, ctx.query);
 }
