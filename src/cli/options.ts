@@ -16,3 +16,11 @@ export function ipAddress(v: string): string {
 export function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
+
+export function portRange(v: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(v);
+  const from = Number(m?.[1]);
+  const to = Number(m?.[2]);
+  if (!m || from < 1 || to > 65535 || from > to) throw new InvalidArgumentError(`not a port range (like 40000-49999): ${v}`);
+  return [from, to];
+}

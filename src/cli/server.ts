@@ -5,6 +5,7 @@ import { startApiServer } from '../apiserver/server.js';
 import { openStore } from '../storage/open.js';
 import { createLogger } from '../util/log.js';
 import { collect, ipAddress, port } from './options.js';
+import { onShutdown } from './shutdown.js';
 
 interface ServerFlags {
   dataDir: string;
@@ -36,17 +37,6 @@ export function registerServer(program: Command): void {
         tlsSans: flags.tlsSan, logger: createLogger('apiserver'),
       });
       process.stdout.write(`Trireme API server at ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n  export KUBECONFIG=${server.kubeconfigPath}\n`);
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'shutting down');
-        server.stop().then(() => process.exit(0), (err: unknown) => {
-          log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        });
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
+      onShutdown(log, () => server.stop());
     });
 }
