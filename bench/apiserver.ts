@@ -40,6 +40,14 @@ const NS = { create: 'bench-create', get: 'bench-get', list: 'bench-list', watch
 const GET_NAME = 'target';
 /** Far above what a step can do in its time; only a guard against a runaway loop. */
 const MAX_OPS = 5_000_000;
+/**
+ * Pause between steps. Store operations are synchronous underneath, so a store step never lets
+ * timers run; the store's periodic compaction (which blocks its thread for tens of ms per
+ * 10,000 rows) would then fire inside the next step that yields (the fan-out). The pause lets
+ * such deferred work, and the server's, happen between measurements instead of in them.
+ */
+const SETTLE_MS = 250;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Plan {
   durationMs: number;
@@ -95,6 +103,7 @@ async function apiPhase(server: ServerProcess, p: Plan): Promise<{ loops: Map<st
           kind: 'loop', op, concurrency, durationMs: p.durationMs, warmupMs: p.warmupMs, maxOps: MAX_OPS,
           namespace: NS[op], namePrefix: `api-c${concurrency}`, getName: `${GET_NAME}-0`, listItems: LIST_ITEMS,
         };
+        await sleep(SETTLE_MS);
         const server0 = processCpuMs(server.pid);
         const client0 = ownCpuMs();
         const r = await worker.run<LoopResult>(task);
@@ -105,6 +114,7 @@ async function apiPhase(server: ServerProcess, p: Plan): Promise<{ loops: Map<st
         progress(`${describeLoop('API', op, r)}; CPU/req server ${cpu.apiServer ?? '?'} µs, client ${cpu.apiClient ?? '?'} µs`);
       }
     }
+    await sleep(SETTLE_MS);
     const fanout = await worker.run<FanoutRun>({ kind: 'fanout', namespace: NS.watch, options: { ...p.fanout, namePrefix: 'api' } });
     progress(`API fan-out: p50 ${fanout.delay.p50Ms.toFixed(2)} ms p99 ${fanout.delay.p99Ms.toFixed(2)} ms missing ${fanout.missing}`);
     return { loops, fanout };
@@ -126,12 +136,14 @@ async function storePhase(dataDir: string, p: Plan): Promise<{ loops: Map<string
           get: () => storeGet(store, NS.get, `${GET_NAME}-0`),
           list: () => storeList(store, NS.list, LIST_ITEMS),
         }[op];
+        await sleep(SETTLE_MS);
         const cpu0 = ownCpuMs();
         const r = await runClosedLoop({ concurrency, durationMs: p.durationMs, warmupMs: p.warmupMs, maxOps: MAX_OPS, op: fn });
         loops.set(`${op}/${concurrency}`, { result: r, cpuUsPerOp: { store: perOp(ownCpuMs() - cpu0, r) } });
         progress(describeLoop('store', op, r));
       }
     }
+    await sleep(SETTLE_MS);
     const fanout = await runFanout(storeFanoutTarget(store, NS.watch), { ...p.fanout, namePrefix: 'store' });
     progress(`store fan-out: p50 ${fanout.delay.p50Ms.toFixed(3)} ms p99 ${fanout.delay.p99Ms.toFixed(3)} ms missing ${fanout.missing}`);
     return { loops, fanout };
@@ -203,6 +215,7 @@ export async function runApiServerBench(opts: ApiBenchOptions): Promise<ApiBench
         loadGenerator: 'closed loop on node:https keep-alive agents (one connection per client) in a worker thread of the benchmark process; it shares the CPUs with the server',
         storeBaseline: 'SqliteStore opened in the benchmark main thread after the server stopped; concurrency = outstanding promises',
         durationMsPerStep: p.durationMs,
+        pauseMsBetweenSteps: SETTLE_MS,
         warmupMsPerStep: p.warmupMs,
         concurrency: [...CONCURRENCY],
         objectBody: 'ConfigMap, 8 data keys x 32 chars (~256 bytes of data), plain JSON',
