@@ -1,0 +1,175 @@
+// A container's environment and argv, as the kubelet computes them: trireme's own variables
+// (POD_NAME, POD_NAMESPACE, POD_IP, NODE_NAME, PORT*, TRIREME_*) first, then `envFrom` (in order,
+// with prefixes), then `env` (in order, each value `$(VAR)`-expanded against what is defined so
+// far, `valueFrom` resolved); finally `command`/`args` expanded against the result.
+// Guarantees: pure — ConfigMaps and Secrets come in already fetched; a missing, non-optional
+// reference raises ConfigError (surfaced as CreateContainerConfigError). Does not fetch anything.
+import type { ConfigMap, Container, EnvVar, Pod, Secret } from 'kubernetes-types/core/v1.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Expands `$(VAR)` references Kubernetes-style: a defined VAR is substituted, `$$` yields a
+ * literal `$` (so `$$(VAR)` stays `$(VAR)`), an undefined reference is left as written.
+ */
+export function expandVars(s: string, vars: Readonly<Record<string, string>>): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c !== '$' || i + 1 >= s.length) {
+      out += c;
+      continue;
+    }
+    const n = s[i + 1];
+    if (n === '$') {
+      out += '$';
+      i++;
+    } else if (n === '(') {
+      const close = s.indexOf(')', i + 2);
+      if (close < 0) {
+        out += s.slice(i);
+        break;
+      }
+      const name = s.slice(i + 2, close);
+      const v = Object.prototype.hasOwnProperty.call(vars, name) ? vars[name] : undefined;
+      out += v ?? s.slice(i, close + 1);
+      i = close;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** The ConfigMaps and Secrets of the pod's namespace the container refers to (absent: not found). */
+export interface EnvSources {
+  configMaps: ReadonlyMap<string, ConfigMap>;
+  secrets: ReadonlyMap<string, Secret>;
+}
+
+/** The names of ConfigMaps and Secrets a container's env refers to (what to fetch). */
+export function envReferences(c: Container): { configMaps: Set<string>; secrets: Set<string> } {
+  const configMaps = new Set<string>();
+  const secrets = new Set<string>();
+  for (const f of c.envFrom ?? []) {
+    if (f.configMapRef?.name) configMaps.add(f.configMapRef.name);
+    if (f.secretRef?.name) secrets.add(f.secretRef.name);
+  }
+  for (const e of c.env ?? []) {
+    if (e.valueFrom?.configMapKeyRef?.name) configMaps.add(e.valueFrom.configMapKeyRef.name);
+    if (e.valueFrom?.secretKeyRef?.name) secrets.add(e.valueFrom.secretKeyRef.name);
+  }
+  return { configMaps, secrets };
+}
+
+export function secretValue(s: Secret, key: string): string | undefined {
+  const b64 = s.data?.[key];
+  if (b64 !== undefined) return Buffer.from(b64, 'base64').toString('utf8');
+  return s.stringData?.[key];
+}
+
+function configMapValue(cm: ConfigMap, key: string): string | undefined {
+  return cm.data?.[key] ?? (cm.binaryData?.[key] !== undefined ? Buffer.from(cm.binaryData[key], 'base64').toString('utf8') : undefined);
+}
+
+function bracketKey(path: string, prefix: string): string | undefined {
+  const m = new RegExp(`^${prefix.replace('.', '\\.')}\\[['"](.+)['"]\\]$`).exec(path);
+  return m?.[1];
+}
+
+/** Resolves a `fieldRef.fieldPath` the way the Downward API does. */
+export function fieldRefValue(pod: Pod, path: string, podIP: string, hostIP: string): string {
+  const md = pod.metadata ?? {};
+  switch (path) {
+    case 'metadata.name': return md.name ?? '';
+    case 'metadata.namespace': return md.namespace ?? 'default';
+    case 'metadata.uid': return md.uid ?? '';
+    case 'spec.nodeName': return pod.spec?.nodeName ?? '';
+    case 'spec.serviceAccountName': return pod.spec?.serviceAccountName ?? 'default';
+    case 'status.podIP': return podIP;
+    case 'status.podIPs': return podIP;
+    case 'status.hostIP': return hostIP;
+    case 'status.hostIPs': return hostIP;
+  }
+  const label = bracketKey(path, 'metadata.labels');
+  if (label !== undefined) return md.labels?.[label] ?? '';
+  const ann = bracketKey(path, 'metadata.annotations');
+  if (ann !== undefined) return md.annotations?.[ann] ?? '';
+  throw new ConfigError(`unsupported fieldRef fieldPath "${path}"`);
+}
+
+function resolveEnvVar(e: EnvVar, pod: Pod, src: EnvSources, ips: { podIP: string; hostIP: string }, vars: Record<string, string>): string | undefined {
+  const vf = e.valueFrom;
+  if (!vf) return expandVars(e.value ?? '', vars);
+  if (vf.fieldRef) return fieldRefValue(pod, vf.fieldRef.fieldPath, ips.podIP, ips.hostIP);
+  if (vf.configMapKeyRef) {
+    const ref = vf.configMapKeyRef;
+    const cm = src.configMaps.get(ref.name ?? '');
+    if (!cm) {
+      if (ref.optional) return undefined;
+      throw new ConfigError(`configmap "${ref.name ?? ''}" not found`);
+    }
+    const v = configMapValue(cm, ref.key);
+    if (v === undefined && !ref.optional) throw new ConfigError(`couldn't find key ${ref.key} in ConfigMap ${pod.metadata?.namespace ?? 'default'}/${ref.name ?? ''}`);
+    return v;
+  }
+  if (vf.secretKeyRef) {
+    const ref = vf.secretKeyRef;
+    const s = src.secrets.get(ref.name ?? '');
+    if (!s) {
+      if (ref.optional) return undefined;
+      throw new ConfigError(`secret "${ref.name ?? ''}" not found`);
+    }
+    const v = secretValue(s, ref.key);
+    if (v === undefined && !ref.optional) throw new ConfigError(`couldn't find key ${ref.key} in Secret ${pod.metadata?.namespace ?? 'default'}/${ref.name ?? ''}`);
+    return v;
+  }
+  if (vf.resourceFieldRef) throw new ConfigError(`resourceFieldRef is not supported by the process runtime (${e.name})`);
+  return '';
+}
+
+/** Builds the container's environment on top of `base` (trireme's own variables). */
+export function buildEnv(
+  pod: Pod,
+  c: Container,
+  src: EnvSources,
+  ips: { podIP: string; hostIP: string },
+  base: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const vars: Record<string, string> = { ...base };
+  for (const f of c.envFrom ?? []) {
+    const prefix = f.prefix ?? '';
+    if (f.configMapRef) {
+      const cm = src.configMaps.get(f.configMapRef.name ?? '');
+      if (!cm) {
+        if (!f.configMapRef.optional) throw new ConfigError(`configmap "${f.configMapRef.name ?? ''}" not found`);
+        continue;
+      }
+      for (const [k, v] of Object.entries(cm.data ?? {})) vars[prefix + k] = v;
+    }
+    if (f.secretRef) {
+      const s = src.secrets.get(f.secretRef.name ?? '');
+      if (!s) {
+        if (!f.secretRef.optional) throw new ConfigError(`secret "${f.secretRef.name ?? ''}" not found`);
+        continue;
+      }
+      for (const k of Object.keys(s.data ?? {})) vars[prefix + k] = secretValue(s, k) ?? '';
+    }
+  }
+  for (const e of c.env ?? []) {
+    const v = resolveEnvVar(e, pod, src, ips, vars);
+    if (v !== undefined) vars[e.name] = v;
+  }
+  return vars;
+}
+
+/** The argv to run: command + args, each `$(VAR)`-expanded. Throws ConfigError without a command. */
+export function buildArgv(c: Container, env: Readonly<Record<string, string>>): string[] {
+  if (!c.command || c.command.length === 0) throw new ConfigError('the process runtime needs a command');
+  return [...c.command, ...(c.args ?? [])].map((s) => expandVars(s, env));
+}
