@@ -1,0 +1,61 @@
+// `trireme scheduler`: the scheduler alone, as a client of an API server reached through a
+// kubeconfig. Also exports `startScheduler` for `trireme server` to run it in-process.
+// Stops on SIGTERM/SIGINT. Does not elect a leader: run one per cluster (and scheduler name).
+import type { Command } from 'commander';
+import { ApiClient } from '../client/api-client.js';
+import { loadKubeconfig, type ClientConfig } from '../client/config.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { onShutdown } from './shutdown.js';
+
+interface Flags {
+  kubeconfig: string;
+  schedulerName: string;
+  maxBindsInFlight: string;
+  percentageOfNodesToScore: string;
+}
+
+export interface RunningScheduler {
+  scheduler: Scheduler;
+  stop(): Promise<void>;
+}
+
+/** Starts a scheduler on its own clients (binds, and events apart); resolves once its caches are synced. */
+export async function startScheduler(cfg: ClientConfig, log: Logger, opts: { schedulerName?: string; maxBindsInFlight?: number; percentageOfNodesToScore?: number } = {}): Promise<RunningScheduler> {
+  const client = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log });
+  const eventClient = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log, maxSockets: 4 });
+  const scheduler = new Scheduler({ client, eventClient, logger: log, ...opts });
+  await scheduler.start();
+  return {
+    scheduler,
+    stop: async () => {
+      scheduler.stop();
+      client.close();
+      eventClient.close();
+    },
+  };
+}
+
+function positiveInt(name: string, v: string, max = Infinity): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`${name} must be an integer in 0..${max}, not ${v}`);
+  return n;
+}
+
+export function registerScheduler(program: Command): void {
+  program.command('scheduler')
+    .description('run the pod scheduler (filters, scores, binds pods to nodes)')
+    .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to work with')
+    .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
+    .option('--max-binds-in-flight <n>', 'binds running at once', '16')
+    .option('--percentage-of-nodes-to-score <pct>', '0 = adaptive (as kube-scheduler), 100 = every node', '0')
+    .action(async (flags: Flags) => {
+      const log = createLogger('scheduler');
+      const running = await startScheduler(loadKubeconfig(flags.kubeconfig), log, {
+        schedulerName: flags.schedulerName,
+        maxBindsInFlight: Math.max(1, positiveInt('--max-binds-in-flight', flags.maxBindsInFlight)),
+        percentageOfNodesToScore: positiveInt('--percentage-of-nodes-to-score', flags.percentageOfNodesToScore, 100),
+      });
+      onShutdown(log, running.stop);
+    });
+}
