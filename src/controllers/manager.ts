@@ -1,0 +1,58 @@
+// The controller manager: one set of shared informers, then the ReplicaSet, Deployment,
+// DaemonSet controllers and the garbage collector, each with its own work queue and workers.
+// Guarantees: controllers start reconciling only after every informer has its first list (so
+// no decision is made on an empty cache); `stop()` shuts the queues down, waits for in-flight
+// reconciles, and stops the informers. Does not: elect a leader — run one manager per cluster
+// until leader election lands in src/client (DESIGN.md §4).
+import type { ApiClient } from '../client/api-client.js';
+import { EventRecorder } from '../client/events.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { runController, type Controller } from './common/controller.js';
+import { SharedInformers } from './common/informers.js';
+import { DaemonSetController } from './daemonset.js';
+import { DeploymentController } from './deployment.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { ReplicaSetController, type ControllerDeps } from './replicaset.js';
+
+export interface ControllerManagerOptions {
+  logger: Logger;
+  clock?: Clock;
+  /** Workers per controller (default 4). */
+  workers?: number;
+}
+
+export interface RunningControllerManager {
+  stop(): Promise<void>;
+}
+
+export async function startControllerManager(client: ApiClient, opts: ControllerManagerOptions): Promise<RunningControllerManager> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger;
+  const informers = new SharedInformers(client, { logger: log.child({ part: 'informer' }), clock });
+  const deps: ControllerDeps = {
+    client, informers, clock, logger: log,
+    recorder: new EventRecorder(client, { component: 'controller-manager' }, { clock, logger: log }),
+  };
+  const controllers: Controller[] = [
+    new ReplicaSetController({ ...deps, logger: log.child({ controller: 'replicaset' }) }),
+    new DeploymentController({ ...deps, logger: log.child({ controller: 'deployment' }) }),
+    new DaemonSetController({ ...deps, logger: log.child({ controller: 'daemonset' }) }),
+    new GarbageCollector({ ...deps, logger: log.child({ controller: 'garbage-collector' }) }),
+  ];
+  await informers.start();
+  log.info({ controllers: controllers.map((c) => c.name) }, 'caches synced; controllers starting');
+  for (const c of controllers) c.enqueueAll();
+  const running = controllers.map((c) => runController(c, opts.workers ?? 4, log));
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        for (const c of controllers) c.queue.shutDown();
+        await Promise.all(running);
+        informers.stop();
+      })();
+      return stopped;
+    },
+  };
+}
