@@ -1,0 +1,154 @@
+// The node agent: registers the Node and keeps it and its Lease fresh, runs the pods bound to
+// this node (and the static pods of `<dataDir>/manifests/`) through the process runtime, and
+// serves the kubelet API (logs, exec) for the API server.
+// Guarantees: `startAgent` resolves once the kubelet API listens and static pods are started;
+// it does not wait for the API server (pods from the API start as soon as it is reachable).
+// `stop()` stops the agent's loops and servers but leaves containers running: a restarted agent
+// re-adopts them (see docs/agent.md).
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ApiClient } from '../client/api-client.js';
+import { EventRecorder } from '../client/events.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { NodeHeartbeat } from './node/heartbeat.js';
+import { DEFAULT_BACKOFF, type BackoffConfig } from './pods/backoff.js';
+import { ApiPodSink } from './pods/api-sink.js';
+import { PodManager } from './pods/manager.js';
+import { PortAllocator } from './pods/ports.js';
+import { ProbeManager } from './probes/manager.js';
+import type { ContainerLookup } from './runtime/context.js';
+import { ProcessRuntime } from './runtime/process-runtime.js';
+import { startKubeletServer } from './server/server.js';
+import { StaticPods } from './static-pods.js';
+
+export interface AgentTimings {
+  /** Node status refresh (also posted at once on change). */
+  statusPeriodMs: number;
+  /** Lease renewal. */
+  leasePeriodMs: number;
+  leaseDurationSeconds: number;
+  /** Per-pod resync (ConfigMap/Secret volume refresh, missed exits). */
+  podResyncMs: number;
+  /** How often static pod manifests are re-read and mirror pods checked. */
+  staticPodPeriodMs: number;
+  /** How often running containers this agent did not spawn are checked for exit. */
+  runtimePollMs: number;
+  backoff: BackoffConfig;
+}
+
+export const DEFAULT_TIMINGS: AgentTimings = {
+  statusPeriodMs: 10_000,
+  leasePeriodMs: 2_000,
+  leaseDurationSeconds: 10,
+  podResyncMs: 10_000,
+  staticPodPeriodMs: 5_000,
+  runtimePollMs: 500,
+  backoff: DEFAULT_BACKOFF,
+};
+
+export interface AgentOptions {
+  client: ApiClient;
+  nodeName: string;
+  nodeIp: string;
+  dataDir: string;
+  kubeletPort: number;
+  portRange: [number, number];
+  servingCertPem: string;
+  servingKeyPem: string;
+  caPem: string;
+  logger: Logger;
+  clock?: Clock;
+  timings?: Partial<AgentTimings>;
+  maxPods?: number;
+}
+
+export interface RunningAgent {
+  /** The port the kubelet API listens on (kubeletPort, or the one picked for 0). */
+  kubeletPort: number;
+  lookup: ContainerLookup;
+  stop(): Promise<void>;
+}
+
+function agentVersion(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (let d = here, i = 0; i < 6; i++, d = path.dirname(d)) {
+    const f = path.join(d, 'package.json');
+    if (existsSync(f)) {
+      try {
+        const v = (JSON.parse(readFileSync(f, 'utf8')) as { name?: string; version?: string });
+        if (v.name === 'trireme' && v.version) return v.version;
+      } catch {
+        break;
+      }
+    }
+  }
+  return '0.0.0';
+}
+
+export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  const clock = opts.clock ?? systemClock;
+  const t: AgentTimings = { ...DEFAULT_TIMINGS, ...opts.timings };
+  const log = opts.logger;
+  const root = path.join(opts.dataDir, 'agent');
+  const podsDir = path.join(root, 'pods');
+  await fs.mkdir(podsDir, { recursive: true });
+  const version = agentVersion();
+
+  const runtime = new ProcessRuntime({ podsDir, logger: log, clock, pollMs: t.runtimePollMs });
+  // Agents sharing a host start scanning their port range at different points.
+  const [lo, hi] = opts.portRange;
+  const offset = createHash('sha256').update(opts.nodeName).digest().readUInt32BE(0) % (hi - lo + 1);
+  const ports = new PortAllocator(opts.portRange, undefined, lo + offset);
+  const probes = new ProbeManager({ clock });
+  const recorder = new EventRecorder(opts.client, { component: 'kubelet', host: opts.nodeName }, { clock, logger: log });
+  const apiSink = new ApiPodSink(opts.client, recorder, log);
+  const manager = new PodManager({
+    nodeName: opts.nodeName, nodeIp: opts.nodeIp, podsDir, runtime, ports, probes, clock, logger: log,
+    backoff: t.backoff, volumeRefreshMs: t.podResyncMs,
+  }, apiSink);
+  await manager.restore();
+
+  const server = await startKubeletServer({
+    host: opts.nodeIp, port: opts.kubeletPort,
+    servingCertPem: opts.servingCertPem, servingKeyPem: opts.servingKeyPem, caPem: opts.caPem,
+    lookup: manager.lookup, logger: log, clock,
+  });
+
+  const statics = new StaticPods({
+    dir: path.join(opts.dataDir, 'manifests'), nodeName: opts.nodeName, manager, client: opts.client, recorder, clock, logger: log,
+    periodMs: t.staticPodPeriodMs,
+  });
+  await statics.start();
+
+  const heartbeat = new NodeHeartbeat({
+    client: opts.client, clock, logger: log,
+    params: { nodeName: opts.nodeName, nodeIp: opts.nodeIp, kubeletPort: server.port, version, runtimeName: runtime.name, runtimeVersion: runtime.version, maxPods: opts.maxPods ?? 110 },
+    statusPeriodMs: t.statusPeriodMs, leasePeriodMs: t.leasePeriodMs, leaseDurationSeconds: t.leaseDurationSeconds,
+  });
+  void heartbeat.start();
+
+  let stopped = false;
+  // The informer retries until the API answers; orphans are cleaned once we know what is ours.
+  void manager.startInformer(opts.client).then(
+    () => (stopped ? undefined : manager.cleanupOrphans()),
+    (e: unknown) => log.error({ err: e }, 'pod informer failed to start'),
+  ).catch((e: unknown) => log.error({ err: e }, 'orphan cleanup failed'));
+
+  log.info({ node: opts.nodeName, ip: opts.nodeIp, kubeletPort: server.port, dataDir: opts.dataDir }, 'agent started');
+  return {
+    kubeletPort: server.port,
+    lookup: manager.lookup,
+    async stop() {
+      stopped = true;
+      heartbeat.stop();
+      statics.stop();
+      manager.stop();
+      probes.stopAll();
+      runtime.close();
+      await server.stop();
+    },
+  };
+}

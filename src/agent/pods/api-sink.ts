@@ -1,0 +1,83 @@
+// The PodSink for pods that live in the API (bound to this node, or mirror pods of static pods).
+// Guarantees: never throws; API failures are logged (the next sync retries, the pod keeps running).
+// ConfigMap/Secret reads return undefined only for NotFound; other errors throw so the worker
+// retries instead of reporting a missing object.
+import type { ConfigMap, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../api/object.js';
+import type { ApiClient } from '../../client/api-client.js';
+import type { EventRecorder } from '../../client/events.js';
+import { resource } from '../../client/resources.js';
+import { isTriremeError } from '../../errors.js';
+import type { Logger } from '../../util/log.js';
+import { PORTS_ANNOTATION, type PortAssignment } from './ports.js';
+import type { PodSink } from './sink.js';
+
+const PODS = resource('', 'pods');
+const CONFIGMAPS = resource('', 'configmaps');
+const SECRETS = resource('', 'secrets');
+
+export class ApiPodSink implements PodSink {
+  constructor(
+    private readonly client: ApiClient,
+    private readonly recorder: EventRecorder,
+    private readonly log: Logger,
+    /** Maps the worker's pod to the API object to write (identity for ordinary pods; the mirror for static ones). */
+    private readonly target: (pod: Pod) => { namespace: string; name: string; uid?: string; obj?: Pod } | undefined = (p) => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '', obj: p }),
+  ) {}
+
+  private async getOrUndefined<T extends KubeObject>(res: typeof PODS, ns: string, name: string): Promise<T | undefined> {
+    try {
+      return await this.client.get<T>(res, ns, name);
+    } catch (e) {
+      if (isTriremeError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+  }
+
+  configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
+    return this.getOrUndefined<ConfigMap & KubeObject>(CONFIGMAPS, namespace, name);
+  }
+
+  secret(namespace: string, name: string): Promise<Secret | undefined> {
+    return this.getOrUndefined<Secret & KubeObject>(SECRETS, namespace, name);
+  }
+
+  async patchStatus(pod: Pod, status: PodStatus): Promise<void> {
+    const t = this.target(pod);
+    if (!t) return;
+    try {
+      await this.client.patch(PODS, t.namespace, t.name, 'merge', { status }, { subresource: 'status' });
+    } catch (e) {
+      if (!isTriremeError(e, 'NotFound')) this.log.warn({ err: e, pod: t.name }, 'pod status update failed');
+      throw e;
+    }
+  }
+
+  async recordPorts(pod: Pod, ports: PortAssignment): Promise<void> {
+    const t = this.target(pod);
+    if (!t) return;
+    try {
+      await this.client.patch(PODS, t.namespace, t.name, 'merge', { metadata: { annotations: { [PORTS_ANNOTATION]: JSON.stringify(ports) } } });
+    } catch (e) {
+      // Nodes may not be allowed to patch pods: the status condition trireme.io/PortsAllocated
+      // carries the same record.
+      this.log.debug({ err: e, pod: t.name }, 'could not annotate the pod with its ports');
+    }
+  }
+
+  async deletePod(pod: Pod): Promise<void> {
+    const t = this.target(pod);
+    if (!t) return;
+    try {
+      await this.client.delete(PODS, t.namespace, t.name, { gracePeriodSeconds: 0, ...(t.uid ? { preconditions: { uid: t.uid } } : {}) });
+    } catch (e) {
+      if (!isTriremeError(e, 'NotFound') && !isTriremeError(e, 'Conflict')) this.log.warn({ err: e, pod: t.name }, 'pod delete failed');
+    }
+  }
+
+  event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const t = this.target(pod);
+    if (!t?.obj) return;
+    this.recorder.event(t.obj as Pod & KubeObject, type, reason, message);
+  }
+}

@@ -1,0 +1,109 @@
+// The pods of this node: an informer on pods with spec.nodeName=<node>, one PodWorker per pod
+// uid, plus the static pods handed in by the static-pod source; and the ContainerLookup for the
+// kubelet API.
+// Guarantees: at most one worker per pod uid; after the first list, anything the runtime holds
+// for a uid that is neither an API pod of this node nor a static pod is stopped and removed
+// (cleanup after an agent restart); running containers of known pods are re-adopted, never
+// restarted. Does not stop containers on `stop()` (they outlive the agent by design).
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../api/object.js';
+import type { ApiClient } from '../../client/api-client.js';
+import { Informer } from '../../client/informer.js';
+import { resource } from '../../client/resources.js';
+import type { Logger } from '../../util/log.js';
+import type { ContainerLookup } from '../runtime/context.js';
+import type { PodSink } from './sink.js';
+import { PodWorker, type WorkerDeps } from './worker.js';
+
+type PodObj = Pod & KubeObject;
+
+export class PodManager {
+  private readonly workers = new Map<string, PodWorker>();
+  private informer: Informer<PodObj> | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly d: WorkerDeps, private readonly apiSink: PodSink | undefined) {
+    this.log = d.logger;
+    d.runtime.onExit((info) => this.workers.get(info.podUid)?.kick());
+  }
+
+  /** Restores port assignments from disk, so no port is handed out twice after a restart. */
+  async restore(): Promise<void> {
+    for (const uid of await fs.readdir(this.d.podsDir).catch(() => [] as string[])) {
+      try {
+        const ports = JSON.parse(await fs.readFile(path.join(this.d.podsDir, uid, 'ports.json'), 'utf8')) as Record<string, number>;
+        const pod = JSON.parse(await fs.readFile(path.join(this.d.podsDir, uid, 'pod.json'), 'utf8')) as Pod;
+        this.d.ports.restore(uid, ports, pod.spec?.hostNetwork === true);
+      } catch {
+        continue;
+      }
+    }
+  }
+
+  /** Starts the informer; resolves after the first list is handled. */
+  async startInformer(client: ApiClient): Promise<void> {
+    const inf = new Informer<PodObj>(client, resource('', 'pods'), { fieldSelector: `spec.nodeName=${this.d.nodeName}`, logger: this.log, clock: this.d.clock });
+    inf.on({
+      add: (p) => this.upsert(p, this.apiSink),
+      update: (_o, p) => this.upsert(p, this.apiSink),
+      delete: (p) => this.workers.get(p.metadata?.uid ?? '')?.markGone(),
+    });
+    this.informer = inf;
+    await inf.start();
+  }
+
+  /** Adds or updates a pod (from the API or a static manifest) with the sink it reports to. */
+  upsert(pod: Pod, sink: PodSink | undefined): void {
+    const uid = pod.metadata?.uid;
+    if (!uid || !sink) return;
+    if (pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined && this.apiSink === sink) return; // mirror pods are run from their manifest
+    const w = this.workers.get(uid);
+    if (w) {
+      w.update(structuredClone(pod));
+      return;
+    }
+    const worker = new PodWorker(structuredClone(pod), sink, this.d, (u) => this.workers.delete(u));
+    this.workers.set(uid, worker);
+    worker.kick();
+  }
+
+  /** Stops a pod that is gone from its source. */
+  remove(uid: string): void {
+    this.workers.get(uid)?.markGone();
+  }
+
+  has(uid: string): boolean {
+    return this.workers.has(uid);
+  }
+
+  /** Removes what the runtime holds for pods nobody owns (call once every source has listed). */
+  async cleanupOrphans(): Promise<void> {
+    const dirs = new Set([...(await this.d.runtime.listPods()), ...(await fs.readdir(this.d.podsDir).catch(() => [] as string[]))]);
+    for (const uid of dirs) {
+      if (this.workers.has(uid)) continue;
+      this.log.info({ uid }, 'removing containers of a pod that is not bound to this node');
+      await this.d.runtime.removePod(uid);
+      this.d.ports.release(uid);
+      await fs.rm(path.join(this.d.podsDir, uid), { recursive: true, force: true });
+    }
+  }
+
+  readonly lookup: ContainerLookup = (namespace, pod, container) => {
+    for (const w of this.workers.values()) {
+      if (w.namespace === namespace && (w.name === pod || w.mirrorName === pod)) return w.context(container);
+    }
+    return undefined;
+  };
+
+  stop(): void {
+    this.informer?.stop();
+    for (const w of this.workers.values()) w.stop();
+  }
+
+  /** Workers by uid, for tests and the static pod source. */
+  worker(uid: string): PodWorker | undefined {
+    return this.workers.get(uid);
+  }
+}
