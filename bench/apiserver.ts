@@ -8,7 +8,7 @@
 // Does not: isolate CPUs: the server, the load-generator thread and (later, alone) the store
 // baseline share the machine, which the results say.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../src/storage/open.js';
 import type { Store } from '../src/storage/store.js';
@@ -19,7 +19,7 @@ import { readCredentials } from './lib/https-client.js';
 import { LoadWorker } from './lib/load-client.js';
 import type { ApiOp, LoopTask } from './lib/load-protocol.js';
 import { cliMain, resultsDir } from './lib/paths.js';
-import { processCpuMs } from './lib/proc-cpu.js';
+import { cpuSnapshot, cpuUsage } from './lib/proc-cpu.js';
 import { formatSummary, judgeGoals, machine, round, writeResults, type ApiBenchResults, type OpRow } from './lib/report.js';
 import { startServer, type ServerProcess } from './lib/server-process.js';
 import { storeCreate, storeFanoutTarget, storeGet, storeList } from './lib/store-target.js';
@@ -74,15 +74,15 @@ const describeLoop = (side: string, op: string, r: LoopResult): string =>
 interface Measured {
   result: LoopResult;
   cpuUsPerOp: { apiServer?: number; apiClient?: number; store?: number };
+  /** CPU other processes used meanwhile, in percent of the machine. */
+  otherCpuPct?: number;
 }
 
 const perOp = (cpuMs: number | undefined, r: LoopResult): number | undefined =>
   cpuMs === undefined || r.issued === 0 ? undefined : round((cpuMs * 1000) / r.issued, 1);
 
-const ownCpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const CPUS = availableParallelism();
+const pct = (v: number | undefined): string => (v === undefined ? '?' : `${v.toFixed(0)}%`);
 
 async function apiPhase(server: ServerProcess, p: Plan): Promise<{ loops: Map<string, Measured>; fanout: FanoutRun }> {
   const worker = new LoadWorker(readCredentials(server.kubeconfigPath));
@@ -104,14 +104,13 @@ async function apiPhase(server: ServerProcess, p: Plan): Promise<{ loops: Map<st
           namespace: NS[op], namePrefix: `api-c${concurrency}`, getName: `${GET_NAME}-0`, listItems: LIST_ITEMS,
         };
         await sleep(SETTLE_MS);
-        const server0 = processCpuMs(server.pid);
-        const client0 = ownCpuMs();
+        const before = cpuSnapshot(server.pid);
         const r = await worker.run<LoopResult>(task);
-        const server1 = processCpuMs(server.pid);
-        const serverMs = server0 === undefined || server1 === undefined ? undefined : server1 - server0;
-        const cpu = { apiServer: perOp(serverMs, r), apiClient: perOp(ownCpuMs() - client0, r) };
-        loops.set(`${op}/${concurrency}`, { result: r, cpuUsPerOp: cpu });
-        progress(`${describeLoop('API', op, r)}; CPU/req server ${cpu.apiServer ?? '?'} µs, client ${cpu.apiClient ?? '?'} µs`);
+        const used = cpuUsage(before, cpuSnapshot(server.pid), CPUS);
+        const cpu = { apiServer: perOp(used.pidMs, r), apiClient: perOp(used.selfMs, r) };
+        const otherCpuPct = used.otherPct === undefined ? undefined : round(used.otherPct, 1);
+        loops.set(`${op}/${concurrency}`, { result: r, cpuUsPerOp: cpu, otherCpuPct });
+        progress(`${describeLoop('API', op, r)}; CPU/req server ${cpu.apiServer ?? '?'} µs, client ${cpu.apiClient ?? '?'} µs; others ${pct(otherCpuPct)}`);
       }
     }
     await sleep(SETTLE_MS);
@@ -137,10 +136,12 @@ async function storePhase(dataDir: string, p: Plan): Promise<{ loops: Map<string
           list: () => storeList(store, NS.list, LIST_ITEMS),
         }[op];
         await sleep(SETTLE_MS);
-        const cpu0 = ownCpuMs();
+        const before = cpuSnapshot();
         const r = await runClosedLoop({ concurrency, durationMs: p.durationMs, warmupMs: p.warmupMs, maxOps: MAX_OPS, op: fn });
-        loops.set(`${op}/${concurrency}`, { result: r, cpuUsPerOp: { store: perOp(ownCpuMs() - cpu0, r) } });
-        progress(describeLoop('store', op, r));
+        const used = cpuUsage(before, cpuSnapshot(), CPUS);
+        const otherCpuPct = used.otherPct === undefined ? undefined : round(used.otherPct, 1);
+        loops.set(`${op}/${concurrency}`, { result: r, cpuUsPerOp: { store: perOp(used.selfMs, r) }, otherCpuPct });
+        progress(`${describeLoop('store', op, r)}; others ${pct(otherCpuPct)}`);
       }
     }
     await sleep(SETTLE_MS);
@@ -200,6 +201,7 @@ export async function runApiServerBench(opts: ApiBenchOptions): Promise<ApiBench
           op, concurrency, api: a.result, store: s.result,
           ratio: round(s.result.opsPerSec > 0 ? a.result.opsPerSec / s.result.opsPerSec : 0, 4),
           cpuUsPerOp: { ...a.cpuUsPerOp, ...s.cpuUsPerOp },
+          otherCpuPct: { api: a.otherCpuPct, store: s.otherCpuPct },
         });
       }
     }

@@ -28,3 +28,62 @@ export function processCpuMs(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Busy (non-idle, non-iowait) time of all CPUs together from the first line of /proc/stat, in ms. */
+export function parseMachineBusyMs(procStat: string): number | undefined {
+  const line = procStat.split('\n', 1)[0] ?? '';
+  const f = line.trim().split(/\s+/);
+  if (f[0] !== 'cpu') return undefined;
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const n = f.slice(1, 9).map(Number);
+  if (n.length < 8 || n.some((x) => !Number.isFinite(x))) return undefined;
+  const [user, nice, system, , , irq, softirq, steal] = n as [number, number, number, number, number, number, number, number];
+  return ((user + nice + system + irq + softirq + steal) * 1000) / USER_HZ;
+}
+
+export function machineBusyMs(): number | undefined {
+  try {
+    return parseMachineBusyMs(readFileSync('/proc/stat', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU counters at one moment: this process, optionally another one, and the whole machine. */
+export interface CpuSnapshot {
+  atMs: number;
+  selfMs: number;
+  pidMs?: number;
+  machineMs?: number;
+}
+
+export interface CpuUsage {
+  wallMs: number;
+  /** CPU used by this process (all threads). */
+  selfMs: number;
+  /** CPU used by the other process of the snapshot. */
+  pidMs?: number;
+  /** CPU used by everything else on the machine, in percent of all CPUs: the noise. */
+  otherPct?: number;
+}
+
+const selfCpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+export function cpuSnapshot(pid?: number): CpuSnapshot {
+  const pidMs = pid === undefined ? undefined : processCpuMs(pid);
+  const machineMs = machineBusyMs();
+  return { atMs: performance.now(), selfMs: selfCpuMs(), ...(pidMs === undefined ? {} : { pidMs }), ...(machineMs === undefined ? {} : { machineMs }) };
+}
+
+/** Usage between two snapshots (taken with the same pid) on a machine with `cpus` CPUs. */
+export function cpuUsage(a: CpuSnapshot, b: CpuSnapshot, cpus: number): CpuUsage {
+  const wallMs = b.atMs - a.atMs;
+  const selfMs = b.selfMs - a.selfMs;
+  const pidMs = a.pidMs === undefined || b.pidMs === undefined ? undefined : b.pidMs - a.pidMs;
+  const machine = a.machineMs === undefined || b.machineMs === undefined ? undefined : b.machineMs - a.machineMs;
+  const other = machine === undefined || wallMs <= 0 ? undefined : Math.max(0, (100 * (machine - selfMs - (pidMs ?? 0))) / (wallMs * cpus));
+  return { wallMs, selfMs, ...(pidMs === undefined ? {} : { pidMs }), ...(other === undefined ? {} : { otherPct: other }) };
+}

@@ -52,6 +52,8 @@ export interface OpRow {
     /** The benchmark process running the store operations. */
     store?: number;
   };
+  /** CPU used by other processes during the step, in percent of all CPUs (noise indicator). */
+  otherCpuPct: { api?: number; store?: number };
 }
 
 export interface Goal {
@@ -130,14 +132,15 @@ export function formatSummary(r: ApiBenchResults): string {
     ((r.machine.loadAvgStart ?? 0) > 0.5 ? '  << the machine was busy before the run: numbers are noisy' : ''));
   for (const [k, v] of Object.entries(r.method)) out.push(`  ${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`);
   out.push('');
-  out.push(`${'op'.padEnd(7)}${pad('conc', 5)} | ${pad('API req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 7)} | ${pad('store op/s', 11)}${pad('p50 ms', 9)}${pad('p99 ms', 9)} | ${pad('API/store', 9)} | ${pad('srv µs/req', 10)}`);
-  out.push('-'.repeat(114));
+  out.push(`${'op'.padEnd(7)}${pad('conc', 5)} | ${pad('API req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 7)} | ${pad('store op/s', 11)}${pad('p50 ms', 9)}${pad('p99 ms', 9)} | ${pad('API/store', 9)} | ${pad('srv µs/req', 10)}${pad('others%', 8)}`);
+  out.push('-'.repeat(122));
   for (const row of r.ops) {
     const a = row.api;
     const s = row.store;
-    out.push(`${row.op.padEnd(7)}${pad(String(row.concurrency), 5)} | ${pad(num(a.opsPerSec), 10)}${pad(ms(a.latency.p50Ms), 9)}${pad(ms(a.latency.p99Ms), 9)}${pad(String(a.errors), 7)} | ${pad(num(s.opsPerSec), 11)}${pad(ms(s.latency.p50Ms), 9)}${pad(ms(s.latency.p99Ms), 9)} | ${pad(num(row.ratio, 3), 9)} | ${pad(num(row.cpuUsPerOp.apiServer ?? Number.NaN), 10)}`);
+    out.push(`${row.op.padEnd(7)}${pad(String(row.concurrency), 5)} | ${pad(num(a.opsPerSec), 10)}${pad(ms(a.latency.p50Ms), 9)}${pad(ms(a.latency.p99Ms), 9)}${pad(String(a.errors), 7)} | ${pad(num(s.opsPerSec), 11)}${pad(ms(s.latency.p50Ms), 9)}${pad(ms(s.latency.p99Ms), 9)} | ${pad(num(row.ratio, 3), 9)} | ${pad(num(row.cpuUsPerOp.apiServer ?? Number.NaN), 10)}${pad(num(row.otherCpuPct.api ?? Number.NaN), 8)}`);
   }
-  out.push('  (srv µs/req = server process CPU time per request, warm-up included: the cost that does not depend on what else runs)');
+  out.push('  srv µs/req = server process CPU time per request, warm-up included: the cost that does not depend on what else runs');
+  out.push('  others% = CPU used by processes other than the server and the benchmark during the API step, in % of all CPUs');
   out.push('');
   const f = (name: string, x: FanoutRun): string =>
     `${name.padEnd(7)}${pad(String(x.watchers), 9)}${pad(String(x.writes), 7)}${pad(ms(x.delay.p50Ms), 9)}${pad(ms(x.delay.p99Ms), 9)}${pad(ms(x.delay.maxMs), 9)}${pad(ms(x.allWatchersDelay.p99Ms), 13)}${pad(String(x.missing), 8)}${pad(ms(x.writeLatency.p50Ms), 12)}`;

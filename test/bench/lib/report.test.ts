@@ -8,7 +8,7 @@ import { summarize } from '../../../bench/lib/stats.js';
 const loop = (concurrency: number, opsPerSec: number): LoopResult => ({
   concurrency, ops: 1, errors: 0, issued: 1, elapsedMs: 1000, opsPerSec, latency: summarize([1]),
 });
-const row = (op: OpRow['op'], c: number, api: number, store: number): OpRow => ({ op, concurrency: c, api: loop(c, api), store: loop(c, store), ratio: api / store, cpuUsPerOp: {} });
+const row = (op: OpRow['op'], c: number, api: number, store: number): OpRow => ({ op, concurrency: c, api: loop(c, api), store: loop(c, store), ratio: api / store, cpuUsPerOp: {}, otherCpuPct: {} });
 const fanout = (p99: number, missing = 0): FanoutRun => ({
   writes: 10, watchers: 100, pairs: 1000, missing, beforeAck: 0, delay: { ...summarize([1]), p99Ms: p99 },
   allWatchersDelay: summarize([1]), paceMs: 50, writeErrors: 0, writeLatency: summarize([1]), setupMs: 1,
