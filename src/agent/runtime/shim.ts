@@ -27,6 +27,7 @@ function main(dir: string): void {
   const finish = (exit: ExitFile): void => {
     if (done) return;
     done = true;
+    let written = false;
     // Give the pipes a moment to drain (a grandchild may hold them open: do not wait forever).
     const timer = setTimeout(write, 1000);
     let open = 2;
@@ -37,7 +38,6 @@ function main(dir: string): void {
     child.stderr.once('close', onEnd);
     if (child.stdout.destroyed) onEnd();
     if (child.stderr.destroyed) onEnd();
-    let written = false;
     function write(): void {
       if (written) return;
       written = true;
