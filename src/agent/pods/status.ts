@@ -92,14 +92,13 @@ export function podPhase(in_: Pick<StatusInput, 'policy' | 'init' | 'containers'
   if (in_.initFailed) return 'Failed';
   const initDone = in_.init.every((c) => c.latest?.state === 'exited' && c.latest.exitCode === 0);
   if (!initDone) return 'Pending';
-  let running = 0, waiting = 0, succeeded = 0, failed = 0, stopped = 0;
+  let running = 0, waiting = 0, failed = 0, stopped = 0;
   for (const c of in_.containers) {
     const l = c.latest;
     if (l?.state === 'running') running++;
     else if (l?.state === 'exited') {
       stopped++;
-      if (l.exitCode === 0) succeeded++;
-      else failed++;
+      if (l.exitCode !== 0) failed++;
     } else waiting++;
   }
   if (waiting > 0) return 'Pending';
