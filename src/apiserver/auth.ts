@@ -175,8 +175,9 @@ export const ROLES: readonly Role[] = [
       { kind: 'resource', verbs: READ, apiGroups: ['*'], resources: ['*'] },
       { kind: 'resource', verbs: [...WRITE, 'delete'], apiGroups: [''], resources: ['nodes', 'nodes/status'], ownNodeOnly: true },
       { kind: 'resource', verbs: ['update', 'patch'], apiGroups: [''], resources: ['pods/status'] },
-      // Mirror pods for static pods, and deleting pods the node has finished with.
-      { kind: 'resource', verbs: ['create', 'delete'], apiGroups: [''], resources: ['pods'] },
+      // Mirror pods for static pods, deleting pods the node has finished with, and recording
+      // the host ports it allocated (an annotation) on pods it runs.
+      { kind: 'resource', verbs: ['create', 'delete', 'patch'], apiGroups: [''], resources: ['pods'] },
       { kind: 'resource', verbs: ['create'], apiGroups: [''], resources: ['pods/eviction', 'serviceaccounts/token'] },
       { kind: 'resource', verbs: [...WRITE], apiGroups: ['', 'events.k8s.io'], resources: ['events'] },
       { kind: 'resource', verbs: [...READ, ...WRITE, 'delete'], apiGroups: ['coordination.k8s.io'], resources: ['leases'], namespaces: ['kube-node-lease'], ownNodeOnly: true },

@@ -1,8 +1,14 @@
 // `trireme` CLI: one binary, thin subcommands (each in its own file under src/cli/).
 import { Command } from 'commander';
+import { registerAgent } from './agent.js';
+import { registerControllerManager } from './controller-manager.js';
+import { registerScheduler } from './scheduler.js';
 import { registerServer } from './server.js';
 
 const program = new Command('trireme').description('Kubernetes-compatible orchestrator without a single point of failure');
 program.showHelpAfterError();
 registerServer(program);
+registerAgent(program);
+registerControllerManager(program);
+registerScheduler(program);
 await program.parseAsync(process.argv);

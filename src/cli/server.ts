@@ -1,10 +1,19 @@
-// `trireme server`: the control plane on this machine (today: the API server on SQLite).
+// `trireme server`: the control plane on this machine — the API server on the embedded store,
+// the controller manager and the scheduler in-process, and a local node agent unless
+// --disable-agent. Each in-process component talks to the API over HTTPS with its own identity.
 import { resolve } from 'node:path';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { startApiServer } from '../apiserver/server.js';
+import { startApiServer, type RunningApiServer } from '../apiserver/server.js';
+import { issueNodeCredentials } from '../apiserver/node-credentials.js';
+import { startAgent } from '../agent/agent.js';
+import { ApiClient } from '../client/api-client.js';
+import type { ClientConfig } from '../client/config.js';
+import { startControllerManager } from '../controllers/manager.js';
 import { openStore } from '../storage/open.js';
 import { createLogger } from '../util/log.js';
-import { collect, ipAddress, port } from './options.js';
+import { collect, ipAddress, port, portRange } from './options.js';
+import { startScheduler } from './scheduler.js';
 import { onShutdown } from './shutdown.js';
 
 interface ServerFlags {
@@ -15,28 +24,61 @@ interface ServerFlags {
   disableAgent?: boolean;
   nodeName?: string;
   nodeIp?: string;
+  kubeletPort: number;
+  portRange: [number, number];
 }
 
 export function registerServer(program: Command): void {
   program.command('server')
-    .description('run a control-plane server (API server on the embedded store)')
+    .description('run a control-plane server (API server, controllers, scheduler) and a local agent')
     .option('--data-dir <dir>', 'data directory (store, certificates, kubeconfig)', '/var/lib/trireme')
     .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
     .option('--https-port <port>', 'API server port', port, 6443)
     .option('--tls-san <name-or-ip>', 'extra name or IP for the serving certificate (repeatable)', collect, [])
     .option('--disable-agent', 'do not run a node agent in this process')
-    .option('--node-name <name>', 'node name of the local agent')
+    .option('--node-name <name>', 'node name of the local agent (default: host name)')
     .option('--node-ip <ip>', 'address of this node (also advertised for the API server)', ipAddress)
+    .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
+    .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
     .action(async (flags: ServerFlags) => {
       const log = createLogger('server');
       const dataDir = resolve(flags.dataDir);
       const advertise = flags.nodeIp ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
       const store = openStore({ backend: 'sqlite', dataDir, logger: createLogger('store') });
-      const server = await startApiServer({
+      const api = await startApiServer({
         dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertise,
         tlsSans: flags.tlsSan, logger: createLogger('apiserver'),
       });
-      process.stdout.write(`Trireme API server at ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n  export KUBECONFIG=${server.kubeconfigPath}\n`);
-      onShutdown(log, () => server.stop());
+      const stops: (() => Promise<void>)[] = [];
+      onShutdown(log, async () => {
+        for (const stop of stops.reverse()) await stop();
+        await api.stop();
+      });
+
+      const controllerClient = new ApiClient(await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager'), { logger: createLogger('controller-manager') });
+      const cm = await startControllerManager(controllerClient, { logger: createLogger('controller-manager') });
+      stops.push(async () => { await cm.stop(); controllerClient.close(); });
+
+      const scheduler = await startScheduler(await identity(api, 'system:kube-scheduler', 'trireme-scheduler'), createLogger('scheduler'));
+      stops.push(scheduler.stop);
+
+      if (!flags.disableAgent) {
+        const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
+        const creds = await issueNodeCredentials(api.pki, { nodeName, nodeIp: advertise });
+        const agentLog = createLogger('agent');
+        const client = new ApiClient({ server: api.url, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` }, { logger: agentLog });
+        const agent = await startAgent({
+          client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
+          servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
+        });
+        stops.push(async () => { await agent.stop(); client.close(); });
+      }
+      process.stdout.write(`Trireme API server at ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n  export KUBECONFIG=${api.kubeconfigPath}\n`);
     });
+}
+
+/** A client identity for an in-process component, signed by the cluster CA. */
+async function identity(api: RunningApiServer, commonName: string, userAgent: string): Promise<ClientConfig> {
+  const cert = await api.pki.issueClientCert({ commonName, organizations: ['system:masters'] });
+  return { server: api.url, caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem, userAgent };
 }

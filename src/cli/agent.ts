@@ -1,0 +1,48 @@
+// `trireme agent`: a worker node. Joins with the server's token (once), then runs the agent.
+import { resolve } from 'node:path';
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { startAgent } from '../agent/agent.js';
+import { ApiClient } from '../client/api-client.js';
+import { createLogger } from '../util/log.js';
+import { loadOrJoin } from './node-join.js';
+import { ipAddress, port, portRange } from './options.js';
+import { onShutdown } from './shutdown.js';
+
+interface AgentFlags {
+  server: string;
+  token?: string;
+  dataDir: string;
+  nodeIp: string;
+  nodeName?: string;
+  kubeletPort: number;
+  portRange: [number, number];
+}
+
+export function registerAgent(program: Command): void {
+  program.command('agent')
+    .description('run a worker node agent that joins a cluster')
+    .requiredOption('--server <url>', 'API server URL, e.g. https://127.0.0.1:6443')
+    .option('--token <token>', 'join token (the server\'s DATA_DIR/token); needed on first start only')
+    .option('--data-dir <dir>', 'data directory of this agent', '/var/lib/trireme-agent')
+    .option('--node-ip <ip>', 'address of this node', ipAddress, '127.0.0.1')
+    .option('--node-name <name>', 'node name (default: host name)')
+    .option('--kubelet-port <port>', 'port of the agent API (logs, exec)', port, 10250)
+    .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
+    .action(async (flags: AgentFlags) => {
+      const log = createLogger('agent');
+      const dataDir = resolve(flags.dataDir);
+      const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
+      const creds = await loadOrJoin(dataDir, flags.server, flags.token, nodeName, flags.nodeIp);
+      const client = new ApiClient({ server: flags.server, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` }, { logger: log });
+      const agent = await startAgent({
+        client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
+        servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
+      });
+      process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}\n`);
+      onShutdown(log, async () => {
+        await agent.stop();
+        client.close();
+      });
+    });
+}
