@@ -26,6 +26,8 @@ export const GC_RESOURCES: readonly ResourceInfo[] = [
   resource('apps', 'deployments'), resource('apps', 'replicasets'), resource('apps', 'daemonsets'),
   resource('apps', 'statefulsets'), resource('', 'pods'), resource('', 'configmaps'), resource('', 'secrets'),
   resource('', 'services'), resource('', 'endpoints'), resource('', 'nodes'),
+  // Node heartbeat Leases are owned by their Node.
+  resource('coordination.k8s.io', 'leases'),
 ];
 
 function resKey(res: ResourceInfo): string {

@@ -4,7 +4,8 @@
 // are unavailable go first, available ones only while fewer than maxUnavailable (rounded up,
 // against desiredNumberScheduled) nodes are unavailable; with maxSurge > 0 a new pod is
 // started next to an available old one (up to maxSurge nodes at a time) and the old pod goes
-// once the new one is available. Also the status counts. Does not: consider a pod's resources.
+// once the new one is available; unbound pods pinned to a vanished node are deleted. Also the
+// status counts. Does not: consider a pod's resources, nor delete bound pods of vanished nodes.
 import type { DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import { scaledValue } from '../common/intstr.js';
 import { creationMs, isPodActive, isPodAvailable, isPodReady } from '../common/pods.js';
@@ -38,6 +39,11 @@ export function planDaemonSet(ds: DaemonSetObj, nodes: readonly NodeObj[], pods:
   }
   const createOn: string[] = [];
   const del: PodObj[] = [];
+  // Unbound pods pinned to a node that no longer exists can never run (Kubernetes deletes them too).
+  const known = new Set(nodes.map((n) => n.metadata?.name ?? ''));
+  for (const [n, ps] of byNode) {
+    if (!known.has(n)) del.push(...ps.filter((p) => !p.spec?.nodeName && !p.metadata?.deletionTimestamp));
+  }
   const status: Required<Pick<DaemonSetStatus, 'desiredNumberScheduled' | 'currentNumberScheduled' | 'numberMisscheduled' | 'numberReady' | 'numberAvailable' | 'updatedNumberScheduled' | 'numberUnavailable' | 'observedGeneration'>> = {
     desiredNumberScheduled: 0, currentNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0,
     numberAvailable: 0, updatedNumberScheduled: 0, numberUnavailable: 0, observedGeneration: ds.metadata?.generation ?? 0,

@@ -103,3 +103,13 @@ describe('planDaemonSet', () => {
     assert.deepEqual(plan.delete, []);
   });
 });
+
+describe('planDaemonSet and vanished nodes', () => {
+  it('deletes unbound pods pinned to a node that no longer exists', () => {
+    const p = pod({ name: 'ghost', hash: 'h' });
+    p.spec!.affinity = pinnedAffinity(undefined, 'gone');
+    const plan = planDaemonSet(ds(), [node('a')], [p], 'h', Date.now());
+    assert.deepEqual(plan.delete.map((x) => x.metadata?.name), ['ghost']);
+    assert.deepEqual(plan.createOn, ['a']);
+  });
+});
