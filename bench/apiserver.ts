@@ -214,7 +214,7 @@ export async function runApiServerBench(opts: ApiBenchOptions): Promise<ApiBench
       machine: machine(loadAvgStart),
       method: {
         server: 'trireme server (SQLite store, --disable-agent) as a child process, HTTPS with the admin client certificate',
-        loadGenerator: 'closed loop on node:https keep-alive agents (one connection per client) in a worker thread of the benchmark process; it shares the CPUs with the server',
+        loadGenerator: 'closed loop in a worker thread of the benchmark process, one keep-alive TLS connection per client with a lean HTTP/1.1 client (bench/lib/raw-client.ts); the fan-out uses node:https; the generator shares the CPUs with the server',
         storeBaseline: 'SqliteStore opened in the benchmark main thread after the server stopped; concurrency = outstanding promises',
         durationMsPerStep: p.durationMs,
         pauseMsBetweenSteps: SETTLE_MS,

@@ -2,7 +2,8 @@
 // watch fan-out target with one HTTPS connection per watcher.
 // Guarantees: every operation checks its HTTP status (a 4xx/5xx is a failure, not a fast
 // success); list responses are checked to hold the expected number of items; watch streams
-// are parsed line by line and closed by the returned closer.
+// are parsed line by line and closed by the returned closer. Measured loops use `rawOps`
+// (lean connections); setup and the fan-out's watches and writes use node:https.
 // Does not: use protobuf or tables: plain JSON throughout, as the benchmark specifies.
 import type { ClientRequest } from 'node:http';
 import type { Agent } from 'node:https';
@@ -11,6 +12,7 @@ import { configMapBody } from './configmap.js';
 import { nowMs, type FanoutTarget } from './fanout-driver.js';
 import { LineSplitter, parseWatchLine } from './fanout.js';
 import { adminAgent, send, sendExpect, type Credentials } from './https-client.js';
+import type { RawConnection } from './raw-client.js';
 
 const cmPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps`;
 
@@ -18,16 +20,28 @@ export async function apiCreate(creds: Credentials, agent: Agent, ns: string, na
   await sendExpect(creds, agent, { method: 'POST', path: cmPath(ns), body: configMapBody(ns, name) }, 201);
 }
 
-export async function apiGet(creds: Credentials, agent: Agent, ns: string, name: string): Promise<void> {
-  await sendExpect(creds, agent, { method: 'GET', path: `${cmPath(ns)}/${encodeURIComponent(name)}` }, 200);
-}
+const expectStatus = (what: string, status: number, body: Buffer, want: number): void => {
+  if (status !== want) throw new Error(`${what}: HTTP ${status} (want ${want}): ${body.subarray(0, 200).toString('utf8')}`);
+};
 
-/** Lists a namespace's ConfigMaps; rejects unless exactly `expectItems` came back. */
-export async function apiList(creds: Credentials, agent: Agent, ns: string, expectItems: number): Promise<void> {
-  const res = await sendExpect(creds, agent, { method: 'GET', path: cmPath(ns), timeoutMs: 30_000 }, 200);
-  const items = (JSON.parse(res.body) as { items?: unknown[] }).items;
-  if (items?.length !== expectItems) throw new Error(`list ${ns}: ${items?.length ?? 'no'} items, want ${expectItems}`);
-}
+/** The measured operations, on a lean connection (see raw-client.ts). */
+export const rawOps = {
+  async create(conn: RawConnection, ns: string, name: string): Promise<void> {
+    const res = await conn.request('POST', cmPath(ns), configMapBody(ns, name));
+    expectStatus(`create ${ns}/${name}`, res.status, res.body, 201);
+  },
+  async get(conn: RawConnection, ns: string, name: string): Promise<void> {
+    const res = await conn.request('GET', `${cmPath(ns)}/${encodeURIComponent(name)}`);
+    expectStatus(`get ${ns}/${name}`, res.status, res.body, 200);
+  },
+  /** Rejects unless exactly `expectItems` came back (so the body is parsed, as a client would). */
+  async list(conn: RawConnection, ns: string, expectItems: number): Promise<void> {
+    const res = await conn.request('GET', cmPath(ns));
+    expectStatus(`list ${ns}`, res.status, res.body, 200);
+    const items = (JSON.parse(res.body.toString('utf8')) as { items?: unknown[] }).items;
+    if (items?.length !== expectItems) throw new Error(`list ${ns}: ${items?.length ?? 'no'} items, want ${expectItems}`);
+  },
+};
 
 /** Creates a namespace; an existing one is fine. */
 export async function apiEnsureNamespace(creds: Credentials, agent: Agent, ns: string): Promise<void> {

@@ -15,8 +15,8 @@ export interface LoopOptions {
   warmupMs: number;
   /** Hard cap on operations issued (warm-up included). */
   maxOps: number;
-  /** One operation; `seq` is unique across the loop. Rejects on failure. */
-  op: (seq: number) => Promise<void>;
+  /** One operation; `seq` is unique across the loop, `client` (0…concurrency-1) issues it. Rejects on failure. */
+  op: (seq: number, client: number) => Promise<void>;
 }
 
 export interface LoopResult {
@@ -44,14 +44,14 @@ export async function runClosedLoop(opts: LoopOptions): Promise<LoopResult> {
   let lastDoneNs = measureFromNs;
   let firstError: string | undefined;
 
-  const client = async (): Promise<void> => {
+  const client = async (id: number): Promise<void> => {
     for (;;) {
       const t0 = process.hrtime.bigint();
       if (t0 >= endNs || issued >= opts.maxOps) return;
       const seq = issued++;
       let ok = true;
       try {
-        await opts.op(seq);
+        await opts.op(seq, id);
       } catch (e) {
         ok = false;
         firstError ??= e instanceof Error ? e.message : String(e);
@@ -64,7 +64,7 @@ export async function runClosedLoop(opts: LoopOptions): Promise<LoopResult> {
     }
   };
 
-  await Promise.all(Array.from({ length: opts.concurrency }, () => client()));
+  await Promise.all(Array.from({ length: opts.concurrency }, (_, i) => client(i)));
   const elapsed = elapsedMs(measureFromNs, lastDoneNs);
   const latency = summarize(samples.values());
   return {

@@ -4,25 +4,28 @@
 // of a task are closed before its reply, so tasks do not share warm connections.
 // Does not: decide anything: what to run and for how long comes from the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { apiCreate, apiEnsureNamespace, apiFanoutTarget, apiGet, apiList } from './api-target.js';
+import { apiCreate, apiEnsureNamespace, apiFanoutTarget, rawOps } from './api-target.js';
 import { runClosedLoop } from './closed-loop.js';
 import { runFanout } from './fanout-driver.js';
 import { adminAgent, type Credentials } from './https-client.js';
 import type { LoopTask, SetupTask, TaskReply, TaskRequest, TaskResult, WorkerInit } from './load-protocol.js';
+import { RawConnection } from './raw-client.js';
 
 const { creds } = workerData as WorkerInit;
 
 async function loop(t: LoopTask): Promise<TaskResult> {
-  const agent = adminAgent(creds, t.concurrency);
+  // One keep-alive connection per client, opened by its first request (in the warm-up).
+  const conns = Array.from({ length: t.concurrency }, () => new RawConnection(creds, t.op === 'list' ? 30_000 : 10_000));
+  const conn = (client: number): RawConnection => conns[client] as RawConnection;
   const op = {
-    create: (seq: number) => apiCreate(creds, agent, t.namespace, `${t.namePrefix}-${seq}`),
-    get: () => apiGet(creds, agent, t.namespace, t.getName),
-    list: () => apiList(creds, agent, t.namespace, t.listItems),
+    create: (seq: number, client: number) => rawOps.create(conn(client), t.namespace, `${t.namePrefix}-${seq}`),
+    get: (_seq: number, client: number) => rawOps.get(conn(client), t.namespace, t.getName),
+    list: (_seq: number, client: number) => rawOps.list(conn(client), t.namespace, t.listItems),
   }[t.op];
   try {
     return await runClosedLoop({ concurrency: t.concurrency, durationMs: t.durationMs, warmupMs: t.warmupMs, maxOps: t.maxOps, op });
   } finally {
-    agent.destroy();
+    for (const c of conns) c.close();
   }
 }
 
