@@ -12,7 +12,7 @@ const onlyClientAndApi = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', '.trireme/**'] },
+  { ignores: ['dist/**', '.build/**', 'node_modules/**', 'bench/results/**', '.trireme/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -66,6 +66,22 @@ describe('@kubernetes/client-node against trireme', { timeout: 10 * 60_000 }, ()
     killAll();
   });
 
+  /**
+   * Read, change, PUT — again on 409: the deployment controller writes status concurrently, so a
+   * PUT of a copy read a moment ago may lose the compare-and-swap, as with any Kubernetes server.
+   */
+  async function replaceDeployment(name: string, change: (d: V1Deployment) => void): Promise<V1Deployment> {
+    for (let attempt = 0; ; attempt++) {
+      const read = await apps.readNamespacedDeployment({ name, namespace: NS });
+      change(read);
+      try {
+        return await apps.replaceNamespacedDeployment({ name, namespace: NS, body: read });
+      } catch (e) {
+        if (!(e instanceof ApiException && e.code === 409) || attempt >= 5) throw e;
+      }
+    }
+  }
+
   step('create a namespace', async () => {
     const ns = await core.createNamespace({ body: { metadata: { name: NS } } });
     assert.equal(ns.metadata?.name, NS);
@@ -114,10 +130,7 @@ describe('@kubernetes/client-node against trireme', { timeout: 10 * 60_000 }, ()
     assert.equal(created.spec?.replicas, 1);
     assert.equal(created.metadata?.generation, 1);
 
-    const read = await apps.readNamespacedDeployment({ name: 'dep1', namespace: NS });
-    assert.ok(read.spec !== undefined);
-    read.spec.replicas = 2;
-    const replaced = await apps.replaceNamespacedDeployment({ name: 'dep1', namespace: NS, body: read });
+    const replaced = await replaceDeployment('dep1', (d) => { d.spec!.replicas = 2; });
     assert.equal(replaced.spec?.replicas, 2);
 
     // Strategic merge: containers merge by name, env by name.
@@ -145,7 +158,7 @@ describe('@kubernetes/client-node against trireme', { timeout: 10 * 60_000 }, ()
     const spec: V1DeploymentSpec = { replicas: 1, selector: { matchLabels: { app: 'gen' } }, template: { metadata: { labels: { app: 'gen' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } };
     const created = await apps.createNamespacedDeployment({ namespace: NS, body: { metadata: { name: 'gen' }, spec } });
     assert.equal(created.metadata?.generation, 1);
-    const put = await apps.replaceNamespacedDeployment({ name: 'gen', namespace: NS, body: { ...created, spec: { ...spec, replicas: 2 } } });
+    const put = await replaceDeployment('gen', (d) => { d.spec = { ...spec, replicas: 2 }; });
     assert.equal(put.metadata?.generation, 2, 'PUT of a new spec');
     const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     const patched = await apps.patchNamespacedDeployment({ name: 'gen', namespace: NS, body: { spec: { replicas: 3 } } }, merge);
