@@ -5,6 +5,7 @@ import { ApiClient } from '../client/api-client.js';
 import { loadKubeconfig } from '../client/config.js';
 import { startControllerManager } from '../controllers/manager.js';
 import { createLogger } from '../util/log.js';
+import { onShutdown } from './shutdown.js';
 
 interface Flags {
   kubeconfig: string;
@@ -22,20 +23,9 @@ export function registerControllerManager(program: Command): void {
       if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer, not ${flags.workers}`);
       const client = new ApiClient({ ...loadKubeconfig(flags.kubeconfig), userAgent: 'trireme-controller-manager' }, { logger: log });
       const cm = await startControllerManager(client, { logger: log, workers });
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'shutting down');
-        cm.stop().then(() => {
-          client.close();
-          process.exit(0);
-        }, (err: unknown) => {
-          log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        });
-      };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      process.on('SIGINT', () => shutdown('SIGINT'));
+      onShutdown(log, async () => {
+        await cm.stop();
+        client.close();
+      });
     });
 }
