@@ -9,7 +9,7 @@
 // Reports bound/s in steady state (10%→90% of binds), p50/p99 of the per-pod decision time
 // (filter + score + select, measured inside the loop), and create→bound latency.
 // Writes bench/results/scheduler-<ts>.json and scheduler-latest.json.
-// Usage: node dist/bench/scheduler.js [--pods N] [--nodes 100,1000]
+// Usage: node dist/bench/scheduler.js [--pods N] [--nodes 100,1000] [--binds 64]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -41,6 +41,7 @@ function arg(name: string, def: string): string {
 const POD_COUNT = Number(arg('--pods', '5000'));
 const NODE_COUNTS = arg('--nodes', '100,1000').split(',').map(Number);
 const CREATE_CONCURRENCY = 64;
+const BINDS_IN_FLIGHT = Number(arg('--binds', '64'));
 
 interface ApiChild {
   kubeconfig: string;
@@ -165,9 +166,9 @@ async function run(kubeconfig: string, nodes: number, mode: 'concurrent' | 'back
   await watcher.start();
 
   const decisions = new Samples(POD_COUNT * 2);
-  const schedClient = new ApiClient(cfg);
+  const schedClient = new ApiClient(cfg, { maxSockets: Math.max(32, BINDS_IN_FLIGHT) });
   const eventClient = new ApiClient(cfg, { maxSockets: 4 });
-  const sched = new Scheduler({ client: schedClient, eventClient, onDecision: (ms) => decisions.add(ms) });
+  const sched = new Scheduler({ client: schedClient, eventClient, maxBindsInFlight: BINDS_IN_FLIGHT, onDecision: (ms) => decisions.add(ms) });
   const startScheduler = async () => {
     const t = performance.now();
     await sched.start();
@@ -254,7 +255,7 @@ async function main(): Promise<void> {
     benchmark: 'scheduler', startedAt, finishedAt: new Date().toISOString(), machine: machine(load),
     method: {
       server: 'API server only (bench/scheduler-apiserver.js: SQLite store) as a child process on 127.0.0.1, HTTPS with the admin client certificate',
-      scheduler: 'src/scheduler Scheduler in the benchmark process (informers, queue, 16 binds in flight, Scheduled events on a separate connection pool)',
+      scheduler: `src/scheduler Scheduler in the benchmark process (informers, queue, ${BINDS_IN_FLIGHT} binds in flight, Scheduled events on a separate connection pool)`,
       nodes: 'fake: Node (Ready, allocatable cpu 32 / memory 128Gi / pods 110) + Lease in kube-node-lease, no agent',
       pods: `${POD_COUNT} per run, requests cpu 100m / memory 128Mi, one controller owner (spreading active), created ${CREATE_CONCURRENCY} at a time`,
       boundDetection: 'a separate watch on the pods (first version with spec.nodeName)',

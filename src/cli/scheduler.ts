@@ -22,7 +22,8 @@ export interface RunningScheduler {
 
 /** Starts a scheduler on its own clients (binds, and events apart); resolves once its caches are synced. */
 export async function startScheduler(cfg: ClientConfig, log: Logger, opts: { schedulerName?: string; maxBindsInFlight?: number; percentageOfNodesToScore?: number } = {}): Promise<RunningScheduler> {
-  const client = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log });
+  // One socket per bind in flight, so that binds never queue behind each other in the agent.
+  const client = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log, maxSockets: Math.max(32, opts.maxBindsInFlight ?? 64) });
   const eventClient = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log, maxSockets: 4 });
   const scheduler = new Scheduler({ client, eventClient, logger: log, ...opts });
   await scheduler.start();
@@ -47,7 +48,7 @@ export function registerScheduler(program: Command): void {
     .description('run the pod scheduler (filters, scores, binds pods to nodes)')
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to work with')
     .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
-    .option('--max-binds-in-flight <n>', 'binds running at once', '16')
+    .option('--max-binds-in-flight <n>', 'binds running at once', '64')
     .option('--percentage-of-nodes-to-score <pct>', '0 = adaptive (as kube-scheduler), 100 = every node', '0')
     .action(async (flags: Flags) => {
       const log = createLogger('scheduler');

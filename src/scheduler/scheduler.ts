@@ -103,7 +103,7 @@ export class Scheduler {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
     this.name = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
-    this.maxBinds = opts.maxBindsInFlight ?? 16;
+    this.maxBinds = opts.maxBindsInFlight ?? 64;
     this.sliceMs = opts.sliceMs ?? 20;
     this.framework = new Framework({ percentageOfNodesToScore: opts.percentageOfNodesToScore, random: opts.random });
     this.queue = new SchedulingQueue({
