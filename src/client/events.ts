@@ -14,6 +14,7 @@ interface Recorded { name: string; namespace: string; count: number; first: stri
 
 export class EventRecorder {
   private readonly recent = new Map<string, Recorded>();
+  private lastPrune = 0;
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -34,7 +35,11 @@ export class EventRecorder {
     const nowMs = this.clock.now();
     const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const key = `${m.uid}/${reason}/${message}/${fieldPath ?? ''}`;
-    for (const [k, r] of this.recent) if (nowMs - r.at > AGGREGATE_MS) this.recent.delete(k);
+    // Forget old entries at most once a minute: scanning on every event is O(events) each.
+    if (nowMs - this.lastPrune > 60_000) {
+      this.lastPrune = nowMs;
+      for (const [k, r] of this.recent) if (nowMs - r.at > AGGREGATE_MS) this.recent.delete(k);
+    }
     const seen = this.recent.get(key);
     if (seen) {
       seen.count++;
