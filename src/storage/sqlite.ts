@@ -2,7 +2,8 @@
 //
 // Guarantees, beyond the Store contract in store.ts:
 // - WAL with synchronous=FULL: once a write's promise resolves, it survives a process crash
-//   and (as far as the disk honours fsync) a power loss.
+//   and (as far as the disk honours fsync) a power loss. Writes of one event-loop turn share
+//   one transaction (group commit), acknowledged together after it committed.
 // - Revisions are never reused, also across reopen after the newest keys were deleted and the
 //   log compacted: the open revision is max(newest log row, recorded compact revision), and
 //   compaction never forgets more than it records.
@@ -153,6 +154,8 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly watchers = new Set<Watcher>();
   private dispatchScheduled = false;
+  private readonly pendingWrites: { op: () => { result: unknown; event: StoreEvent }; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
   private compactTimer: Timer | undefined;
   /** Compactions run one at a time, in call order. */
   private compaction: Promise<void> = Promise.resolve();
@@ -210,47 +213,37 @@ export class SqliteStore implements Store {
 
   async create(key: string, value: string): Promise<KeyValue> {
     this.assertOpen();
-    const rev = this.rev + 1;
-    this.write(() => {
+    return this.groupCommit(() => {
       if (this.stmt.get.get(key)) throw new TriremeError('AlreadyExists', `key ${key} already exists`, { context: { key } });
+      const rev = ++this.rev;
       this.stmt.insertLog.run(rev, key, 0, value, rev, null);
       this.stmt.upsertKv.run(key, value, rev, rev);
+      const kv = { key, value, createRevision: rev, modRevision: rev };
+      return { result: kv, event: { type: 'put', kv } };
     });
-    this.rev = rev;
-    const kv = { key, value, createRevision: rev, modRevision: rev };
-    this.publish({ type: 'put', kv });
-    return kv;
   }
 
   async update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
     this.assertOpen();
-    const rev = this.rev + 1;
-    let prev: KeyValue | undefined;
-    this.write(() => {
-      prev = this.current(key, expectedModRevision);
+    return this.groupCommit(() => {
+      const prev = this.current(key, expectedModRevision);
+      const rev = ++this.rev;
       this.stmt.insertLog.run(rev, key, 0, value, prev.createRevision, prev.modRevision);
       this.stmt.upsertKv.run(key, value, prev.createRevision, rev);
+      const kv = { key, value, createRevision: prev.createRevision, modRevision: rev };
+      return { result: kv, event: { type: 'put', kv, prev } };
     });
-    this.rev = rev;
-    const old = prev as KeyValue;
-    const kv = { key, value, createRevision: old.createRevision, modRevision: rev };
-    this.publish({ type: 'put', kv, prev: old });
-    return kv;
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
     this.assertOpen();
-    const rev = this.rev + 1;
-    let prev: KeyValue | undefined;
-    this.write(() => {
-      prev = this.current(key, expectedModRevision);
+    return this.groupCommit(() => {
+      const prev = this.current(key, expectedModRevision);
+      const rev = ++this.rev;
       this.stmt.insertLog.run(rev, key, 1, prev.value, prev.createRevision, prev.modRevision);
       this.stmt.deleteKv.run(key);
+      return { result: { prev, revision: rev }, event: { type: 'delete', key, revision: rev, prev } };
     });
-    this.rev = rev;
-    const old = prev as KeyValue;
-    this.publish({ type: 'delete', key, revision: rev, prev: old });
-    return { prev: old, revision: rev };
   }
 
   watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch {
@@ -313,6 +306,61 @@ export class SqliteStore implements Store {
   /** Runs `fn` as one transaction; SQLite failures become `Internal` errors, ours pass through. */
   private write(fn: () => void): void {
     this.guard(() => this.tx(fn));
+  }
+
+  /**
+   * Group commit: writes that arrive in the same turn of the event loop share one transaction,
+   * so one fsync acknowledges them all. Each write's checks run before it touches the database,
+   * so a write refused (Conflict, NotFound, AlreadyExists) leaves nothing behind and the others
+   * in the batch still commit. Every promise resolves only after the commit; events are
+   * published after the commit, in revision order.
+   */
+  private groupCommit<T>(op: () => { result: T; event: StoreEvent }): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushWrites());
+      }
+    });
+  }
+
+  private flushWrites(): void {
+    this.flushScheduled = false;
+    const batch = this.pendingWrites.splice(0);
+    if (batch.length === 0) return;
+    if (this.closed) {
+      for (const w of batch) w.reject(new TriremeError('StoreClosed', 'store is closed'));
+      return;
+    }
+    const startRev = this.rev;
+    const outcomes: ({ ok: true; result: unknown; event: StoreEvent } | { ok: false; err: unknown })[] = [];
+    try {
+      this.write(() => {
+        for (const w of batch) {
+          try {
+            const { result, event } = w.op();
+            outcomes.push({ ok: true, result, event });
+          } catch (err) {
+            // Our own refusals happen before any statement of that write ran: keep the batch.
+            if (!(err instanceof TriremeError)) throw err;
+            outcomes.push({ ok: false, err });
+          }
+        }
+      });
+    } catch (err) {
+      this.rev = startRev; // the whole transaction rolled back
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    outcomes.forEach((o, i) => {
+      if (o.ok) {
+        this.publish(o.event);
+        batch[i]!.resolve(o.result);
+      } else {
+        batch[i]!.reject(o.err);
+      }
+    });
   }
 
   private guard<T>(fn: () => T): T {
