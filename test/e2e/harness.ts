@@ -10,13 +10,14 @@
 // Does not guarantee: that the port found free is still free when the server binds it (a
 // small race, retried once), nor any isolation between tests sharing one server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, closeSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, closeSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 
 // ---------------------------------------------------------------------------------------------
 // Locations
@@ -69,9 +70,17 @@ function hardKill(child: ChildProcess): void {
   }
 }
 
-/** Kills every process this harness started that is still running. Call it from `after()`. */
+/** Data dirs of the node agents this harness started (the server's own one included). */
+const agentDataDirs = new Set<string>();
+
+/**
+ * Kills every process this harness started that is still running, and every container process
+ * (and shim) the agents it started left behind. Call it from `after()`, after deleting the
+ * workloads (so that a clean test had nothing left to kill).
+ */
 export function killAll(): void {
   for (const child of live) hardKill(child);
+  for (const dir of agentDataDirs) killContainers(dir);
 }
 
 process.on('exit', killAll);
@@ -251,7 +260,7 @@ function kubectlEnv(kubeconfig: string, scratch: string, extra: Record<string, s
 /** Runs kubectl once to completion (or kills it after the timeout, default 60 s). */
 export function runKubectl(kubeconfig: string, scratch: string, args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
   const { env, cacheDir } = kubectlEnv(kubeconfig, scratch, opts.env);
-  const child = spawn(opts.bin ?? KUBECTL, [...args, `--cache-dir=${cacheDir}`], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn(opts.bin ?? KUBECTL, [`--cache-dir=${cacheDir}`, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   track(child, true);
   let stdout = '';
   let stderr = '';
@@ -283,11 +292,13 @@ export interface KubectlStream {
   /** Resolves once stdout matches `re`; rejects after `timeoutMs` or if kubectl exits first. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
   kill(): void;
+  /** Whether kubectl has exited (by itself or killed). */
+  exited(): boolean;
 }
 
 export function spawnKubectl(kubeconfig: string, scratch: string, args: string[], opts: KubectlOptions = {}): KubectlStream {
   const { env, cacheDir } = kubectlEnv(kubeconfig, scratch, opts.env);
-  const child = spawn(opts.bin ?? KUBECTL, [...args, `--cache-dir=${cacheDir}`], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(opts.bin ?? KUBECTL, [`--cache-dir=${cacheDir}`, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   track(child, true);
   let stdout = '';
   let stderr = '';
@@ -309,6 +320,7 @@ export function spawnKubectl(kubeconfig: string, scratch: string, args: string[]
       }
     },
     kill: () => hardKill(child),
+    exited: () => child.exitCode !== null || child.signalCode !== null,
   };
 }
 
@@ -332,6 +344,11 @@ export function sedEditor(scratch: string, sedExpr: string): string {
 export interface StartOptions {
   /** Loopback address to bind (default 127.0.0.1). Give each test file its own. */
   host?: string;
+  /**
+   * Run the server's local node agent (default: `--disable-agent`). The agent uses the server's
+   * data dir and address as node IP, a free kubelet port and `portRangeFor(host)` by default.
+   */
+  agent?: AgentFlags;
   extraArgs?: string[];
   readyTimeoutMs?: number;
 }
@@ -344,6 +361,8 @@ export interface ExitInfo {
 export interface ServerHandle {
   url: string;
   host: string;
+  /** The local agent's node name when started with `agent`, else undefined. */
+  nodeName: string | undefined;
   port: number;
   dataDir: string;
   kubeconfig: string;
@@ -387,13 +406,15 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
   const logFile = join(root, 'server.log');
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   let port = await freePort(host);
+  const agentArgs = opts.agent === undefined ? ['--disable-agent'] : await agentFlagArgs(host, opts.agent);
+  if (opts.agent !== undefined) agentDataDirs.add(dataDir);
   let child: ChildProcess | undefined;
   let exited: Promise<ExitInfo> = Promise.resolve({ code: null, signal: null });
 
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
     writeFileSync(fd, `\n=== start ${new Date().toISOString()} port ${port}\n`);
-    const args = ['--import', 'reflect-metadata', cliMain, 'server', '--data-dir', dataDir, '--bind-address', host, '--https-port', String(port), '--disable-agent', ...(opts.extraArgs ?? [])];
+    const args = ['--import', 'reflect-metadata', cliMain, 'server', '--data-dir', dataDir, '--bind-address', host, '--https-port', String(port), ...agentArgs, ...(opts.extraArgs ?? [])];
     const c = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', fd, fd], detached: true, env: { ...process.env } });
     closeSync(fd);
     track(c, true);
@@ -442,6 +463,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
       return `https://${host}:${port}`;
     },
     host,
+    nodeName: opts.agent === undefined ? undefined : opts.agent.nodeName,
     get port() {
       return port;
     },
@@ -458,6 +480,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     },
     async dispose() {
       await stop();
+      if (opts.agent !== undefined) killContainers(dataDir);
       if (process.env.E2E_KEEP === undefined) rmSync(root, { recursive: true, force: true });
     },
     kubectl: (args, o) => runKubectl(kubeconfig, scratch, args, o),
@@ -477,4 +500,317 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     },
   };
   return handle;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node agents and the processes they run
+//
+// Agents leave their containers running when they stop (the shims are detached, by design), so
+// a test that runs workloads must delete them and wait for the pods to go before it stops its
+// agents, and call `killContainers(dataDir)` for every agent data dir in `after()` as the last
+// resort. `killAll()` alone does not reach the shims: they are in their own sessions.
+
+export interface AgentFlags {
+  nodeName: string;
+  /** Kubelet API port on the node IP (default: a free one). */
+  kubeletPort?: number;
+  /** Host ports handed to containers (default `portRangeFor(node IP)`). */
+  portRange?: [number, number];
+}
+
+/**
+ * A container port range of 50 ports derived from the last octet of a loopback address
+ * (127.0.0.40 → 22000-22049), so agents of test files on distinct addresses never share ports.
+ * It lies below Linux's ephemeral range, so outgoing connections do not take these ports.
+ */
+export function portRangeFor(host: string): [number, number] {
+  const octet = Number(host.split('.').at(-1));
+  if (!Number.isInteger(octet) || octet < 0 || octet > 255) throw new Error(`not an IPv4 address: ${host}`);
+  const from = 20_000 + octet * 50;
+  return [from, from + 49];
+}
+
+async function agentFlagArgs(nodeIp: string, a: AgentFlags): Promise<string[]> {
+  const [from, to] = a.portRange ?? portRangeFor(nodeIp);
+  const kubeletPort = a.kubeletPort ?? (await freePort(nodeIp));
+  return ['--node-name', a.nodeName, '--node-ip', nodeIp, '--kubelet-port', String(kubeletPort), '--port-range', `${from}-${to}`];
+}
+
+function kubeletHealthy(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host, port, path: '/healthz', rejectUnauthorized: false, timeout: 2_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+interface NodeJson {
+  spec?: { unschedulable?: boolean };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+/** Waits until the Node object exists and its Ready condition is True. */
+export async function waitNodeReady(server: ServerHandle, nodeName: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(`node ${nodeName} Ready`, async () => {
+    const r = await server.request(`/api/v1/nodes/${nodeName}`);
+    if (r.status !== 200) return undefined;
+    const node = JSON.parse(r.text) as NodeJson;
+    return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true ? true : undefined;
+  }, timeoutMs, 200);
+}
+
+export interface AgentOptions extends AgentFlags {
+  /** The node IP: a loopback address of its own (e.g. 127.0.0.41). */
+  host: string;
+}
+
+export interface AgentHandle {
+  nodeName: string;
+  host: string;
+  kubeletPort: number;
+  portRange: [number, number];
+  /** `--data-dir` of the agent: `agent/pods/...` holds its containers, `manifests/` its static pods. */
+  dataDir: string;
+  logFile: string;
+  /** Whether the agent process is running. */
+  running(): boolean;
+  /** SIGTERM, SIGKILL after 15 s. Containers keep running (by design). */
+  stop(): Promise<ExitInfo>;
+  /** Starts the agent again on the same data dir, IP and ports (no token needed any more). */
+  start(): Promise<void>;
+  /** Stops the agent, kills whatever containers it left behind, removes its temp dir. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts `trireme agent` joining `server` with its token as a second node, and waits until its
+ * kubelet API answers and its Node is Ready. Output goes to `<tmp>/agent.log`.
+ */
+export async function startAgent(server: ServerHandle, opts: AgentOptions): Promise<AgentHandle> {
+  const root = mkdtempSync(join(tmpdir(), `trireme-e2e-agent-${opts.nodeName}-`));
+  const dataDir = join(root, 'data');
+  agentDataDirs.add(dataDir);
+  const logFile = join(root, 'agent.log');
+  const kubeletPort = opts.kubeletPort ?? (await freePort(opts.host));
+  const portRange = opts.portRange ?? portRangeFor(opts.host);
+  const token = readFileSync(join(server.dataDir, 'token'), 'utf8').trim();
+  let child: ChildProcess | undefined;
+  let exited: Promise<ExitInfo> = Promise.resolve({ code: null, signal: null });
+
+  const start = async (): Promise<void> => {
+    const fd = openSync(logFile, 'a');
+    writeFileSync(fd, `\n=== start ${new Date().toISOString()}\n`);
+    const args = [
+      '--import', 'reflect-metadata', cliMain, 'agent', '--server', server.url, '--token', token, '--data-dir', dataDir,
+      '--node-ip', opts.host, '--node-name', opts.nodeName, '--kubelet-port', String(kubeletPort), '--port-range', `${portRange[0]}-${portRange[1]}`,
+    ];
+    const c = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', fd, fd], detached: true, env: { ...process.env } });
+    closeSync(fd);
+    track(c, true);
+    child = c;
+    exited = new Promise((resolve) => c.once('exit', (code, signal) => resolve({ code, signal })));
+    let dead: ExitInfo | undefined;
+    void exited.then((e) => (dead = e));
+    try {
+      await waitFor(`agent ${opts.nodeName} kubelet API on ${opts.host}:${kubeletPort}`, async () => {
+        if (dead !== undefined) throw new Error(`agent exited early (code ${dead.code}, signal ${dead.signal})`);
+        return (await kubeletHealthy(opts.host, kubeletPort)) ? true : undefined;
+      }, 30_000, 200);
+      await waitNodeReady(server, opts.nodeName);
+    } catch (e) {
+      hardKill(c);
+      throw new Error(`${(e as Error).message}\n--- agent log (${logFile}) ---\n${tail(logFile, 60)}`);
+    }
+  };
+
+  const stop = async (): Promise<ExitInfo> => {
+    const c = child;
+    if (c === undefined) return { code: null, signal: null };
+    if (c.exitCode !== null || c.signalCode !== null) return exited;
+    c.kill('SIGTERM');
+    const timer = setTimeout(() => hardKill(c), 15_000);
+    const info = await exited;
+    clearTimeout(timer);
+    hardKill(c);
+    return info;
+  };
+
+  await start();
+  return {
+    nodeName: opts.nodeName,
+    host: opts.host,
+    kubeletPort,
+    portRange,
+    dataDir,
+    logFile,
+    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    stop,
+    start,
+    async dispose() {
+      await stop();
+      killContainers(dataDir);
+      if (process.env.E2E_KEEP === undefined) rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One container instance as the agent's process runtime recorded it (docs/agent.md). */
+export interface ContainerInstance {
+  podUid: string;
+  container: string;
+  attempt: number;
+  dir: string;
+  shimPid: number;
+  pid: number;
+  pgid: number;
+  /** `/proc/<pid>/stat` start time when it started, to tell a recycled pid apart. */
+  procStart: string;
+  /** exit.json exists: the instance has ended. */
+  exited: boolean;
+}
+
+interface StateJson {
+  shimPid?: number;
+  pid?: number;
+  pgid?: number;
+  procStart?: string;
+}
+
+function readDirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Every container instance (with a state.json) under an agent data dir. */
+export function containerInstances(agentDataDir: string): ContainerInstance[] {
+  const out: ContainerInstance[] = [];
+  const pods = join(agentDataDir, 'agent', 'pods');
+  for (const podUid of readDirSafe(pods)) {
+    for (const container of readDirSafe(join(pods, podUid, 'containers'))) {
+      for (const attempt of readDirSafe(join(pods, podUid, 'containers', container))) {
+        const dir = join(pods, podUid, 'containers', container, attempt);
+        let st: StateJson;
+        try {
+          st = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as StateJson;
+        } catch {
+          continue; // not started yet, or written right now
+        }
+        if (st.pid === undefined || st.pgid === undefined) continue;
+        out.push({
+          podUid, container, attempt: Number(attempt), dir, shimPid: st.shimPid ?? 0, pid: st.pid, pgid: st.pgid,
+          procStart: st.procStart ?? '', exited: existsSync(join(dir, 'exit.json')),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+interface ProcInfo {
+  pid: number;
+  pgid: number;
+  startTime: string;
+  cmdline: string;
+}
+
+/** A snapshot of the processes on this machine from /proc (pid, process group, start time, argv). */
+export function processes(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readDirSafe('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      // rest[0] is field 3 (state): pgrp is field 5, starttime field 22.
+      if (rest[0] === 'Z') continue; // a zombie has exited; it only waits to be reaped
+      out.push({ pid: Number(name), pgid: Number(rest[2]), startTime: rest[19] ?? '', cmdline });
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
+
+/** Pids of live processes whose command line contains `marker` (like `pgrep -f`, never us). */
+export function processesWith(marker: string): number[] {
+  return processes().filter((p) => p.pid !== process.pid && p.cmdline.includes(marker)).map((p) => p.pid);
+}
+
+/** Pids of live processes in any of the given process groups. */
+export function processesInGroups(pgids: Iterable<number>): number[] {
+  const set = new Set(pgids);
+  return processes().filter((p) => set.has(p.pgid)).map((p) => p.pid);
+}
+
+/**
+ * Last resort for `after()`: SIGKILLs every container process group and shim recorded under an
+ * agent data dir that is still alive — a group only if its leader's start time matches the
+ * record, a shim only if its command line names the instance dir, so recycled pids are spared.
+ * Returns how many it killed (0 after a clean test).
+ */
+export function killContainers(agentDataDir: string): number {
+  const procs = processes();
+  let killed = 0;
+  for (const inst of containerInstances(agentDataDir)) {
+    const groupAlive = procs.some((p) => p.pgid === inst.pgid);
+    const leader = procs.find((p) => p.pid === inst.pgid);
+    // The leader may be gone while its children live on: then trust the group if no one else
+    // could have taken the pgid (a new group's id is its leader's pid, which is not running).
+    if (groupAlive && (leader === undefined || leader.startTime === inst.procStart || inst.procStart === '')) {
+      try {
+        process.kill(-inst.pgid, 'SIGKILL');
+        killed++;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const shim = procs.find((p) => p.pid === inst.shimPid);
+    if (shim !== undefined && shim.cmdline.includes(inst.dir)) {
+      try {
+        process.kill(inst.shimPid, 'SIGKILL');
+        killed++;
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return killed;
+}
+
+/**
+ * Deletes the workloads of `namespace` (Deployments, ReplicaSets, DaemonSets, StatefulSets,
+ * Jobs, Pods) and waits until no pod is left, so the agents stop their containers. Best effort:
+ * returns what is left instead of throwing (call it from `after()`).
+ */
+export async function deleteWorkloads(server: ServerHandle, namespace = 'default', timeoutMs = 30_000): Promise<string[]> {
+  await server.kubectl(['delete', 'deployments,replicasets,daemonsets,pods', '--all', '-n', namespace, '--wait=false'], { timeoutMs: 20_000 });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await server.request(`/api/v1/namespaces/${namespace}/pods`).catch(() => undefined);
+    const names = r?.status === 200 ? (JSON.parse(r.text) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name) : ['(server unreachable)'];
+    if (names.length === 0 || Date.now() > deadline) return names;
+    await sleep(300);
+  }
+}
+
+/** The pods of a namespace (optionally by label selector), straight from the API. */
+export async function listPods(server: ServerHandle, namespace = 'default', labelSelector?: string): Promise<Pod[]> {
+  const q = labelSelector === undefined ? '' : `?labelSelector=${encodeURIComponent(labelSelector)}`;
+  const r = await server.request(`/api/v1/namespaces/${namespace}/pods${q}`);
+  if (r.status !== 200) throw new Error(`list pods: ${r.status} ${r.text}`);
+  return (JSON.parse(r.text) as { items: Pod[] }).items;
+}
+
+/** Ready=True and not terminating: what a Service would send traffic to. */
+export function podReady(p: Pod): boolean {
+  return p.metadata?.deletionTimestamp === undefined && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 }
