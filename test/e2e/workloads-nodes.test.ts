@@ -14,11 +14,11 @@
 // pods to go, stops the agent and the server, and kills whatever container processes are left.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import {
-  containerInstances, deleteWorkloads, fixture, killAll, listPods, podReady, processesWith,
+  containerInstances, deleteWorkloads, fixtureText, runId, killAll, listPods, podReady, processesWith,
   show, sleep, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle,
 } from './harness.js';
 
@@ -28,6 +28,13 @@ let n2: AgentHandle;
 async function k(args: string[], timeoutMs = 60_000): Promise<string> {
   const r = await server.kubectl(args, { timeoutMs });
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${show(r)}`);
+  return r.stdout;
+}
+
+/** `kubectl apply -f -` of a fixture with its RUN_ID markers filled in. */
+async function apply(name: string): Promise<string> {
+  const r = await server.kubectl(['apply', '-f', '-'], { input: fixtureText(`workloads/${name}`) });
+  assert.equal(r.code, 0, `kubectl apply ${name}: ${show(r)}`);
   return r.stdout;
 }
 
@@ -88,7 +95,7 @@ describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, 
   });
 
   test('kill -9 restarts the container; liveness failure restarts; readiness failure is Running 0/1; CrashLoopBackOff; describe shows the events', { timeout: 60_000 }, () => server.guard(async () => {
-    await k(['apply', '-f', fixture('workloads/probes.yaml')]);
+    await apply('probes.yaml');
 
     // kill -9: the pid the container printed is the one the agent recorded.
     let killme = await waitPod('killme', 'running', running);
@@ -141,19 +148,19 @@ describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, 
 
     await k(['delete', 'pods', '-l', 'suite=probes', '--wait=false']);
     await waitGone('suite=probes');
-    assert.deepEqual(processesWith('e2e-killme-marker'), []);
+    assert.deepEqual(processesWith(`e2e-killme-marker-${runId}`), []);
   }));
 
   test('a DaemonSet runs one pod per node', { timeout: 30_000 }, () => server.guard(async () => {
-    await k(['apply', '-f', fixture('workloads/daemonset.yaml')]);
+    await apply('daemonset.yaml');
     const pods = await waitReady('app=agent-ds', 2);
     assert.deepEqual(pods.map((p) => p.spec?.nodeName).sort(), ['n1', 'n2']);
     await waitFor('ds status', async () => (/^agent-ds\s+2\s+2\s+2\s+2\s+2\s/m.test(await k(['get', 'ds', 'agent-ds'])) ? true : undefined), 15_000, 300);
-    assert.equal(processesWith('e2e-ds-marker').length, 2);
+    assert.equal(processesWith(`e2e-ds-marker-${runId}`).length, 2);
   }));
 
   test('cordon and drain n2 move its pods to n1 (DaemonSet ignored); uncordon', { timeout: 60_000 }, () => server.guard(async () => {
-    await k(['apply', '-f', fixture('workloads/spread.yaml')]);
+    await apply('spread.yaml');
     const before = await waitReady('app=spread', 4);
     assert.ok(before.some((p) => p.spec?.nodeName === 'n2'), 'no spread pod landed on n2');
 
@@ -177,7 +184,7 @@ describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, 
   }));
 
   test('required anti-affinity: 2 replicas on distinct nodes, the third Pending with a reason', { timeout: 30_000 }, () => server.guard(async () => {
-    await k(['apply', '-f', fixture('workloads/solo.yaml')]);
+    await apply('solo.yaml');
     const pods = await waitFor('2 ready + 1 unschedulable solo pods', async () => {
       const ps = await listPods(server, 'default', 'app=solo');
       const ready = ps.filter(podReady);
@@ -195,8 +202,8 @@ describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, 
     await waitGone('app=solo');
   }));
 
-  test('restarting the agent leaves each pod running exactly once', { timeout: 60_000 }, () => server.guard(async () => {
-    await k(['apply', '-f', fixture('workloads/steady.yaml')]);
+  test('restarting the agent leaves each pod running exactly once, and stops what was deleted meanwhile', { timeout: 60_000 }, () => server.guard(async () => {
+    await apply('steady.yaml');
     const pods = await waitReady('app=steady', 2);
     const uids = new Set(pods.map((p) => p.metadata?.uid));
     const dsOnN2 = (await listPods(server, 'default', 'app=agent-ds')).find((p) => p.spec?.nodeName === 'n2');
@@ -204,18 +211,18 @@ describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, 
     const snapshot = (): string[] => containerInstances(n2.dataDir).filter((c) => uids.has(c.podUid)).map((c) => `${c.podUid}/${c.container}/${c.attempt} pid ${c.pid}${c.exited ? ' exited' : ''}`).sort();
     const before = snapshot();
     assert.equal(before.length, 3, before.join('\n'));
-    const steadyPids = processesWith('e2e-steady-marker').sort();
+    const steadyPids = processesWith(`e2e-steady-marker-${runId}`).sort();
     assert.equal(steadyPids.length, 2);
 
     const exit = await n2.stop();
     assert.equal(exit.code, 0, `agent exit ${JSON.stringify(exit)}`);
-    assert.deepEqual(processesWith('e2e-steady-marker').sort(), steadyPids, 'stopping the agent stopped its containers');
+    assert.deepEqual(processesWith(`e2e-steady-marker-${runId}`).sort(), steadyPids, 'stopping the agent stopped its containers');
     await n2.start();
     // Watch for a while: the re-adopted containers stay the same processes, nothing doubles.
     const until = Date.now() + 4_000;
     while (Date.now() < until) {
-      assert.deepEqual(processesWith('e2e-steady-marker').sort(), steadyPids, 'containers changed or doubled after the agent restart');
-      assert.equal(processesWith('e2e-ds-marker').length, 2);
+      assert.deepEqual(processesWith(`e2e-steady-marker-${runId}`).sort(), steadyPids, 'containers changed or doubled after the agent restart');
+      assert.equal(processesWith(`e2e-ds-marker-${runId}`).length, 2);
       await sleep(200);
     }
     assert.deepEqual(snapshot(), before, 'the agent started or ended container instances');
@@ -225,24 +232,37 @@ describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, 
     const name = after[0]?.metadata?.name ?? '';
     assert.match(await k(['logs', name]), /^pid=\d+\n$/);
     assert.equal(await k(['exec', name, '--', 'sh', '-c', 'echo $POD_NAME']), `${name}\n`);
+
+    // What should not run any more is cleaned up by the restarted agent: scale down while it is
+    // away; the pod being deleted stops when it comes back, the other keeps its process.
+    await n2.stop();
+    await k(['scale', 'deploy', 'steady', '--replicas=1']);
+    await sleep(500);
+    assert.equal(processesWith(`e2e-steady-marker-${runId}`).length, 2, 'containers stopped while their agent was away');
+    await n2.start();
+    const [left] = await waitReady('app=steady', 1);
+    await waitFor('the scaled-down container to stop', async () => (processesWith(`e2e-steady-marker-${runId}`).length === 1 ? true : undefined), 15_000, 200);
+    const [survivor] = processesWith(`e2e-steady-marker-${runId}`);
+    assert.ok(survivor !== undefined && steadyPids.includes(survivor), `survivor ${survivor} is not one of ${steadyPids.join(',')}`);
+    assert.equal(left !== undefined && restarts(left), 0);
     await k(['delete', 'deploy', 'steady']);
     await waitGone('app=steady');
-    assert.deepEqual(processesWith('e2e-steady-marker'), []);
+    assert.deepEqual(processesWith(`e2e-steady-marker-${runId}`), []);
   }));
 
   test('a static pod in DATA_DIR/manifests runs and shows up as <name>-<node>; removing the file stops it', { timeout: 60_000 }, () => server.guard(async () => {
     const dir = join(n2.dataDir, 'manifests');
     mkdirSync(dir, { recursive: true });
-    copyFileSync(fixture('workloads/static-pod.yaml'), join(dir, 'static.yaml'));
+    writeFileSync(join(dir, 'static.yaml'), fixtureText('workloads/static-pod.yaml'));
     await waitFor('static-n2 Running in kubectl get pods', async () => (/^static-n2\s+1\/1\s+Running\s+0\s/m.test(await k(['get', 'pods'])) ? true : undefined), 30_000, 300);
     const mirror = await getPod('static-n2');
     assert.equal(mirror.spec?.nodeName, 'n2');
     assert.ok(mirror.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined);
-    assert.equal(processesWith('e2e-static-marker').length, 1);
+    assert.equal(processesWith(`e2e-static-marker-${runId}`).length, 1);
     assert.match(await k(['logs', 'static-n2']), /^static pid=\d+\n$/);
 
     rmSync(join(dir, 'static.yaml'));
     await waitFor('static-n2 to go', async () => ((await server.request('/api/v1/namespaces/default/pods/static-n2')).status === 404 ? true : undefined), 30_000, 300);
-    await waitFor('the static process to end', async () => (processesWith('e2e-static-marker').length === 0 ? true : undefined), 10_000, 200);
+    await waitFor('the static process to end', async () => (processesWith(`e2e-static-marker-${runId}`).length === 0 ? true : undefined), 10_000, 200);
   }));
 });

@@ -13,12 +13,11 @@ import { request as httpRequest } from 'node:http';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import {
-  containerInstances, deleteWorkloads, processes, fixture, killAll, listPods, podReady, processesInGroups, processesWith,
+  containerInstances, deleteWorkloads, fixtureText, runId, processes, killAll, listPods, podReady, processesInGroups, processesWith,
   show, sleep, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle,
 } from './harness.js';
 
-const WEB = fixture('workloads/web.yaml');
-const WEB_MARKER = 'e2e-web-marker';
+const WEB_MARKER = `e2e-web-marker-${runId}`;
 
 let server: ServerHandle;
 let n2: AgentHandle;
@@ -26,6 +25,13 @@ let n2: AgentHandle;
 async function k(args: string[], timeoutMs = 60_000, input?: string): Promise<string> {
   const r = await server.kubectl(args, { timeoutMs, input });
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${show(r)}`);
+  return r.stdout;
+}
+
+/** `kubectl apply -f -` of a fixture with its RUN_ID markers filled in. */
+async function apply(name: string): Promise<string> {
+  const r = await server.kubectl(['apply', '-f', '-'], { input: fixtureText(`workloads/${name}`) });
+  assert.equal(r.code, 0, `kubectl apply ${name}: ${show(r)}`);
   return r.stdout;
 }
 
@@ -82,7 +88,7 @@ describe('workloads: a Deployment on two nodes through kubectl', { timeout: 200_
 
   test('apply runs 4 replicas Running and Ready over both nodes; logs, logs -f, --tail, -c; exec env, exit code, -i', { timeout: 60_000 }, () => server.guard(async () => {
     assert.match(await k(['get', 'nodes']), /n1\s+Ready[\s\S]*n2\s+Ready/);
-    assert.match(await k(['apply', '-f', WEB]), /deployment.apps\/web created/);
+    assert.match(await apply('web.yaml'), /deployment.apps\/web created/);
     const pods = await webSettled();
 
     const wide = await k(['get', 'pods', '-o', 'wide']);
