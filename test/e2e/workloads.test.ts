@@ -113,6 +113,14 @@ describe('workloads: a Deployment on two nodes through kubectl', { timeout: 200_
     assert.equal(await k(['logs', pod, '-c', 'side']), 'side-line-1\nside-line-2\nside-line-3\n');
     assert.equal(await k(['logs', pod, '-c', 'side', '--tail', '1']), 'side-line-3\n');
     assert.equal(await k(['logs', pod, '-c', 'side', '--tail=2']), 'side-line-2\nside-line-3\n');
+    assert.match(await k(['logs', pod, '-c', 'side', '--tail=1', '--timestamps']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z side-line-3\n$/);
+    // --since: the side lines were written before the readiness wait, so 1 s later none is newer.
+    await sleep(1_100);
+    assert.equal(await k(['logs', pod, '-c', 'side', '--since=1s']), '');
+    assert.equal(await k(['logs', pod, '-c', 'side', '--since=1h']), 'side-line-1\nside-line-2\nside-line-3\n');
+    // By workload and by selector, as users do.
+    assert.equal(await k(['logs', 'deploy/web', '-c', 'side', '--tail=1']), 'side-line-3\n');
+    assert.equal((await k(['logs', '-l', 'app=web', '-c', 'side', '--tail=1', '--prefix'])).trim().split('\n').length, 4);
 
     // logs -f: sees a line written after it started, keeps running, stops when killed.
     const follow = server.kubectlStream(['logs', '-f', pod, '-c', 'web']);
