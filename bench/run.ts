@@ -3,6 +3,7 @@
 // 2 on bad usage, 1 on a failed run; each benchmark is loaded only when asked for.
 const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(args: string[]): Promise<number> }> }> = {
   apiserver: { about: 'API server vs raw store: create/get/list at 1/8/32 clients, watch fan-out', load: () => import('./apiserver.js') },
+  'pod-startup': { about: '100 bare pods at 20/s: create → scheduled/Running/Ready vs bare spawn of the same command', load: () => import('./pod-startup.js') },
 };
 
 function usage(): string {
