@@ -211,7 +211,7 @@ export class Registry {
     try {
       const kv = await this.store.create(storeKey(info, namespace, name), encodeObject(obj));
       this.noteWrite(info, kv.modRevision);
-      return withTypeMeta(info, decodeObject(kv));
+      return withTypeMeta(info, stamped(obj, kv.modRevision));
     } catch (e) {
       if (info.kind === 'Service') await this.ips.release(obj);
       if (isTriremeError(e, 'AlreadyExists')) throw alreadyExists(info, name);
@@ -250,9 +250,16 @@ export class Registry {
 
   private async checkNamespaceOpen(namespace: string): Promise<void> {
     const nsInfo = RESOURCES.find((r) => r.kind === 'Namespace')!;
-    const kv = await this.store.get(storeKey(nsInfo, undefined, namespace));
-    if (!kv) throw new TriremeError('NotFound', `namespaces "${namespace}" not found`, { context: { name: namespace, kind: 'namespaces' } });
-    const ns = decodeObject(kv);
+    const key = storeKey(nsInfo, undefined, namespace);
+    // The cache answers the common case without a store read; a namespace it has not seen yet
+    // (created a moment ago) is looked up in the store. Terminating never reverts, so a cached
+    // Terminating is final.
+    let ns = this.cache(nsInfo).get(key)?.value;
+    if (!ns) {
+      const kv = await this.store.get(key);
+      if (!kv) throw new TriremeError('NotFound', `namespaces "${namespace}" not found`, { context: { name: namespace, kind: 'namespaces' } });
+      ns = decodeObject(kv);
+    }
     if (ns.metadata?.deletionTimestamp) {
       throw new TriremeError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, { context: { name: namespace, kind: 'namespaces' } });
     }
@@ -320,7 +327,7 @@ export class Registry {
     }
     const out = await this.store.update(key, encodeObject(next), expectedRevision);
     this.noteWrite(info, out.modRevision);
-    return withTypeMeta(info, decodeObject(out));
+    return withTypeMeta(info, stamped(next, out.modRevision));
   }
 
   private admitUpdate(info: ResourceInfo, incoming: KubeObject, current: KubeObject, subresource: UpdateSubresource | undefined): KubeObject {
@@ -387,7 +394,7 @@ export class Registry {
         if (jsonEqual(plan, current)) return { object: current, deleted: false };
         const out = await this.store.update(key, encodeObject(plan), kv.modRevision);
         this.noteWrite(info, out.modRevision);
-        return { object: withTypeMeta(info, decodeObject(out)), deleted: false };
+        return { object: withTypeMeta(info, stamped(plan, out.modRevision)), deleted: false };
       } catch (e) {
         if (isTriremeError(e, 'Conflict') && attempt < CAS_RETRIES) continue;
         if (isTriremeError(e, 'NotFound')) throw notFound(info, name);
@@ -457,6 +464,11 @@ export function decodeObject(kv: KeyValue): KubeObject {
   const obj = JSON.parse(kv.value) as KubeObject;
   obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(kv.modRevision) };
   return obj;
+}
+
+/** The object as written at `revision` (what a read would return, without parsing it again). */
+function stamped(obj: KubeObject, revision: number): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };
 }
 
 function withTypeMeta(info: ResourceInfo, obj: KubeObject): KubeObject {

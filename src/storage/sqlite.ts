@@ -37,7 +37,7 @@ export interface SqliteStoreOptions {
 
 const SCHEMA_VERSION = 1;
 /** Log rows deleted per compaction transaction, so that one compaction never stalls writers long. */
-const COMPACT_CHUNK = 10_000;
+const COMPACT_CHUNK = 1_000;
 /** Events handed to one watcher per dispatch turn before yielding to I/O. */
 const DELIVERY_BATCH = 1_000;
 
