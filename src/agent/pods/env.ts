@@ -168,8 +168,14 @@ export function buildEnv(
   return vars;
 }
 
-/** The argv to run: command + args, each `$(VAR)`-expanded. Throws ConfigError without a command. */
+/**
+ * The argv to run: command + args, each `$(VAR)`-expanded. Without a `command`, `args` alone are
+ * the argv: there is no image entrypoint to prepend, and for images without one (busybox,
+ * alpine, …) that is what a kubelet runs too — this is what `kubectl run IMG -- sh -c '…'` sends.
+ * Throws ConfigError when there is neither.
+ */
 export function buildArgv(c: Container, env: Readonly<Record<string, string>>): string[] {
-  if (!c.command || c.command.length === 0) throw new ConfigError('the process runtime needs a command');
-  return [...c.command, ...(c.args ?? [])].map((s) => expandVars(s, env));
+  const argv = c.command && c.command.length > 0 ? [...c.command, ...(c.args ?? [])] : [...(c.args ?? [])];
+  if (argv.length === 0) throw new ConfigError('the process runtime needs a command (or args)');
+  return argv.map((s) => expandVars(s, env));
 }

@@ -78,6 +78,8 @@ describe('environment', () => {
     assert.equal(env.S, 'secret');
     assert.equal(env.X, 'p/v');
     assert.deepEqual(buildArgv({ name: 'c', command: ['echo', '$(X)'] }, env), ['echo', 'p/v']);
+    // No command: the args are the argv (kubectl run IMG -- cmd …).
+    assert.deepEqual(buildArgv({ name: 'c', args: ['sh', '-c', 'echo $(X)'] }, env), ['sh', '-c', 'echo p/v']);
   });
 
   it('fails clearly on a missing ConfigMap or command', () => {
