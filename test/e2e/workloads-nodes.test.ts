@@ -151,6 +151,15 @@ describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, 
     assert.deepEqual(processesWith(`e2e-killme-marker-${runId}`), []);
   }));
 
+  test('kubectl run IMAGE -- cmd (args only, restart Never) runs to Completed', { timeout: 30_000 }, () => server.guard(async () => {
+    assert.match(await k(['run', 'one-shot', '--image=busybox', '--restart=Never', '--', 'sh', '-c', 'echo hi from $POD_NAME']), /pod\/one-shot created/);
+    const p = await waitPod('one-shot', 'Succeeded', (x) => x.status?.phase === 'Succeeded');
+    assert.equal(status0(p)?.state?.terminated?.reason, 'Completed');
+    assert.match(await row('one-shot'), /^one-shot\s+0\/1\s+Completed\s+0\s/);
+    assert.equal(await k(['logs', 'one-shot']), 'hi from one-shot\n');
+    await k(['delete', 'pod', 'one-shot']);
+  }));
+
   test('a DaemonSet runs one pod per node', { timeout: 30_000 }, () => server.guard(async () => {
     await apply('daemonset.yaml');
     const pods = await waitReady('app=agent-ds', 2);
