@@ -213,7 +213,7 @@ export async function runApiServerBench(opts: ApiBenchOptions): Promise<ApiBench
       mode: opts.quick ? 'quick' : 'full',
       machine: machine(loadAvgStart),
       method: {
-        server: 'trireme server (SQLite store, --disable-agent) as a child process, HTTPS with the admin client certificate',
+        server: 'trireme apiserver (the API server alone, SQLite store) as a child process, HTTPS with the admin client certificate',
         loadGenerator: 'closed loop in a worker thread of the benchmark process, one keep-alive TLS connection per client with a lean HTTP/1.1 client (bench/lib/raw-client.ts); the fan-out uses node:https; the generator shares the CPUs with the server',
         storeBaseline: 'SqliteStore opened in the benchmark main thread after the server stopped; concurrency = outstanding promises',
         durationMsPerStep: p.durationMs,

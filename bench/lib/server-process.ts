@@ -87,8 +87,8 @@ export async function startServer(opts: ServerOptions): Promise<ServerProcess> {
   const port = await freePort(opts.host);
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
   const prof = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`];
-  const args = [...prof, '--import', 'reflect-metadata', opts.cliMain, 'server', '--data-dir', opts.dataDir,
-    '--bind-address', opts.host, '--https-port', String(port), '--disable-agent'];
+  const args = [...prof, '--import', 'reflect-metadata', opts.cliMain, 'apiserver', '--data-dir', opts.dataDir,
+    '--bind-address', opts.host, '--https-port', String(port)];
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true, env: process.env });
   closeSync(fd);

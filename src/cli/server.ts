@@ -1,6 +1,7 @@
 // `trireme server`: the control plane on this machine — the API server on the embedded store,
 // the controller manager and the scheduler in-process, and a local node agent unless
 // --disable-agent. Each in-process component talks to the API over HTTPS with its own identity.
+// `trireme apiserver` runs the API server alone (DESIGN.md §2: each component can run alone).
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
@@ -29,26 +30,24 @@ interface ServerFlags {
 }
 
 export function registerServer(program: Command): void {
-  program.command('server')
-    .description('run a control-plane server (API server, controllers, scheduler) and a local agent')
-    .option('--data-dir <dir>', 'data directory (store, certificates, kubeconfig)', '/var/lib/trireme')
-    .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
-    .option('--https-port <port>', 'API server port', port, 6443)
-    .option('--tls-san <name-or-ip>', 'extra name or IP for the serving certificate (repeatable)', collect, [])
+  apiServerOptions(program.command('apiserver').description('run the API server alone (on the embedded store)'))
+    .action(async (flags: ServerFlags) => {
+      const log = createLogger('server');
+      const api = await startApi(flags);
+      onShutdown(log, () => api.stop());
+      printReady(api);
+    });
+
+  apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))
     .option('--disable-agent', 'do not run a node agent in this process')
     .option('--node-name <name>', 'node name of the local agent (default: host name)')
-    .option('--node-ip <ip>', 'address of this node (also advertised for the API server)', ipAddress)
     .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
     .action(async (flags: ServerFlags) => {
       const log = createLogger('server');
       const dataDir = resolve(flags.dataDir);
-      const advertise = flags.nodeIp ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
-      const store = openStore({ backend: 'sqlite', dataDir, logger: createLogger('store') });
-      const api = await startApiServer({
-        dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertise,
-        tlsSans: flags.tlsSan, logger: createLogger('apiserver'),
-      });
+      const advertise = advertiseAddress(flags);
+      const api = await startApi(flags);
       const stops: (() => Promise<void>)[] = [];
       onShutdown(log, async () => {
         for (const stop of stops.reverse()) await stop();
@@ -73,8 +72,34 @@ export function registerServer(program: Command): void {
         });
         stops.push(async () => { await agent.stop(); client.close(); });
       }
-      process.stdout.write(`Trireme API server at ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n  export KUBECONFIG=${api.kubeconfigPath}\n`);
+      printReady(api);
     });
+}
+
+function apiServerOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'data directory (store, certificates, kubeconfig)', '/var/lib/trireme')
+    .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
+    .option('--https-port <port>', 'API server port', port, 6443)
+    .option('--tls-san <name-or-ip>', 'extra name or IP for the serving certificate (repeatable)', collect, [])
+    .option('--node-ip <ip>', 'address of this node (also advertised for the API server)', ipAddress);
+}
+
+function advertiseAddress(flags: ServerFlags): string {
+  return flags.nodeIp ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
+}
+
+async function startApi(flags: ServerFlags): Promise<RunningApiServer> {
+  const dataDir = resolve(flags.dataDir);
+  const store = openStore({ backend: 'sqlite', dataDir, logger: createLogger('store') });
+  return startApiServer({
+    dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
+    tlsSans: flags.tlsSan, logger: createLogger('apiserver'),
+  });
+}
+
+function printReady(api: RunningApiServer): void {
+  process.stdout.write(`Trireme API server at ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n  export KUBECONFIG=${api.kubeconfigPath}\n`);
 }
 
 /** A client identity for an in-process component, signed by the cluster CA. */
