@@ -1,4 +1,5 @@
-// The `process` runtime: each container instance runs under its own detached shim (shim.ts), in
+// The `process` runtime: each container instance runs under its own detached shim (the native
+// native-shim/shim.c when built, else shim.ts: see shim-command.ts), in
 // its own process group, described by files under `<root>/<pod-uid>/containers/<name>/<attempt>/`.
 // Guarantees: an instance directory is started at most once (spec.json is written before the
 // shim starts; a directory with spec.json is never started again), so an agent restart re-adopts
@@ -10,16 +11,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import { rotateForNewInstance } from '../logs/writer.js';
+import { LAUNCH, encodeLaunch } from './launch-file.js';
+import { chooseShim, type ShimCommand } from './shim-command.js';
 import type { ContainerConfig, ContainerInfo, ContainerRef, Runtime } from './runtime.js';
 import { EXIT, SPEC, STATE, groupAlive, isAlive, readJson, writeJson, type ExitFile, type SpecFile, type StateFile } from './state-files.js';
 
 export const RUNTIME_VERSION = '0.1.0';
-
-const SHIM_PATH = fileURLToPath(new URL('./shim.js', import.meta.url));
 
 export interface ProcessRuntimeOptions {
   /** `<dataDir>/agent/pods`: one directory per pod uid. */
@@ -48,10 +48,12 @@ export class ProcessRuntime implements Runtime {
   /** Running instances to poll for exit (those whose shim is not our child). */
   private readonly watched = new Map<string, ContainerRef>();
   private poller: NodeJS.Timeout | undefined;
+  private readonly shimCommand: ShimCommand;
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
+    this.shimCommand = chooseShim(this.log);
     this.poller = setInterval(() => void this.poll(), opts.pollMs ?? 500);
     this.poller.unref();
   }
@@ -81,12 +83,15 @@ export class ProcessRuntime implements Runtime {
     // The last instance's output becomes previous.log (kubectl logs --previous).
     rotateForNewInstance(cfg.logDir);
     const spec: SpecFile = { argv: cfg.argv, env: cfg.env, cwd: cfg.cwd, logDir: cfg.logDir };
+    const shimCmd = this.shimCommand;
+    // The native shim reads the same spec from launch.bin (no JSON in C); it must exist first.
+    if (shimCmd.kind === 'native') await fs.writeFile(path.join(dir, LAUNCH), encodeLaunch(spec));
     // spec.json marks the instance as started: it is never started a second time.
     await writeJson(path.join(dir, SPEC), spec);
     const errFd = openSync(path.join(dir, 'shim.log'), 'a');
     let shim: ChildProcess;
     try {
-      shim = spawn(process.execPath, [SHIM_PATH, dir], { detached: true, stdio: ['ignore', 'ignore', errFd] });
+      shim = spawn(shimCmd.file, [...shimCmd.args, dir], { detached: true, stdio: ['ignore', 'ignore', errFd] });
     } finally {
       closeSync(errFd);
     }
