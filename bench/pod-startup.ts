@@ -1,6 +1,6 @@
 // The pod start-up benchmark: bare Pods created at a fixed rate against a one-node cluster
-// (`trireme server` with its local agent), each running a small Node HTTP server with a
-// readinessProbe (httpGet, period 1 s); per pod, from the create's acknowledgement to the first
+// (`trireme server` with its local agent), each running a small HTTP server (perl; node with
+// `--workload node`) with a readinessProbe (httpGet, period 1 s); per pod, from the create's acknowledgement to the first
 // watch event showing it bound, a container running, phase Running and Ready=True. In the same
 // run, the floor: the same command spawned directly, and through the agent's shim alone. Where
 // the time goes comes from the agent's own files (pod directory creation, spec.json written
@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import type { Agent } from 'node:https';
 import { request } from 'node:https';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { logTail, startCluster, sweepContainers, type ClusterServer, type SweepResult } from './lib/agent-cluster.js';
 import { nowMs } from './lib/fanout-driver.js';
@@ -27,13 +27,19 @@ import { summarizeProfile, type CpuProfile, type ProfileSummary } from './lib/cp
 import { cpuSnapshot, cpuUsage } from './lib/proc-cpu.js';
 import { MILESTONES, PodTimeline, type Milestone } from './lib/pod-timeline.js';
 import { machine, round, type Machine } from './lib/report.js';
+import { chooseShim } from '../src/agent/runtime/shim-command.js';
+import { silentLogger } from '../src/util/log.js';
 import { directSpawn, shimSpawn, type SpawnBaseline } from './lib/spawn-baseline.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
 
 const NS = 'podbench';
 const CONTAINER = 'app';
-const SCRIPT = "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT)";
-const ARGV = ['node', '-e', SCRIPT] as const;
+/** The container: a small HTTP server on $PORT. perl is light (~10 ms CPU to start); node is not (~80 ms). */
+export const WORKLOADS = {
+  perl: ['perl', '-MIO::Socket::INET', '-e', '$s=IO::Socket::INET->new(LocalPort=>$ENV{PORT},Listen=>64,ReuseAddr=>1) or die; while($c=$s->accept){print $c "HTTP/1.0 200 OK\r\n\r\nok"; close $c}'],
+  node: ['node', '-e', "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT)"],
+} as const;
+export type Workload = keyof typeof WORKLOADS;
 const GOAL_P99_RUNNING_MS = 1_000;
 const WATCHDOG_MS = 175_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -51,6 +57,7 @@ export interface PodStartupOptions {
   keep: boolean;
   /** Run the server with `node --cpu-prof` and summarise where its CPU went (whole lifetime). */
   cpuProf: boolean;
+  workload: Workload;
 }
 
 interface Phase {
@@ -63,6 +70,9 @@ export interface PodStartupResults {
   benchmark: 'pod-startup';
   startedAt: string;
   finishedAt: string;
+  workload: Workload;
+  /** The container shim the agent (and the shim baseline) used: TRIREME_SHIM, else native if built. */
+  shim: 'native' | 'node';
   machine: Machine;
   method: Record<string, unknown>;
   pods: { requested: number; created: number; createErrors: number; firstCreateError?: string; createSpanMs: number };
@@ -86,14 +96,14 @@ export interface PodStartupResults {
   perPod: Record<string, Record<string, number | undefined>>;
 }
 
-function podBody(name: string): string {
+function podBody(name: string, workload: Workload): string {
   const pod: Pod = {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name, namespace: NS, labels: { app: 'podbench' } },
     spec: {
       terminationGracePeriodSeconds: 5,
       containers: [{
-        name: CONTAINER, image: 'node', command: [...ARGV],
+        name: CONTAINER, image: workload, command: [...WORKLOADS[workload]],
         ports: [{ name: 'http', containerPort: 8080 }],
         readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
       }],
@@ -219,6 +229,9 @@ async function pool<T>(items: T[], concurrency: number, fn: (x: T) => Promise<vo
 
 export async function runPodStartup(opts: PodStartupOptions): Promise<PodStartupResults> {
   const loadAvgStart = loadavg()[0];
+  const ARGV = WORKLOADS[opts.workload];
+  // The same choice the agent's runtime makes (it inherits our environment, TRIREME_SHIM included).
+  const shimCmd = chooseShim(silentLogger);
   const startedAt = new Date().toISOString();
   const root = mkdtempSync(join(tmpdir(), 'trireme-podbench-'));
   const dataDir = join(root, 'server');
@@ -251,10 +264,9 @@ export async function runPodStartup(opts: PodStartupOptions): Promise<PodStartup
     await sendExpect(creds, agent, { method: 'POST', path: '/api/v1/namespaces', body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }) }, 201);
 
     // The floor, measured first while the cluster is idle.
-    const shimPath = join(dirname(cliMain()), '..', 'agent', 'runtime', 'shim.js');
     const direct = await directSpawn({ argv: ARGV, runs: opts.baselineRuns, host, timeoutMs: 10_000 });
     progress(`bare spawn: alive p50 ${direct.alive.p50Ms.toFixed(1)} ms, serving p50 ${direct.serving.p50Ms.toFixed(1)} p99 ${direct.serving.p99Ms.toFixed(1)} ms`);
-    const shim = await shimSpawn({ argv: ARGV, runs: opts.baselineRuns, host, timeoutMs: 10_000, shimPath, scratchDir: join(root, 'shim') });
+    const shim = await shimSpawn({ argv: ARGV, runs: opts.baselineRuns, host, timeoutMs: 10_000, shim: shimCmd, scratchDir: join(root, 'shim') });
     progress(`via shim: alive p50 ${shim.alive.p50Ms.toFixed(1)} ms, serving p50 ${shim.serving.p50Ms.toFixed(1)} p99 ${shim.serving.p99Ms.toFixed(1)} ms`);
 
     // Watch from the list's resourceVersion, so no event of ours is missed.
@@ -279,7 +291,7 @@ export async function runPodStartup(opts: PodStartupOptions): Promise<PodStartup
       if (wait > 0) await sleep(wait);
       const sent = nowMs();
       timeline.created(name, sent);
-      creates.push(send(creds, agent, { method: 'POST', path: `/api/v1/namespaces/${NS}/pods`, body: podBody(name) }).then((res) => {
+      creates.push(send(creds, agent, { method: 'POST', path: `/api/v1/namespaces/${NS}/pods`, body: podBody(name, opts.workload) }).then((res) => {
         if (res.status !== 201) throw new Error(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
         const at = nowMs();
         timeline.acked(name, at);
@@ -352,15 +364,15 @@ export async function runPodStartup(opts: PodStartupOptions): Promise<PodStartup
       pass: running.missing === 0 && createErrors === 0 && running.p99Ms <= GOAL_P99_RUNNING_MS,
     }];
     return {
-      benchmark: 'pod-startup', startedAt, finishedAt: new Date().toISOString(), machine: machine(loadAvgStart),
+      benchmark: 'pod-startup', startedAt, finishedAt: new Date().toISOString(), workload: opts.workload, shim: shimCmd.kind, machine: machine(loadAvgStart),
       method: {
         cluster: 'trireme server with its local agent (one node), SQLite store, child process; admin client certificate',
-        pods: `bare Pods (no controller), one container: ${ARGV.join(' ')}; containerPort 8080 named http; readinessProbe httpGet / on http, periodSeconds 1`,
+        pods: `bare Pods (no controller), one container (workload ${opts.workload}): ${ARGV.join(' ')}; containerPort 8080 named http; readinessProbe httpGet / on http, periodSeconds 1`,
         pacing: `open loop: create i is sent at i/${opts.ratePerSec} s, whatever earlier creates are doing (up to 16 connections)`,
         clock: 'benchmark process, process.hrtime; a milestone = the first watch event (namespace watch from a list\'s resourceVersion) showing it',
         latencyFrom: 'the create\'s 201 response read in full (create acknowledged)',
         agentTimes: 'pod directory birth time, spec.json mtime, state.json startedAt (Date.now() in the shim), mapped to the benchmark clock by one offset',
-        baseline: `${opts.baselineRuns} starts each, one at a time, before the pods: the command spawned directly; and node shim.js <dir> (the agent's shim, no agent); serving = first byte of an HTTP response on $PORT`,
+        baseline: `${opts.baselineRuns} starts each, one at a time, before the pods: the command spawned directly; and the agent's shim alone (${shimCmd.kind}: ${[shimCmd.file, ...shimCmd.args].join(' ')} <dir>, no agent); serving = first byte of an HTTP response on $PORT`,
       },
       pods: { requested: opts.pods, created, createErrors, ...(firstCreateError ? { firstCreateError } : {}), createSpanMs: round(createSpanMs, 1) },
       latency,
@@ -395,7 +407,7 @@ const sumRow = (name: string, s: LatencySummary, extra = ''): string =>
 
 export function formatPodStartup(r: PodStartupResults): string {
   const out = [
-    `pod-startup: ${r.pods.created}/${r.pods.requested} pods created in ${f(r.pods.createSpanMs)} ms (${r.pods.createErrors} errors)`,
+    `pod-startup (workload ${r.workload}, ${r.shim} shim): ${r.pods.created}/${r.pods.requested} pods created in ${f(r.pods.createSpanMs)} ms (${r.pods.createErrors} errors)`,
     '',
     row(['from create ack to', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms']),
     row(['---', '---', '---', '---', '---', '---']),
@@ -448,12 +460,18 @@ function numberOpt(args: string[], name: string, def: number): number {
   return v;
 }
 
-/** `run.js pod-startup [--quick] [--cpu-prof] [--pods N] [--rate R] [--baseline-runs N] [--keep]`. */
+/** `run.js pod-startup [--quick] [--cpu-prof] [--pods N] [--rate R] [--baseline-runs N] [--workload perl|node] [--keep]`. */
 export async function main(args: string[]): Promise<number> {
-  const known = new Set(['--quick', '--keep', '--cpu-prof', '--pods', '--rate', '--baseline-runs']);
-  const unknown = args.filter((a, i) => a.startsWith('--') ? !known.has(a) : !['--pods', '--rate', '--baseline-runs'].includes(args[i - 1] ?? ''));
+  const known = new Set(['--quick', '--keep', '--cpu-prof', '--pods', '--rate', '--baseline-runs', '--workload']);
+  const unknown = args.filter((a, i) => a.startsWith('--') ? !known.has(a) : !['--pods', '--rate', '--baseline-runs', '--workload'].includes(args[i - 1] ?? ''));
   if (unknown.length > 0) {
-    process.stderr.write(`pod-startup: unknown option(s) ${unknown.join(' ')}\nusage: pod-startup [--quick] [--cpu-prof] [--pods N] [--rate R] [--baseline-runs N] [--keep]\n`);
+    process.stderr.write(`pod-startup: unknown option(s) ${unknown.join(' ')}\nusage: pod-startup [--quick] [--cpu-prof] [--pods N] [--rate R] [--baseline-runs N] [--workload perl|node] [--keep]\n`);
+    return 2;
+  }
+  const wi = args.indexOf('--workload');
+  const workload = wi < 0 ? 'perl' : args[wi + 1];
+  if (workload !== 'perl' && workload !== 'node') {
+    process.stderr.write('pod-startup: --workload must be perl or node\n');
     return 2;
   }
   const quick = args.includes('--quick');
@@ -463,6 +481,7 @@ export async function main(args: string[]): Promise<number> {
     baselineRuns: Math.floor(numberOpt(args, '--baseline-runs', quick ? 5 : 20)),
     keep: args.includes('--keep'),
     cpuProf: args.includes('--cpu-prof'),
+    workload,
   });
   const file = writePodStartup(results);
   process.stdout.write(formatPodStartup(results) + `\n\nresults: ${file}\n`);

@@ -13,6 +13,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './server-process.js';
+import { LAUNCH, encodeLaunch } from '../../src/agent/runtime/launch-file.js';
+import type { ShimCommand } from '../../src/agent/runtime/shim-command.js';
 import { nowMs } from './fanout-driver.js';
 import { processCpuMs } from './proc-cpu.js';
 import { summarize, type LatencySummary } from './stats.js';
@@ -106,10 +108,11 @@ interface ShimState {
 }
 
 /**
- * The command started by the agent's shim (`node <shimPath> <dir>`, detached) from a spec.json
+ * The command started by the agent's shim (`node shim.js <dir>` or the native `trireme-shim <dir>`,
+ * detached, as the runtime chooses it) from a spec.json (and launch.bin for the native one)
  * in a scratch directory: alive = state.json written by the shim (its child runs).
  */
-export async function shimSpawn(opts: BaselineOptions & { shimPath: string; scratchDir: string }): Promise<SpawnBaseline> {
+export async function shimSpawn(opts: BaselineOptions & { shim: ShimCommand; scratchDir: string }): Promise<SpawnBaseline> {
   const samples: SpawnSample[] = [];
   for (let i = 0; i < opts.runs; i++) {
     const port = await freePort(opts.host);
@@ -117,10 +120,12 @@ export async function shimSpawn(opts: BaselineOptions & { shimPath: string; scra
     const logDir = join(dir, 'logs');
     mkdirSync(logDir, { recursive: true });
     const env = { PATH: process.env.PATH ?? '', PORT: String(port) };
-    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ argv: opts.argv, env, cwd: dir, logDir }));
+    const spec = { argv: [...opts.argv], env, cwd: dir, logDir };
+    if (opts.shim.kind === 'native') writeFileSync(join(dir, LAUNCH), encodeLaunch(spec));
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
     const stateFile = join(dir, 'state.json');
     const t0 = nowMs();
-    const shim = spawn(process.execPath, [opts.shimPath, dir], { detached: true, stdio: 'ignore' });
+    const shim = spawn(opts.shim.file, [...opts.shim.args, dir], { detached: true, stdio: 'ignore' });
     let state: ShimState | undefined;
     try {
       const deadline = t0 + opts.timeoutMs;
