@@ -34,9 +34,13 @@ import { summarize, type LatencySummary } from './lib/stats.js';
 
 const NS = 'podbench';
 const CONTAINER = 'app';
-/** The container: a small HTTP server on $PORT. perl is light (~10 ms CPU to start); node is not (~80 ms). */
+/**
+ * The container: a small HTTP server on $PORT. perl is light (~10 ms CPU to start); node is not
+ * (~80 ms). perl reads the request head before answering: closing with unread input resets the
+ * connection, which fails the readiness probe.
+ */
 export const WORKLOADS = {
-  perl: ['perl', '-MIO::Socket::INET', '-e', '$s=IO::Socket::INET->new(LocalPort=>$ENV{PORT},Listen=>64,ReuseAddr=>1) or die; while($c=$s->accept){print $c "HTTP/1.0 200 OK\r\n\r\nok"; close $c}'],
+  perl: ['perl', '-MIO::Socket::INET', '-e', '$s=IO::Socket::INET->new(LocalPort=>$ENV{PORT},Listen=>64,ReuseAddr=>1) or die; while($c=$s->accept){while(<$c>){last if /^\\r?\\n$/} print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c}'],
   node: ['node', '-e', "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT)"],
 } as const;
 export type Workload = keyof typeof WORKLOADS;
