@@ -1,5 +1,5 @@
 // A one-node cluster for benchmarks that run pods: `trireme server` WITH its local agent
-// (unlike server-process.ts, which always passes --disable-agent), on a loopback address of the
+// (server-process.ts starts it; its `startServer` runs the API server alone), on a loopback address of the
 // caller's choice, a free API and kubelet port, and a host-port range for containers.
 // Guarantees: the server leads its own process group, is SIGKILLed (group included) if this
 // process exits without stopping it, and `start` fails with the log tail if the server exits
@@ -10,12 +10,10 @@
 // run under detached shims, outside the server's process group, so killing the server never
 // kills them: this sweep is the last resort that keeps a benchmark from leaving processes.
 // Does not: wait for the agent's node to be Ready (the caller checks through the API).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, readJsonSync, type StateFile } from '../../src/agent/runtime/state-files.js';
-import { freePort } from './server-process.js';
+import { freePort, startCliServer, type ServerProcess } from './server-process.js';
 
 export interface ClusterOptions {
   cliMain: string;
@@ -29,91 +27,14 @@ export interface ClusterOptions {
   nodeArgs?: string[];
 }
 
-export interface ClusterServer {
-  host: string;
-  port: number;
-  pid: number;
-  kubeconfigPath: string;
-  /** SIGTERM, then SIGKILL to the group after `graceMs`; resolves when the process is gone. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-const live = new Set<ChildProcess>();
-
-function killGroup(c: ChildProcess): void {
-  if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
-  try {
-    process.kill(-c.pid, 'SIGKILL');
-  } catch {
-    // Gone already.
-  }
-}
-
-process.on('exit', () => {
-  for (const c of live) killGroup(c);
-});
-
-function probeReady(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    // Readiness only; clients pin the CA from the kubeconfig afterwards.
-    const req = request({ host, port, path: '/readyz', rejectUnauthorized: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-export function logTail(file: string, lines = 30): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
-}
+export type ClusterServer = ServerProcess;
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterServer> {
-  const port = await freePort(opts.host);
   const kubeletPort = await freePort(opts.host);
-  const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
-  const args = [...(opts.nodeArgs ?? []), '--import', 'reflect-metadata', opts.cliMain, 'server', '--data-dir', opts.dataDir,
-    '--bind-address', opts.host, '--https-port', String(port), '--node-name', opts.nodeName, '--node-ip', opts.host,
-    '--kubelet-port', String(kubeletPort), '--port-range', `${opts.portRange[0]}-${opts.portRange[1]}`];
-  const fd = openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true, env: process.env });
-  closeSync(fd);
-  live.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    live.delete(child);
-    resolve();
-  }));
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('could not start the server process');
-  const timeout = opts.readyTimeoutMs ?? 60_000;
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`server exited early (${child.exitCode ?? child.signalCode}); log tail:\n${logTail(opts.logFile)}`);
-    }
-    if (existsSync(kubeconfigPath) && (await probeReady(opts.host, port))) break;
-    if (Date.now() > deadline) {
-      killGroup(child);
-      throw new Error(`server not ready within ${timeout} ms; log tail:\n${logTail(opts.logFile)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    host: opts.host, port, pid, kubeconfigPath,
-    async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-      const timer = setTimeout(() => killGroup(child), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return startCliServer({
+    ...opts, subcommand: 'server', nodeArgs: opts.nodeArgs,
+    extraArgs: ['--node-name', opts.nodeName, '--node-ip', opts.host, '--kubelet-port', String(kubeletPort), '--port-range', `${opts.portRange[0]}-${opts.portRange[1]}`],
+  });
 }
 
 export interface SweepResult {

@@ -79,16 +79,25 @@ function probeReady(host: string, port: number): Promise<boolean> {
   });
 }
 
-function logTail(file: string): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-30).join('\n') : '(no log)';
+export function logTail(file: string, lines = 30): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
 }
 
-export async function startServer(opts: ServerOptions): Promise<ServerProcess> {
+/** `trireme apiserver` alone: the API server under measurement. */
+export function startServer(opts: ServerOptions): Promise<ServerProcess> {
+  const prof = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`];
+  return startCliServer({ ...opts, subcommand: 'apiserver', nodeArgs: prof, extraArgs: [] });
+}
+
+/**
+ * Any server subcommand of the CLI as a child (`apiserver`, or `server` with its agent):
+ * `extraArgs` follow the data dir, bind address and port this function chooses.
+ */
+export async function startCliServer(opts: ServerOptions & { subcommand: 'apiserver' | 'server'; extraArgs: string[]; nodeArgs?: string[] }): Promise<ServerProcess> {
   const port = await freePort(opts.host);
   const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
-  const prof = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`];
-  const args = [...prof, '--import', 'reflect-metadata', opts.cliMain, 'apiserver', '--data-dir', opts.dataDir,
-    '--bind-address', opts.host, '--https-port', String(port)];
+  const args = [...(opts.nodeArgs ?? []), '--import', 'reflect-metadata', opts.cliMain, opts.subcommand, '--data-dir', opts.dataDir,
+    '--bind-address', opts.host, '--https-port', String(port), ...opts.extraArgs];
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true, env: process.env });
   closeSync(fd);
