@@ -74,8 +74,13 @@ export function podQosClass(pod: KubeObject): 'Guaranteed' | 'Burstable' | 'Best
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
-/** Seconds a pod stays bound to a NotReady or unreachable node before eviction. */
-export const DEFAULT_TOLERATION_SECONDS = 300;
+/**
+ * Seconds a pod stays bound to a NotReady or unreachable node before eviction (the
+ * DefaultTolerationSeconds admission plugin; Kubernetes uses 300). 10 s so that, with the node
+ * lifecycle controller's 8 s grace period, a lost node's pods are replaced within ~20 s
+ * (timeline in docs/controllers.md). The only place this number lives.
+ */
+export const DEFAULT_TOLERATION_SECONDS = 10;
 
 interface Toleration { key?: string; operator?: string; effect?: string; tolerationSeconds?: number }
 

@@ -1,5 +1,5 @@
 // The controller manager: one set of shared informers, then the ReplicaSet, Deployment,
-// DaemonSet controllers and the garbage collector, each with its own work queue and workers.
+// DaemonSet, node lifecycle controllers and the garbage collector, each with its own work queue and workers.
 // Guarantees: controllers start reconciling only after every informer has its first list (so
 // no decision is made on an empty cache); `stop()` shuts the queues down, waits for in-flight
 // reconciles, and stops the informers. Does not: elect a leader — run one manager per cluster
@@ -13,6 +13,7 @@ import { SharedInformers } from './common/informers.js';
 import { DaemonSetController } from './daemonset.js';
 import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './garbage-collector.js';
+import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.js';
 import { ReplicaSetController, type ControllerDeps } from './replicaset.js';
 
 export interface ControllerManagerOptions {
@@ -20,6 +21,8 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   /** Workers per controller (default 4). */
   workers?: number;
+  /** Node lifecycle timings (grace period before a silent node is unreachable). */
+  nodeLifecycle?: NodeLifecycleOptions;
 }
 
 export interface RunningControllerManager {
@@ -39,6 +42,7 @@ export async function startControllerManager(client: ApiClient, opts: Controller
     new DeploymentController({ ...deps, logger: log.child({ controller: 'deployment' }) }),
     new DaemonSetController({ ...deps, logger: log.child({ controller: 'daemonset' }) }),
     new GarbageCollector({ ...deps, logger: log.child({ controller: 'garbage-collector' }) }),
+    new NodeLifecycleController({ ...deps, logger: log.child({ controller: 'node-lifecycle' }) }, opts.nodeLifecycle),
   ];
   await informers.start();
   log.info({ controllers: controllers.map((c) => c.name) }, 'caches synced; controllers starting');
