@@ -40,6 +40,7 @@ export interface HeartbeatOptions {
 export class NodeHeartbeat {
   private lastStatus: Node['status'];
   private lastStatusAt = 0;
+  private leaseFailing = false;
   private timers: Timer[] = [];
   private stopped = false;
   private readonly host: () => HostFacts;
@@ -94,7 +95,11 @@ export class NodeHeartbeat {
     }
     const status = nodeStatus(params, this.host(), this.lastStatus ?? node.status, now);
     const due = now - this.lastStatusAt >= (this.o.statusPeriodMs ?? 10_000) - 50;
-    if (due || statusChanged(this.lastStatus, status)) {
+    // The node lifecycle controller may have marked us Unknown while we were away: the server's
+    // Ready differing from ours is a reason to post at once, not at the next period.
+    const readyOf = (st: Node['status']) => st?.conditions?.find((c) => c.type === 'Ready')?.status;
+    const serverDiffers = readyOf(node.status) !== readyOf(status);
+    if (due || serverDiffers || statusChanged(this.lastStatus, status)) {
       await client.patch<Node>(NODES, undefined, params.nodeName, 'merge', { status }, { subresource: 'status' });
       this.lastStatus = status;
       this.lastStatusAt = now;
@@ -133,7 +138,14 @@ export class NodeHeartbeat {
   private async tickLease(): Promise<void> {
     try {
       await this.renewLease();
+      if (this.leaseFailing) {
+        // Back in touch after an outage: report status now, so a node marked Unknown meanwhile
+        // is Ready again before its pods' tolerations run out.
+        this.leaseFailing = false;
+        await this.syncNode().catch((err: unknown) => this.o.logger.warn({ err }, 'node status update after reconnect failed'));
+      }
     } catch (e) {
+      this.leaseFailing = true;
       this.o.logger.warn({ err: e }, 'node lease renewal failed');
     }
     this.schedule(() => this.tickLease(), this.o.leasePeriodMs ?? 2_000);
