@@ -1,9 +1,11 @@
-// Opens the store a server is configured with. Today that is SQLite in the data directory;
-// the etcd backend joins here when it exists.
-// Guarantees: the data directory exists afterwards; the file name is stable across versions.
+// Opens the store a server is configured with: SQLite in the data directory (one server) or an
+// etcd cluster (HA).
+// Guarantees: for SQLite, the data directory exists afterwards; the file name is stable across
+// versions. For etcd, nothing is contacted until the first call.
 // Not guaranteed: nothing here migrates data between backends.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { EtcdStore, type EtcdStoreOptions } from './etcd.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -15,9 +17,14 @@ export interface SqliteStoreSpec extends SqliteStoreOptions {
   dataDir: string;
 }
 
-export type StoreSpec = SqliteStoreSpec;
+export interface EtcdStoreSpec extends EtcdStoreOptions {
+  backend: 'etcd';
+}
+
+export type StoreSpec = SqliteStoreSpec | EtcdStoreSpec;
 
 export function openStore(spec: StoreSpec): Store {
+  if (spec.backend === 'etcd') return EtcdStore.open(spec);
   mkdirSync(spec.dataDir, { recursive: true, mode: 0o700 });
   return SqliteStore.open(join(spec.dataDir, SQLITE_FILE), spec);
 }

@@ -1,0 +1,418 @@
+// EtcdStore: the HA Store backend (DESIGN.md §3, docs/storage.md) over the etcd v3 API with the
+// `etcd3` client.
+//
+// Guarantees, beyond the Store contract in store.ts:
+// - Revisions are etcd's: a key's modRevision is its etcd mod_revision, every write is one etcd
+//   transaction whose compare makes create/update/delete atomic (compare-and-swap on
+//   create_revision or mod_revision). A resolved write is committed by the etcd quorum.
+// - Keys live under `prefix` in etcd; callers never see it.
+// - A watch resumes by itself after a lost connection from the last revision it delivered, and
+//   drops anything at or below it, so events arrive in order and exactly once. A watch whose
+//   resume point was compacted ends with `Gone` (we compare with the compact revision
+//   ourselves: the client reports only "Watcher canceled").
+// - Client policy: a host's circuit breaker half-opens after 200 ms and every call is retried
+//   (3 attempts, 50 ms apart) with its own 5 s deadline, so a leader loss stalls writes for
+//   about the election time rather than the client's default 5 s breaker.
+// Not guaranteed / not supported:
+// - A write retried after a lost response may report AlreadyExists/Conflict although it was
+//   applied (etcd has no idempotency keys); callers re-read on those errors anyway.
+// - Values must be valid UTF-8 strings (etcd stores bytes; lone surrogates do not round-trip).
+// - compactRevision() is learned by probing ranges at past revisions (binary search, a few
+//   cheap RPCs); it cannot distinguish "never compacted" from "compacted at revision 1",
+//   which hold the same history (revision 1 has no events). It reports 0 for both.
+// - Multi-key etcd transactions written by someone else under the prefix (several events at one
+//   revision) are not supported by the exactly-once filter; this store never writes them.
+import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, handleWhen, retry } from 'cockatiel';
+import { CompareResult, CompareTarget, Etcd3, isRecoverableError, type IKeyValue, type IRequestOp, type IResponseHeader, type Watcher } from 'etcd3';
+import { TriremeError } from '../errors.js';
+import { systemClock, type Clock, type Timer } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import type { KeyValue, ListResult, Store, StoreEvent, StoreWatch, WatchHandler } from './store.js';
+
+export interface EtcdStoreOptions {
+  /** Client URLs, e.g. `http://127.0.0.1:2379`. */
+  endpoints: string[];
+  /** Key namespace inside etcd (default ''). */
+  prefix?: string;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** Deadline of one attempt of a unary call; retries get their own. */
+const ATTEMPT_DEADLINE_MS = 5_000;
+/** Keys per page when listing, so that no response exceeds gRPC's message limit. */
+const LIST_PAGE = 500;
+/** Pause before a watch re-subscribes after its stream broke. */
+const WATCH_RESUME_MS = 100;
+/** A watch that cannot re-subscribe for this long ends with ServiceUnavailable. */
+const WATCH_GIVE_UP_MS = 30_000;
+
+/** The least byte string above every key starting with `p`; [0] (= "to the end") if none. */
+export function bytePrefixEnd(p: Buffer): Buffer {
+  const end = Buffer.from(p);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if ((end[i] ?? 0xff) < 0xff) {
+      end[i] = (end[i] ?? 0) + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+function isCompactedError(err: unknown): boolean {
+  return err instanceof Error && /required revision has been compacted/.test(err.message);
+}
+
+function rev(header: IResponseHeader | undefined | null): number {
+  return Number(header?.revision ?? 0);
+}
+
+interface EtcdWatch {
+  prefix: string;
+  handler: WatchHandler;
+  /** Every event at or below it has been delivered. */
+  cursor: number;
+  watcher: Watcher | undefined;
+  resumeTimer: Timer | undefined;
+  /** When the current run of failed (re)subscriptions began; undefined while healthy. */
+  failingSince: number | undefined;
+  done: boolean;
+}
+
+export class EtcdStore implements Store {
+  private readonly client: Etcd3;
+  private readonly prefix: string;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private closed = false;
+  private knownCompactRev = 0;
+  private readonly watches = new Set<EtcdWatch>();
+
+  private constructor(opts: EtcdStoreOptions) {
+    this.prefix = opts.prefix ?? '';
+    this.log = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? systemClock;
+    this.client = new Etcd3({
+      hosts: opts.endpoints,
+      // Per attempt, and never on streams (a deadline would end every watch after 5 s).
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ATTEMPT_DEADLINE_MS }),
+      grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+      faultHandling: {
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 200, breaker: new ConsecutiveBreaker(3) }),
+        global: retry(handleWhen(isRecoverableError), { maxAttempts: 3, backoff: new ConstantBackoff(50) }),
+      },
+    });
+  }
+
+  static open(opts: EtcdStoreOptions): EtcdStore {
+    if (opts.endpoints.length === 0) throw new TriremeError('BadRequest', 'etcd store needs at least one endpoint');
+    return new EtcdStore(opts);
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const res = await this.call(() => this.client.kv.range({ key: this.k(key) }));
+    const kv = res.kvs[0];
+    return kv && this.toKv(kv);
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    const { start, end } = this.range(prefix);
+    const items: KeyValue[] = [];
+    let from = start;
+    let at = 0;
+    // Pages read at the revision of the first, so the whole list is one consistent snapshot.
+    for (;;) {
+      const res = await this.call(() =>
+        this.client.kv.range({ key: from, range_end: end, limit: LIST_PAGE, ...(at ? { revision: at } : {}) }),
+      );
+      if (!at) at = rev(res.header);
+      for (const kv of res.kvs) items.push(this.toKv(kv));
+      const last = res.kvs[res.kvs.length - 1];
+      if (!res.more || !last) break;
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+    return { items, revision: at };
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    const k = this.k(key);
+    const res = await this.call(() =>
+      this.client.kv.txn({
+        compare: [{ key: k, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
+        success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+      }),
+    );
+    if (!res.succeeded) throw new TriremeError('AlreadyExists', `key ${key} already exists`, { context: { key } });
+    const r = rev(res.header);
+    return { key, value, createRevision: r, modRevision: r };
+  }
+
+  async update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
+    const k = this.k(key);
+    const res = await this.guarded(key, expectedModRevision, { request_put: { key: k, value: Buffer.from(value), prev_kv: true } });
+    const prev = res.responses[0]?.response_put.prev_kv;
+    if (!prev) throw new TriremeError('Internal', `etcd returned no previous value for ${key}`, { context: { key } });
+    const r = rev(res.header);
+    return { key, value, createRevision: Number(prev.create_revision), modRevision: r };
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
+    const k = this.k(key);
+    const res = await this.guarded(key, expectedModRevision, { request_delete_range: { key: k, prev_kv: true } });
+    const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
+    if (!prev) throw new TriremeError('Internal', `etcd returned no deleted value for ${key}`, { context: { key } });
+    return { prev: this.toKv(prev), revision: rev(res.header) };
+  }
+
+  watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch {
+    const w: EtcdWatch = { prefix, handler, cursor: afterRevision, watcher: undefined, resumeTimer: undefined, failingSince: undefined, done: false };
+    if (this.closed) {
+      setImmediate(() => this.endWatch(w, new TriremeError('StoreClosed', 'store is closed')));
+      return { cancel: () => { w.done = true; } };
+    }
+    this.watches.add(w);
+    void this.subscribe(w);
+    return { cancel: () => this.stopWatch(w) };
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.call(() => this.client.kv.range({ key: this.probeKey(), count_only: true }));
+    return rev(res.header);
+  }
+
+  async compact(revision: number): Promise<void> {
+    const current = await this.currentRevision();
+    if (revision > current) {
+      throw new TriremeError('BadRequest', `cannot compact to future revision ${revision} (current ${current})`, { context: { revision, current } });
+    }
+    if (revision <= this.knownCompactRev) return;
+    try {
+      await this.call(() => this.client.kv.compact({ revision, physical: true }));
+    } catch (err) {
+      // Someone compacted further already: the goal is met.
+      if (!(err instanceof TriremeError && isCompactedError(err.cause))) throw err;
+    }
+    this.knownCompactRev = Math.max(this.knownCompactRev, revision);
+  }
+
+  async compactRevision(): Promise<number> {
+    const current = await this.currentRevision();
+    // etcd 3.4 does not report its compact revision; a range at revision r fails iff r is below
+    // it, so search for the least r that still reads. The compact revision only grows, so the
+    // last one we learned bounds the search from below.
+    let lo = Math.max(1, this.knownCompactRev);
+    let hi = Math.max(lo, current);
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await this.readableAt(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    const found = lo <= 1 ? this.knownCompactRev : lo;
+    this.knownCompactRev = Math.max(this.knownCompactRev, found);
+    return this.knownCompactRev;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const watches = [...this.watches];
+    this.watches.clear();
+    for (const w of watches) this.endWatch(w, new TriremeError('StoreClosed', 'store is closed'));
+    this.client.close();
+  }
+
+  // --- helpers ---
+
+  /** The etcd key of a store key. */
+  private k(key: string): Buffer {
+    return Buffer.from(this.prefix + key);
+  }
+
+  /** The etcd key range holding every store key with `prefix` (etcd has no empty key: [0] is the least). */
+  private range(prefix: string): { start: Buffer; end: Buffer } {
+    const start = this.k(prefix);
+    return { start: start.length > 0 ? start : Buffer.from([0]), end: bytePrefixEnd(start) };
+  }
+
+  /** Some key to range over when only the response header matters. */
+  private probeKey(): Buffer {
+    return this.prefix ? this.k('') : Buffer.from([0]);
+  }
+
+  private toKv(kv: IKeyValue): KeyValue {
+    return {
+      key: kv.key.toString('utf8').slice(this.prefix.length),
+      value: kv.value.toString('utf8'),
+      createRevision: Number(kv.create_revision),
+      modRevision: Number(kv.mod_revision),
+    };
+  }
+
+  /**
+   * A write on an existing key: `op` runs only if the key exists (and has `expected` as its mod
+   * revision, when given); otherwise the failure branch reads the key to tell NotFound from
+   * Conflict.
+   */
+  private async guarded(key: string, expected: number | undefined, op: IRequestOp) {
+    const k = this.k(key);
+    const compare =
+      expected === undefined
+        ? { key: k, target: CompareTarget.Create, result: CompareResult.Greater, create_revision: 0 }
+        : { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expected };
+    const res = await this.call(() =>
+      this.client.kv.txn({ compare: [compare], success: [op], failure: [{ request_range: { key: k } }] }),
+    );
+    if (res.succeeded) return res;
+    const actual = res.responses[0]?.response_range.kvs[0];
+    if (!actual) throw new TriremeError('NotFound', `key ${key} not found`, { context: { key } });
+    throw new TriremeError('Conflict', `key ${key} was modified (expected revision ${expected}, actual ${actual.mod_revision})`, {
+      context: { key, expected, actual: Number(actual.mod_revision) },
+    });
+  }
+
+  private async readableAt(revision: number): Promise<boolean> {
+    try {
+      await this.call(() => this.client.kv.range({ key: this.probeKey(), revision, count_only: true }));
+      return true;
+    } catch (err) {
+      if (err instanceof TriremeError && isCompactedError(err.cause)) return false;
+      throw err;
+    }
+  }
+
+  /** Runs one etcd call; its failures become TriremeErrors (the etcd error as `cause`). */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new TriremeError('StoreClosed', 'store is closed');
+    try {
+      return await fn();
+    } catch (err) {
+      if (this.closed) throw new TriremeError('StoreClosed', 'store is closed', { cause: err });
+      const message = `etcd: ${(err as Error).message}`;
+      if (err instanceof Error && isRecoverableError(err)) throw new TriremeError('ServiceUnavailable', message, { cause: err });
+      throw new TriremeError('Internal', message, { cause: err });
+    }
+  }
+
+  // --- watches ---
+
+  /**
+   * Starts an etcd watcher from the watch's cursor + 1, after checking that the history after
+   * the cursor is still there: etcd accepts a watch from the compact revision itself, whose
+   * events may be gone (a deletion at it), so we refuse cursor < compact revision ourselves.
+   * A range at revision `cursor` fails exactly then. (A compaction between the probe and the
+   * watch's creation is caught by etcd's own check, except exactly at cursor + 1.)
+   */
+  private async subscribe(w: EtcdWatch): Promise<void> {
+    if (w.done) return;
+    try {
+      if (w.cursor > 0 && !(await this.readableAt(w.cursor))) {
+        await this.explainCancel(w, new Error('history compacted'));
+        return;
+      }
+    } catch (err) {
+      if (w.done) return;
+      const since = w.failingSince ?? this.clock.now();
+      w.failingSince = since;
+      if (this.clock.now() - since >= WATCH_GIVE_UP_MS) {
+        this.endWatch(w, err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      this.scheduleResume(w);
+      return;
+    }
+    if (w.done) return;
+    w.failingSince = undefined;
+    const watcher = this.client
+      .watch()
+      .inRange(this.range(w.prefix))
+      .withPreviousKV()
+      .startRevision(String(w.cursor + 1))
+      .watcher();
+    w.watcher = watcher;
+    watcher.on('data', (res) => {
+      if (w.watcher !== watcher || w.done) return;
+      for (const ev of res.events) {
+        const r = Number(ev.kv.mod_revision);
+        if (r <= w.cursor) continue; // already delivered before a resume
+        const event = this.toEvent(ev.type, ev.kv, ev.prev_kv);
+        w.cursor = r;
+        try {
+          w.handler.onEvent(event);
+        } catch (err) {
+          this.log.warn({ err, prefix: w.prefix }, 'etcd store: watch handler threw; ending its watch');
+          this.endWatch(w, err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+      }
+    });
+    watcher.on('disconnected', (err) => {
+      if (w.watcher !== watcher || w.done) return;
+      // The client would resume from the newest header revision it saw, which can be past
+      // events it never delivered; resume from our own cursor instead.
+      this.log.info({ err: err.message, prefix: w.prefix, cursor: w.cursor }, 'etcd store: watch stream lost; resuming');
+      w.watcher = undefined;
+      void watcher.cancel();
+      this.scheduleResume(w);
+    });
+    watcher.on('error', (err) => {
+      if (w.watcher !== watcher || w.done) return;
+      w.watcher = undefined;
+      void this.explainCancel(w, err);
+    });
+  }
+
+  private scheduleResume(w: EtcdWatch): void {
+    w.resumeTimer = this.clock.setTimeout(() => {
+      w.resumeTimer = undefined;
+      void this.subscribe(w);
+    }, WATCH_RESUME_MS);
+  }
+
+  /** etcd ended the watch: Gone if its resume point was compacted, else the error as is. */
+  private async explainCancel(w: EtcdWatch, err: Error): Promise<void> {
+    let compactRevision: number | undefined;
+    try {
+      compactRevision = await this.compactRevision();
+    } catch {
+      compactRevision = undefined;
+    }
+    if (compactRevision !== undefined && w.cursor < compactRevision) {
+      this.endWatch(
+        w,
+        new TriremeError('Gone', `watch from revision ${w.cursor} is compacted (compact revision ${compactRevision})`, {
+          context: { compactRevision, revision: w.cursor },
+        }),
+      );
+      return;
+    }
+    this.endWatch(w, new TriremeError('ServiceUnavailable', `etcd ended the watch: ${err.message}`, { cause: err }));
+  }
+
+  private toEvent(type: string, kv: IKeyValue, prevKv: IKeyValue | undefined): StoreEvent {
+    const prev = prevKv ? this.toKv(prevKv) : undefined;
+    if (type === 'Delete') {
+      const key = kv.key.toString('utf8').slice(this.prefix.length);
+      const revision = Number(kv.mod_revision);
+      // etcd omits prev_kv only if that value was compacted away meanwhile.
+      return { type: 'delete', key, revision, prev: prev ?? { key, value: '', createRevision: 0, modRevision: 0 } };
+    }
+    const cur = this.toKv(kv);
+    return prev ? { type: 'put', kv: cur, prev } : { type: 'put', kv: cur };
+  }
+
+  private stopWatch(w: EtcdWatch): void {
+    if (w.done) return;
+    w.done = true;
+    this.watches.delete(w);
+    if (w.resumeTimer) this.clock.clearTimeout(w.resumeTimer);
+    const watcher = w.watcher;
+    w.watcher = undefined;
+    if (watcher) void watcher.cancel().catch(() => undefined);
+  }
+
+  private endWatch(w: EtcdWatch, err: Error): void {
+    if (w.done) return;
+    this.stopWatch(w);
+    w.handler.onError(err);
+  }
+}
