@@ -1,19 +1,22 @@
 // `trireme controller-manager`: the workload controllers alone, as a client of an API server
-// reached through a kubeconfig. Stops gracefully on SIGTERM/SIGINT.
+// reached through a kubeconfig, running only while it holds the kube-system/kube-controller-manager
+// Lease (unless --no-leader-elect). Exits non-zero when it loses leadership, so that a supervisor
+// restarts it. Stops gracefully on SIGTERM/SIGINT, releasing the Lease.
 import type { Command } from 'commander';
 import { ApiClient } from '../client/api-client.js';
 import { loadKubeconfig } from '../client/config.js';
 import { startControllerManager } from '../controllers/manager.js';
 import { createLogger } from '../util/log.js';
+import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { onShutdown } from './shutdown.js';
 
-interface Flags {
+interface Flags extends LeaderElectionFlags {
   kubeconfig: string;
   workers: string;
 }
 
 export function registerControllerManager(program: Command): void {
-  program.command('controller-manager')
+  leaderElectionOptions(program.command('controller-manager'))
     .description('run the ReplicaSet, Deployment, DaemonSet controllers and the garbage collector')
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to work with')
     .option('--workers <n>', 'workers per controller', '4')
@@ -21,11 +24,16 @@ export function registerControllerManager(program: Command): void {
       const log = createLogger('controller-manager');
       const workers = Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer, not ${flags.workers}`);
-      const client = new ApiClient({ ...loadKubeconfig(flags.kubeconfig), userAgent: 'trireme-controller-manager' }, { logger: log });
-      const cm = await startControllerManager(client, { logger: log, workers });
-      onShutdown(log, async () => {
-        await cm.stop();
-        client.close();
+      const clientConfig = { ...loadKubeconfig(flags.kubeconfig), userAgent: 'trireme-controller-manager' };
+      const running = runWhileLeading({
+        leaseName: 'kube-controller-manager', clientConfig, logger: log, onLost: 'exit',
+        timings: flags.leaderElect ? timingsFromFlags(flags) : undefined,
+        start: async () => {
+          const client = new ApiClient(clientConfig, { logger: log });
+          const cm = await startControllerManager(client, { logger: log, workers });
+          return { stop: async () => { await cm.stop(); client.close(); } };
+        },
       });
+      onShutdown(log, running.stop);
     });
 }

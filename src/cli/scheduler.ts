@@ -1,14 +1,17 @@
 // `trireme scheduler`: the scheduler alone, as a client of an API server reached through a
 // kubeconfig. Also exports `startScheduler` for `trireme server` to run it in-process.
-// Stops on SIGTERM/SIGINT. Does not elect a leader: run one per cluster (and scheduler name).
+// The standalone command schedules only while it holds the kube-system/kube-scheduler Lease
+// (unless --no-leader-elect) and exits non-zero when it loses it, so that a supervisor restarts
+// it. Stops on SIGTERM/SIGINT, releasing the Lease. `startScheduler` itself does not elect.
 import type { Command } from 'commander';
 import { ApiClient } from '../client/api-client.js';
 import { loadKubeconfig, type ClientConfig } from '../client/config.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { onShutdown } from './shutdown.js';
 
-interface Flags {
+interface Flags extends LeaderElectionFlags {
   kubeconfig: string;
   schedulerName: string;
   maxBindsInFlight: string;
@@ -44,7 +47,7 @@ function positiveInt(name: string, v: string, max = Infinity): number {
 }
 
 export function registerScheduler(program: Command): void {
-  program.command('scheduler')
+  leaderElectionOptions(program.command('scheduler'))
     .description('run the pod scheduler (filters, scores, binds pods to nodes)')
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to work with')
     .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
@@ -52,10 +55,16 @@ export function registerScheduler(program: Command): void {
     .option('--percentage-of-nodes-to-score <pct>', '0 = adaptive (as kube-scheduler), 100 = every node', '0')
     .action(async (flags: Flags) => {
       const log = createLogger('scheduler');
-      const running = await startScheduler(loadKubeconfig(flags.kubeconfig), log, {
+      const clientConfig = loadKubeconfig(flags.kubeconfig);
+      const opts = {
         schedulerName: flags.schedulerName,
         maxBindsInFlight: Math.max(1, positiveInt('--max-binds-in-flight', flags.maxBindsInFlight)),
         percentageOfNodesToScore: positiveInt('--percentage-of-nodes-to-score', flags.percentageOfNodesToScore, 100),
+      };
+      const running = runWhileLeading({
+        leaseName: 'kube-scheduler', clientConfig: { ...clientConfig, userAgent: clientConfig.userAgent ?? 'trireme-scheduler' }, logger: log, onLost: 'exit',
+        timings: flags.leaderElect ? timingsFromFlags(flags) : undefined,
+        start: () => startScheduler(clientConfig, log, opts),
       });
       onShutdown(log, running.stop);
     });

@@ -1,6 +1,8 @@
 // `trireme server`: the control plane on this machine — the API server on the embedded store,
 // the controller manager and the scheduler in-process, and a local node agent unless
 // --disable-agent. Each in-process component talks to the API over HTTPS with its own identity.
+// The controller manager and the scheduler run only while this server holds their Leases in
+// kube-system (unless --no-leader-elect); on losing one, the component stops and campaigns again.
 // `trireme apiserver` runs the API server alone (DESIGN.md §2: each component can run alone).
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
@@ -13,11 +15,12 @@ import type { ClientConfig } from '../client/config.js';
 import { startControllerManager } from '../controllers/manager.js';
 import { openStore } from '../storage/open.js';
 import { createLogger } from '../util/log.js';
+import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { collect, ipAddress, port, portRange } from './options.js';
 import { startScheduler } from './scheduler.js';
 import { onShutdown } from './shutdown.js';
 
-interface ServerFlags {
+interface ServerFlags extends Partial<LeaderElectionFlags> {
   dataDir: string;
   bindAddress: string;
   httpsPort: number;
@@ -38,7 +41,7 @@ export function registerServer(program: Command): void {
       printReady(api);
     });
 
-  apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))
+  leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent')))
     .option('--disable-agent', 'do not run a node agent in this process')
     .option('--node-name <name>', 'node name of the local agent (default: host name)')
     .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
@@ -47,6 +50,7 @@ export function registerServer(program: Command): void {
       const log = createLogger('server');
       const dataDir = resolve(flags.dataDir);
       const advertise = advertiseAddress(flags);
+      const timings = flags.leaderElect === false ? undefined : timingsFromFlags(flags as LeaderElectionFlags);
       const api = await startApi(flags);
       const stops: (() => Promise<void>)[] = [];
       onShutdown(log, async () => {
@@ -54,12 +58,23 @@ export function registerServer(program: Command): void {
         await api.stop();
       });
 
-      const controllerClient = new ApiClient(await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager'), { logger: createLogger('controller-manager') });
-      const cm = await startControllerManager(controllerClient, { logger: createLogger('controller-manager') });
-      stops.push(async () => { await cm.stop(); controllerClient.close(); });
+      const cmLog = createLogger('controller-manager');
+      const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager');
+      stops.push(runWhileLeading({
+        leaseName: 'kube-controller-manager', clientConfig: cmConfig, logger: cmLog, timings, onLost: 'campaign',
+        start: async () => {
+          const controllerClient = new ApiClient(cmConfig, { logger: cmLog });
+          const cm = await startControllerManager(controllerClient, { logger: cmLog });
+          return { stop: async () => { await cm.stop(); controllerClient.close(); } };
+        },
+      }).stop);
 
-      const scheduler = await startScheduler(await identity(api, 'system:kube-scheduler', 'trireme-scheduler'), createLogger('scheduler'));
-      stops.push(scheduler.stop);
+      const schedLog = createLogger('scheduler');
+      const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler');
+      stops.push(runWhileLeading({
+        leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign',
+        start: () => startScheduler(schedConfig, schedLog),
+      }).stop);
 
       if (!flags.disableAgent) {
         const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
