@@ -24,3 +24,19 @@ export function portRange(v: string): [number, number] {
   if (!m || from < 1 || to > 65535 || from > to) throw new InvalidArgumentError(`not a port range (like 40000-49999): ${v}`);
   return [from, to];
 }
+
+/** Comma-separated http(s) URLs, e.g. etcd client endpoints. */
+export function urlList(v: string): string[] {
+  const urls = v.split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of urls) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(u).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new InvalidArgumentError(`not an http(s) URL: ${u}`);
+  }
+  if (urls.length === 0) throw new InvalidArgumentError('at least one URL is needed');
+  return urls;
+}

@@ -16,7 +16,7 @@ import { startControllerManager } from '../controllers/manager.js';
 import { openStore } from '../storage/open.js';
 import { createLogger } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
-import { collect, ipAddress, port, portRange } from './options.js';
+import { collect, ipAddress, port, portRange, urlList } from './options.js';
 import { startScheduler } from './scheduler.js';
 import { onShutdown } from './shutdown.js';
 
@@ -30,10 +30,12 @@ interface ServerFlags extends Partial<LeaderElectionFlags> {
   nodeIp?: string;
   kubeletPort: number;
   portRange: [number, number];
+  etcdEndpoints?: string[];
+  etcdPrefix: string;
 }
 
 export function registerServer(program: Command): void {
-  apiServerOptions(program.command('apiserver').description('run the API server alone (on the embedded store)'))
+  apiServerOptions(program.command('apiserver').description('run the API server alone (embedded SQLite store, or --etcd-endpoints)'))
     .action(async (flags: ServerFlags) => {
       const log = createLogger('server');
       const api = await startApi(flags);
@@ -97,7 +99,9 @@ function apiServerOptions(cmd: Command): Command {
     .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
     .option('--https-port <port>', 'API server port', port, 6443)
     .option('--tls-san <name-or-ip>', 'extra name or IP for the serving certificate (repeatable)', collect, [])
-    .option('--node-ip <ip>', 'address of this node (also advertised for the API server)', ipAddress);
+    .option('--node-ip <ip>', 'address of this node (also advertised for the API server)', ipAddress)
+    .option('--etcd-endpoints <urls>', 'store the cluster in this etcd (comma-separated client URLs) instead of the embedded SQLite', urlList)
+    .option('--etcd-prefix <prefix>', 'key prefix in etcd, so that several clusters can share one etcd', '');
 }
 
 function advertiseAddress(flags: ServerFlags): string {
@@ -106,7 +110,10 @@ function advertiseAddress(flags: ServerFlags): string {
 
 async function startApi(flags: ServerFlags): Promise<RunningApiServer> {
   const dataDir = resolve(flags.dataDir);
-  const store = openStore({ backend: 'sqlite', dataDir, logger: createLogger('store') });
+  const logger = createLogger('store');
+  const store = flags.etcdEndpoints
+    ? openStore({ backend: 'etcd', endpoints: flags.etcdEndpoints, prefix: flags.etcdPrefix, logger })
+    : openStore({ backend: 'sqlite', dataDir, logger });
   return startApiServer({
     dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
     tlsSans: flags.tlsSan, logger: createLogger('apiserver'),

@@ -2,8 +2,8 @@
 // DaemonSet, node lifecycle controllers and the garbage collector, each with its own work queue and workers.
 // Guarantees: controllers start reconciling only after every informer has its first list (so
 // no decision is made on an empty cache); `stop()` shuts the queues down, waits for in-flight
-// reconciles, and stops the informers. Does not: elect a leader — run one manager per cluster
-// until leader election lands in src/client (DESIGN.md §4).
+// reconciles, and stops the informers. Does not: elect a leader itself — the CLI runs it only
+// while holding the `kube-controller-manager` Lease (src/cli/leading.ts, DESIGN.md §4).
 import type { ApiClient } from '../client/api-client.js';
 import { EventRecorder } from '../client/events.js';
 import { systemClock, type Clock } from '../util/clock.js';

@@ -2,7 +2,6 @@
 // on free loopback ports in a temporary data dir), plus survival of an etcd restart.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -14,8 +13,7 @@ import { EtcdStore, bytePrefixEnd } from '../../src/storage/etcd.js';
 import { openStore } from '../../src/storage/open.js';
 import type { Store } from '../../src/storage/store.js';
 import { WatchRecorder, eventRevision, runStoreConformance } from './conformance.js';
-
-const ETCD = '/usr/bin/etcd';
+import { ETCD, EtcdProcess } from '../helpers/etcd.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,57 +24,6 @@ async function freePort(): Promise<number> {
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
-}
-
-/** One etcd member on loopback; `start` again after `kill` reuses the data dir and ports. */
-class EtcdProcess {
-  private child: ChildProcess | undefined;
-  private output = '';
-  constructor(
-    readonly dataDir: string,
-    readonly clientPort: number,
-    readonly peerPort: number,
-  ) {}
-
-  get endpoint(): string {
-    return `http://127.0.0.1:${this.clientPort}`;
-  }
-
-  async start(): Promise<void> {
-    const peer = `http://127.0.0.1:${this.peerPort}`;
-    const child = spawn(
-      ETCD,
-      ['--name', 't', '--data-dir', this.dataDir, '--listen-client-urls', this.endpoint, '--advertise-client-urls', this.endpoint,
-        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `t=${peer}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
-    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}:\n${this.output.slice(-2000)}`);
-      try {
-        const res = await fetch(`${this.endpoint}/health`);
-        const body = (await res.json()) as { health?: string };
-        if (body.health === 'true') return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`etcd did not become healthy:\n${this.output.slice(-2000)}`);
-  }
-
-  /** SIGKILL (SIGTERM takes ~7 s on a lone member) and wait for the exit. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
 }
 
 if (!existsSync(ETCD)) {

@@ -1,0 +1,57 @@
+// Test helper: one real etcd member on loopback (the Debian etcd-server package), in a data dir
+// the caller owns. `start` again after `kill` reuses the data dir and ports.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export const ETCD = '/usr/bin/etcd';
+
+/** One etcd member on loopback; `start` again after `kill` reuses the data dir and ports. */
+export class EtcdProcess {
+  private child: ChildProcess | undefined;
+  private output = '';
+  constructor(
+    readonly dataDir: string,
+    readonly clientPort: number,
+    readonly peerPort: number,
+  ) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.clientPort}`;
+  }
+
+  async start(): Promise<void> {
+    const peer = `http://127.0.0.1:${this.peerPort}`;
+    const child = spawn(
+      ETCD,
+      ['--name', 't', '--data-dir', this.dataDir, '--listen-client-urls', this.endpoint, '--advertise-client-urls', this.endpoint,
+        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `t=${peer}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}:\n${this.output.slice(-2000)}`);
+      try {
+        const res = await fetch(`${this.endpoint}/health`);
+        const body = (await res.json()) as { health?: string };
+        if (body.health === 'true') return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`etcd did not become healthy:\n${this.output.slice(-2000)}`);
+  }
+
+  /** SIGKILL (SIGTERM takes ~7 s on a lone member) and wait for the exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
