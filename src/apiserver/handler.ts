@@ -1,5 +1,5 @@
 // The API server's request pipeline: authenticate → authorize → route (non-resource paths,
-// discovery, OpenAPI, resources) → answer; every failure becomes a Status. One function per
+// discovery, OpenAPI, resources) → fence check of mutating requests → answer; every failure becomes a Status. One function per
 // stage; resource verbs live in resource-handler.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TriremeError } from '../errors.js';
@@ -8,6 +8,8 @@ import type { UserInfo } from './auth.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseAccept, readBody, sendError, sendJson } from './http-util.js';
 import { decodeBody } from './decode-body.js';
+import { FENCE_HEADER } from '../api/fence.js';
+import { checkFence } from './fence-check.js';
 import type { PodProxy } from './pod-proxy.js';
 import type { ApiMetrics } from './metrics.js';
 import { openapiV3Document, openapiV3Paths } from './openapi/index.js';
@@ -96,9 +98,17 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     return ri;
   }
   const info = resolveResource(ri);
+  const fence = req.headers[FENCE_HEADER.toLowerCase()];
+  if (fence !== undefined && MUTATING.has(ri.verb)) {
+    if (Array.isArray(fence)) throw new TriremeError('BadRequest', `more than one ${FENCE_HEADER} header`);
+    await checkFence(deps.registry, fence);
+  }
   await handleResource({ req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode });
   return ri;
 }
+
+/** Verbs a fence applies to: reads and watches never change anything, so they are not fenced. */
+const MUTATING: ReadonlySet<string> = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 function forbidden(user: UserInfo, ri: RequestInfo): TriremeError {
   if (ri.kind === 'nonresource') return new TriremeError('Forbidden', `forbidden: User "${user.name}" cannot get path "${ri.path}"`);

@@ -28,8 +28,9 @@ export function registerControllerManager(program: Command): void {
       const running = runWhileLeading({
         leaseName: 'kube-controller-manager', clientConfig, logger: log, onLost: 'exit',
         timings: flags.leaderElect ? timingsFromFlags(flags) : undefined,
-        start: async () => {
+        start: async (fence) => {
           const client = new ApiClient(clientConfig, { logger: log });
+          client.setFence(fence);
           const cm = await startControllerManager(client, { logger: log, workers });
           return { stop: async () => { await cm.stop(); client.close(); } };
         },

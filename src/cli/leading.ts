@@ -3,11 +3,14 @@
 // losing or stopping, one transition at a time (a stop waits for a start in progress), and the
 // Lease is released only after the component has stopped. When leadership is lost, a
 // standalone process exits non-zero so its supervisor restarts it (as kube-controller-manager
-// does); an in-process component ('campaign') is stopped and campaigns again. Does not fence:
-// see src/client/leader-election.ts for what a deposed leader may still do.
+// does); an in-process component ('campaign') is stopped and campaigns again. Fences: the
+// component is started with the term it leads in (`start(fence)`), and must set it on the
+// clients it writes with, so the API server rejects its writes once the Lease has moved on.
+// The elector's own client is never fenced (its Lease writes decide the term).
 import type { Command } from 'commander';
 import { ApiClient } from '../client/api-client.js';
 import type { ClientConfig } from '../client/config.js';
+import type { Fence } from '../api/fence.js';
 import { apiLeaseAccess, DEFAULT_TIMINGS, LeaderElector, validateTimings, type ElectionTimings } from '../client/leader-election.js';
 import type { Logger } from '../util/log.js';
 
@@ -52,7 +55,8 @@ export interface LeadingOptions {
   /** undefined: no election, start at once. */
   timings: ElectionTimings | undefined;
   onLost: 'exit' | 'campaign';
-  start(): Promise<Stoppable>;
+  /** Starts the component; it sets `fence` (undefined: no election) on every client it writes with. */
+  start(fence: Fence | undefined): Promise<Stoppable>;
 }
 
 /** Starts campaigning (or the component directly without election); `stop()` stops it and releases the Lease. */
@@ -65,8 +69,8 @@ export function runWhileLeading(opts: LeadingOptions): Stoppable {
     log.fatal({ err }, msg);
     process.exit(1);
   };
-  const startComponent = () => {
-    chain = chain.then(async () => { component = await opts.start(); }).catch((err: unknown) => fatal(err, 'could not start'));
+  const startComponent = (fence: Fence | undefined) => {
+    chain = chain.then(async () => { component = await opts.start(fence); }).catch((err: unknown) => fatal(err, 'could not start'));
     return chain;
   };
   const stopComponent = () => {
@@ -79,7 +83,7 @@ export function runWhileLeading(opts: LeadingOptions): Stoppable {
   };
 
   if (!opts.timings) {
-    void startComponent();
+    void startComponent(undefined);
     return { stop: stopComponent };
   }
   // Its own client, so that renewals never queue behind the component's own requests.
@@ -88,7 +92,11 @@ export function runWhileLeading(opts: LeadingOptions): Stoppable {
     lease: apiLeaseAccess(client, LEASE_NAMESPACE, opts.leaseName), namespace: LEASE_NAMESPACE, name: opts.leaseName,
     ...opts.timings, logger: log,
     callbacks: {
-      onStartedLeading: () => { void startComponent(); },
+      onStartedLeading: () => {
+        // Taken now, not when the start runs: a later term must not be mistaken for this one.
+        const term = elector.currentTerm();
+        void startComponent(term && { lease: { namespace: LEASE_NAMESPACE, name: opts.leaseName }, ...term });
+      },
       onStoppedLeading: async (reason) => {
         await stopComponent();
         if (reason === 'lost' && opts.onLost === 'exit') fatal(undefined, 'leader election lost');

@@ -4,6 +4,7 @@
 // (unless --no-leader-elect) and exits non-zero when it loses it, so that a supervisor restarts
 // it. Stops on SIGTERM/SIGINT, releasing the Lease. `startScheduler` itself does not elect.
 import type { Command } from 'commander';
+import type { Fence } from '../api/fence.js';
 import { ApiClient } from '../client/api-client.js';
 import { loadKubeconfig, type ClientConfig } from '../client/config.js';
 import { Scheduler } from '../scheduler/scheduler.js';
@@ -24,10 +25,13 @@ export interface RunningScheduler {
 }
 
 /** Starts a scheduler on its own clients (binds, and events apart); resolves once its caches are synced. */
-export async function startScheduler(cfg: ClientConfig, log: Logger, opts: { schedulerName?: string; maxBindsInFlight?: number; percentageOfNodesToScore?: number } = {}): Promise<RunningScheduler> {
+export async function startScheduler(cfg: ClientConfig, log: Logger, options: { schedulerName?: string; maxBindsInFlight?: number; percentageOfNodesToScore?: number; fence?: Fence | undefined } = {}): Promise<RunningScheduler> {
+  const { fence, ...opts } = options;
   // One socket per bind in flight, so that binds never queue behind each other in the agent.
   const client = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log, maxSockets: Math.max(32, opts.maxBindsInFlight ?? 64) });
   const eventClient = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log, maxSockets: 4 });
+  client.setFence(fence);
+  eventClient.setFence(fence);
   const scheduler = new Scheduler({ client, eventClient, logger: log, ...opts });
   await scheduler.start();
   return {
@@ -64,7 +68,7 @@ export function registerScheduler(program: Command): void {
       const running = runWhileLeading({
         leaseName: 'kube-scheduler', clientConfig: { ...clientConfig, userAgent: clientConfig.userAgent ?? 'trireme-scheduler' }, logger: log, onLost: 'exit',
         timings: flags.leaderElect ? timingsFromFlags(flags) : undefined,
-        start: () => startScheduler(clientConfig, log, opts),
+        start: (fence) => startScheduler(clientConfig, log, { ...opts, fence }),
       });
       onShutdown(log, running.stop);
     });

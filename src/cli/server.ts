@@ -64,8 +64,9 @@ export function registerServer(program: Command): void {
       const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager');
       stops.push(runWhileLeading({
         leaseName: 'kube-controller-manager', clientConfig: cmConfig, logger: cmLog, timings, onLost: 'campaign',
-        start: async () => {
+        start: async (fence) => {
           const controllerClient = new ApiClient(cmConfig, { logger: cmLog });
+          controllerClient.setFence(fence);
           const cm = await startControllerManager(controllerClient, { logger: cmLog });
           return { stop: async () => { await cm.stop(); controllerClient.close(); } };
         },
@@ -75,7 +76,7 @@ export function registerServer(program: Command): void {
       const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler');
       stops.push(runWhileLeading({
         leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign',
-        start: () => startScheduler(schedConfig, schedLog),
+        start: (fence) => startScheduler(schedConfig, schedLog, { fence }),
       }).stop);
 
       if (!flags.disableAgent) {

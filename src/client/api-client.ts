@@ -1,6 +1,7 @@
 // A small typed client of the Trireme (Kubernetes) API over HTTPS keep-alive. Guarantees: every
 // non-2xx answer becomes a TriremeError whose code follows the Status reason (context.status
 // holds the Status); watches deliver events in order and end exactly once through onEnd.
+// With a fence set (setFence), mutating requests carry it (src/api/fence.ts).
 // Does not retry: callers (informers, controllers) decide what a failure means.
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -9,6 +10,7 @@ import { groupVersion, type ResourceInfo } from '../api/resources.js';
 import { TriremeError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { ClientConfig } from './config.js';
+import { FENCE_HEADER, formatFence, type Fence } from '../api/fence.js';
 
 export interface ListOptions {
   labelSelector?: string;
@@ -76,6 +78,7 @@ export class ApiClient {
   private readonly agent: https.Agent;
   private readonly base: URL;
   private readonly log: Logger;
+  private fence: string | undefined;
 
   constructor(readonly config: ClientConfig, opts: { logger?: Logger; maxSockets?: number } = {}) {
     this.base = new URL(config.server);
@@ -88,6 +91,11 @@ export class ApiClient {
 
   close(): void {
     this.agent.destroy();
+  }
+
+  /** From now on every mutating request carries this fence (undefined: none); reads and watches never do. */
+  setFence(fence: Fence | undefined): void {
+    this.fence = fence ? formatFence(fence) : undefined;
   }
 
   // ---- paths ----
@@ -254,6 +262,7 @@ export class ApiClient {
       headers: {
         Accept: 'application/json', 'User-Agent': this.config.userAgent ?? 'trireme',
         ...(this.config.token ? { Authorization: `Bearer ${this.config.token}` } : {}),
+        ...(this.fence !== undefined && method !== 'GET' && method !== 'HEAD' ? { [FENCE_HEADER]: this.fence } : {}),
         ...headers,
       },
     };

@@ -3,9 +3,9 @@
 // What this does NOT guarantee: that at most one process acts as leader at any instant. A leader
 // that is paused, partitioned or slow may go on acting until it notices (at most renewDeadline
 // after its last successful renewal, plus however long its in-flight work takes), while another
-// candidate has already taken over. The API server does not yet reject a deposed leader's
-// writes (fencing with `currentTerm()` is future work), so everything a leader does must stay
-// safe to repeat. It also relies on clocks advancing at roughly the same *rate* everywhere; it
+// candidate has already taken over. Writes fenced with `currentTerm()` (ApiClient.setFence) are
+// rejected by the API server once the Lease has moved on, but only checked before each write, so
+// everything a leader does must still stay safe to repeat. It also relies on clocks advancing at roughly the same *rate* everywhere; it
 // does not compare clocks across machines.
 //
 // What it does guarantee: every Lease write is a compare-and-swap on metadata.resourceVersion,
