@@ -11,7 +11,7 @@
 // small race, retried once), nor any isolation between tests sharing one server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, closeSync, chmodSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/net.js';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -81,6 +81,21 @@ function hardKill(child: ChildProcess): void {
   }
 }
 
+/**
+ * SIGTERM, SIGKILL after 15 s, and once it exited, SIGKILL to whatever it left in its process
+ * group. `exited` resolves with the child's exit.
+ */
+async function stopChild(c: ChildProcess | undefined, exited: Promise<ExitInfo>): Promise<ExitInfo> {
+  if (c === undefined) return { code: null, signal: null };
+  if (c.exitCode !== null || c.signalCode !== null) return exited;
+  c.kill('SIGTERM');
+  const timer = setTimeout(() => hardKill(c), 15_000);
+  const info = await exited;
+  clearTimeout(timer);
+  hardKill(c);
+  return info;
+}
+
 /** Data dirs of the node agents this harness started (the server's own one included). */
 const agentDataDirs = new Set<string>();
 
@@ -109,17 +124,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A port nobody listens on right now at `host` (the OS picks it). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (addr !== null && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 /** Polls `fn` until it returns a value other than undefined, or throws after `timeoutMs`. */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
@@ -447,18 +452,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
     });
   };
 
-  const stop = async (): Promise<ExitInfo> => {
-    const c = child;
-    if (c === undefined) return { code: null, signal: null };
-    if (c.exitCode !== null || c.signalCode !== null) return exited;
-    c.kill('SIGTERM');
-    const timer = setTimeout(() => hardKill(c), 15_000);
-    const info = await exited;
-    clearTimeout(timer);
-    // Anything the server left in its process group goes too.
-    hardKill(c);
-    return info;
-  };
+  const stop = (): Promise<ExitInfo> => stopChild(child, exited);
 
   try {
     await launch();
@@ -638,17 +632,7 @@ export async function startAgent(server: ServerHandle, opts: AgentOptions): Prom
     }
   };
 
-  const stop = async (): Promise<ExitInfo> => {
-    const c = child;
-    if (c === undefined) return { code: null, signal: null };
-    if (c.exitCode !== null || c.signalCode !== null) return exited;
-    c.kill('SIGTERM');
-    const timer = setTimeout(() => hardKill(c), 15_000);
-    const info = await exited;
-    clearTimeout(timer);
-    hardKill(c);
-    return info;
-  };
+  const stop = (): Promise<ExitInfo> => stopChild(child, exited);
 
   await start();
   return {

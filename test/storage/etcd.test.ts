@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,17 +13,7 @@ import { openStore } from '../../src/storage/open.js';
 import type { Store } from '../../src/storage/store.js';
 import { WatchRecorder, eventRevision, runStoreConformance } from './conformance.js';
 import { ETCD, EtcdProcess } from '../helpers/etcd.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePort } from '../helpers/net.js';
 
 if (!existsSync(ETCD)) {
   test('EtcdStore (skipped: /usr/bin/etcd is not installed; run scripts/install-system-deps.mjs)', { skip: true }, () => undefined);
@@ -34,7 +23,7 @@ if (!existsSync(ETCD)) {
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'trireme-etcd-'));
-    etcd = new EtcdProcess(join(root, 'data'), await freePort(), await freePort());
+    etcd = new EtcdProcess(join(root, 'data'), await freePort('127.0.0.1'), await freePort('127.0.0.1'));
     await etcd.start();
   });
 
