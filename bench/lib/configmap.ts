@@ -4,6 +4,7 @@
 // shape the API server persists (server-set metadata included), so store values are realistic.
 // Does not: validate anything; it only builds JSON.
 import { randomUUID } from 'node:crypto';
+import { kubeTime } from '../../src/api/time.js';
 import { findResource, storeKey, storePrefix, type ResourceInfo } from '../../src/api/resources.js';
 
 const CONFIGMAPS: ResourceInfo = (() => {
@@ -29,7 +30,7 @@ export function storedConfigMap(namespace: string, name: string): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name, namespace, labels: { app: 'bench' }, uid: randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+    metadata: { name, namespace, labels: { app: 'bench' }, uid: randomUUID(), creationTimestamp: kubeTime(Date.now()) },
     data: payload(name),
   });
 }

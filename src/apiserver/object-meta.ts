@@ -18,10 +18,6 @@ export function generateName(prefix: string, pick?: (max: number) => number): st
   return `${prefix.length > max ? prefix.slice(0, max) : prefix}${randomSuffix(5, pick)}`;
 }
 
-/** RFC 3339 with second precision, as Kubernetes writes creationTimestamp. */
-export function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 export function newUid(): string {
   return randomUUID();

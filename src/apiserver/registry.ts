@@ -19,7 +19,8 @@ import type { KeyValue, Store } from '../storage/store.js';
 import { WatchCache, type CacheEvent, type CachedItem } from '../storage/watch-cache.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { generateName, jsonEqual, newUid, specPart, timestamp } from './object-meta.js';
+import { generateName, jsonEqual, newUid, specPart } from './object-meta.js';
+import { kubeTime } from '../api/time.js';
 import { mergeForUpdate, prepareForCreate, tracksGeneration } from './strategies.js';
 import { qualifiedName } from './status.js';
 import { ServiceIpAllocator, keepAllocated } from './service-ips.js';
@@ -234,7 +235,7 @@ export class Registry {
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
     if (meta.resourceVersion) throw new TriremeError('BadRequest', 'resourceVersion should not be set on objects to be created');
     meta.uid = newUid();
-    meta.creationTimestamp = timestamp(this.clock.now());
+    meta.creationTimestamp = kubeTime(this.clock.now());
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     delete meta.managedFields;
@@ -423,20 +424,20 @@ export class Registry {
       if (running && grace > 0) {
         const prevGrace = meta.deletionGracePeriodSeconds;
         if (!meta.deletionTimestamp || (prevGrace !== undefined && grace < prevGrace)) {
-          meta.deletionTimestamp = timestamp(now + grace * 1000);
+          meta.deletionTimestamp = kubeTime(now + grace * 1000);
           meta.deletionGracePeriodSeconds = grace;
         }
         return { ...current, metadata: { ...meta, finalizers: finalizers.length ? finalizers : meta.finalizers } };
       }
     }
     if (info.kind === 'Namespace') {
-      meta.deletionTimestamp ??= timestamp(now);
+      meta.deletionTimestamp ??= kubeTime(now);
       meta.deletionGracePeriodSeconds ??= 0;
       if (finalizers.length) meta.finalizers = finalizers;
       return { ...current, metadata: meta, status: { ...(current.status as object), phase: 'Terminating' } };
     }
     if (finalizers.length === 0) return undefined;
-    meta.deletionTimestamp ??= timestamp(now);
+    meta.deletionTimestamp ??= kubeTime(now);
     meta.deletionGracePeriodSeconds ??= 0;
     meta.finalizers = finalizers;
     return { ...current, metadata: meta };

@@ -8,7 +8,7 @@ import { readBody, sendJson } from './http-util.js';
 import { dryRun } from './list-query.js';
 import { negotiate } from './negotiate.js';
 import { decodeChecked, respondObject, type RequestContext } from './resource-handler.js';
-import { timestamp } from './object-meta.js';
+import { kubeTime } from '../api/time.js';
 
 export async function handleSubresource(ctx: RequestContext): Promise<void> {
   const { ri, info } = ctx;
@@ -121,7 +121,7 @@ async function bindingSub(ctx: RequestContext): Promise<void> {
     if (uid && uid !== pod.metadata?.uid) throw new TriremeError('Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata?.uid}`);
     const status = { ...((pod.status ?? {}) as { conditions?: { type: string }[] }) };
     const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(registry.clock.now()) } as { type: string });
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: kubeTime(registry.clock.now()) } as { type: string });
     return { ...pod, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
   });
   sendJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { ApiClient } from './api-client.js';
 import { resource } from './resources.js';
+import { kubeTime } from '../api/time.js';
 
 const EVENTS = resource('', 'events');
 const AGGREGATE_MS = 10 * 60 * 1000;
@@ -33,7 +34,7 @@ export class EventRecorder {
     const m = obj.metadata ?? {};
     const namespace = m.namespace || 'default';
     const nowMs = this.clock.now();
-    const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = kubeTime(nowMs);
     const key = `${m.uid}/${reason}/${message}/${fieldPath ?? ''}`;
     // Forget old entries at most once a minute: scanning on every event is O(events) each.
     if (nowMs - this.lastPrune > 60_000) {

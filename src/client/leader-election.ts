@@ -24,6 +24,7 @@ import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { ApiClient } from './api-client.js';
 import { resource } from './resources.js';
+import { microTime } from '../api/time.js';
 
 /** The part of a Lease's spec that election reads and writes. */
 export interface LeaseRecord {
@@ -70,11 +71,6 @@ export function validateTimings(t: ElectionTimings): void {
 export function observe(prev: Observation | undefined, record: LeaseRecord, version: string, now: number): Observation {
   if (prev && prev.version === version) return prev;
   return { record, version, observedTime: now };
-}
-
-/** Lease times are MicroTime: RFC 3339 with six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }
 
 /**

@@ -27,6 +27,7 @@ import { fitErrorMessage } from './fit-error.js';
 import { Framework } from './framework.js';
 import { DEFAULT_SCHEDULER_NAME, isPendingFor, newPodInfo, podKey, type PodInfo } from './pod-info.js';
 import { SchedulingQueue } from './queue.js';
+import { kubeTime } from '../api/time.js';
 
 // Informer caches hold KubeObjects; these are the typed views the scheduler reads.
 type Pod = PodT & KubeObject;
@@ -299,7 +300,7 @@ export class Scheduler {
     this.events.event(pod, 'Warning', 'FailedScheduling', message);
     const prev = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
     if (prev?.status === 'False' && prev.reason === 'Unschedulable' && prev.message === message) return;
-    const now = new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = kubeTime(this.clock.now());
     const condition = {
       type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null,
       lastTransitionTime: prev?.status === 'False' && prev.lastTransitionTime ? prev.lastTransitionTime : now,

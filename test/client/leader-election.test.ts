@@ -4,8 +4,9 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { TriremeError } from '../../src/errors.js';
 import { FakeClock } from '../../src/util/clock.js';
 import {
-  decide, LeaderElector, microTime, observe, releasedRecord, validateTimings, type LeaseAccess, type LeaseRecord, type StopReason,
+  decide, LeaderElector, observe, releasedRecord, validateTimings, type LeaseAccess, type LeaseRecord, type StopReason,
 } from '../../src/client/leader-election.js';
+import { microTime } from '../../src/api/time.js';
 
 const T0 = 1_700_000_000_000;
 const rec = (holder: string, transitions = 0, duration = 8): LeaseRecord => ({ holderIdentity: holder, leaseDurationSeconds: duration, leaseTransitions: transitions, renewTime: microTime(T0) });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { KubeObject } from '../../src/api/object.js';
+import { kubeTime, microTime } from '../../src/api/time.js';
 import { resource } from '../../src/client/resources.js';
 import { startControllerManager } from '../../src/controllers/manager.js';
 import { isTriremeError } from '../../src/errors.js';
@@ -22,8 +23,6 @@ const NS = 'default';
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 type LeaseObj = Lease & KubeObject;
-const micro = (ms: number) => new Date(ms).toISOString().replace(/Z$/, '000Z');
-const secs = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 describe('node lifecycle controller (in-process API server)', () => {
   let api: TestApiServer;
@@ -32,10 +31,10 @@ describe('node lifecycle controller (in-process API server)', () => {
   const alive = new Set<string>(['alive']);
 
   const renew = async (name: string) => {
-    await api.client.patch(LEASES, 'kube-node-lease', name, 'merge', { spec: { renewTime: micro(Date.now()) } });
+    await api.client.patch(LEASES, 'kube-node-lease', name, 'merge', { spec: { renewTime: microTime(Date.now()) } });
   };
   const postReady = async (name: string) => {
-    const now = secs(Date.now());
+    const now = kubeTime(Date.now());
     await api.client.patch(NODES, undefined, name, 'merge', {
       status: {
         conditions: ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'].map((type) => ({
@@ -50,7 +49,7 @@ describe('node lifecycle controller (in-process API server)', () => {
     await postReady(name);
     await api.client.create<LeaseObj>(LEASES, 'kube-node-lease', {
       apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: name, leaseDurationSeconds: 10, renewTime: micro(Date.now()) },
+      spec: { holderIdentity: name, leaseDurationSeconds: 10, renewTime: microTime(Date.now()) },
     });
   };
   const boundPod = (name: string, node: string, tolerationSeconds?: number): PodLike => ({

@@ -2,6 +2,7 @@
 // Guarantees: format and parse are inverse for any text without a newline; timestamps we write
 // have a fixed 9-digit fraction (so lines sort as text), and parse accepts any RFC3339 fraction.
 // Does not: validate more than the four fields (a malformed line parses to undefined).
+import { isoMillis } from '../../api/time.js';
 
 export const CURRENT_LOG = 'current.log';
 export const ROTATED_LOG = 'current.log.1';
@@ -23,8 +24,7 @@ export interface CriRecord {
 
 /** `2024-05-01T10:00:00.123000000Z`: RFC3339 with nanoseconds, always 9 digits, UTC. */
 export function formatTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString(); // ...T10:00:00.123Z
-  return `${iso.slice(0, -1)}000000Z`;
+  return `${isoMillis(ms).slice(0, -1)}000000Z`;
 }
 
 /** Go's RFC3339Nano output: trailing zeros of the fraction dropped (what kubectl shows). */

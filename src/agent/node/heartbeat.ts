@@ -13,6 +13,7 @@ import { isTriremeError } from '../../errors.js';
 import type { Clock, Timer } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { hostFacts, newNode, nodeLabels, nodeStatus, statusChanged, type HostFacts, type NodeParams } from './node-object.js';
+import { microTime } from '../../api/time.js';
 
 type Node = V1Node & KubeObject;
 type Lease = V1Lease & KubeObject;
@@ -20,11 +21,6 @@ type Lease = V1Lease & KubeObject;
 const NODES = resource('', 'nodes');
 const LEASES = resource('coordination.k8s.io', 'leases');
 export const LEASE_NAMESPACE = 'kube-node-lease';
-
-/** Lease times are MicroTime: microsecond precision. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '000Z');
-}
 
 export interface HeartbeatOptions {
   client: ApiClient;

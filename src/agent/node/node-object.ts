@@ -5,6 +5,7 @@
 // controllers own spec).
 import os from 'node:os';
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
+import { kubeTime } from '../../api/time.js';
 
 export const KUBELET_VERSION_BASE = 'v1.32.0';
 
@@ -36,13 +37,9 @@ export interface NodeParams {
   maxPods: number;
 }
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function cond(prev: readonly NodeCondition[] | undefined, type: string, status: 'True' | 'False', reason: string, message: string, now: number): NodeCondition {
   const old = prev?.find((c) => c.type === type);
-  const t = rfc3339(now);
+  const t = kubeTime(now);
   return { type, status, reason, message, lastHeartbeatTime: t, lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : t };
 }
 

@@ -5,6 +5,7 @@
 import type { ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { ContainerInfo } from '../runtime/runtime.js';
 import type { RestartPolicy } from './restart-policy.js';
+import { kubeTime } from '../../api/time.js';
 
 /** What the worker knows about one container of the pod. */
 export interface ContainerView {
@@ -34,10 +35,6 @@ export interface StatusInput {
   extraConditions?: PodCondition[];
 }
 
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function terminated(i: ContainerInfo, runtime: string): ContainerState {
   return {
     terminated: {
@@ -45,8 +42,8 @@ function terminated(i: ContainerInfo, runtime: string): ContainerState {
       reason: i.reason ?? (i.exitCode === 0 ? 'Completed' : 'Error'),
       ...(i.message ? { message: i.message } : {}),
       ...(i.signal ? { signal: signalNumber(i.signal) } : {}),
-      ...(i.startedAt !== undefined ? { startedAt: rfc3339(i.startedAt) } : {}),
-      finishedAt: rfc3339(i.finishedAt ?? i.startedAt ?? 0),
+      ...(i.startedAt !== undefined ? { startedAt: kubeTime(i.startedAt) } : {}),
+      finishedAt: kubeTime(i.finishedAt ?? i.startedAt ?? 0),
       containerID: `${runtime}://${i.id}`,
     },
   };
@@ -62,7 +59,7 @@ export function containerStatus(v: ContainerView, runtime: string): ContainerSta
   let state: ContainerState;
   let lastState: ContainerState = {};
   if (l?.state === 'running') {
-    state = { running: { startedAt: rfc3339(l.startedAt ?? 0) } };
+    state = { running: { startedAt: kubeTime(l.startedAt ?? 0) } };
     if (v.previous?.state === 'exited') lastState = terminated(v.previous, runtime);
   } else if (v.waiting) {
     state = { waiting: { reason: v.waiting.reason, ...(v.waiting.message ? { message: v.waiting.message } : {}) } };
@@ -112,7 +109,7 @@ export function podPhase(in_: Pick<StatusInput, 'policy' | 'init' | 'containers'
 function condition(prev: readonly PodCondition[] | undefined, type: string, ok: boolean, now: number, reason?: string, message?: string): PodCondition {
   const status = ok ? 'True' : 'False';
   const old = prev?.find((c) => c.type === type);
-  const lastTransitionTime = old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : rfc3339(now);
+  const lastTransitionTime = old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : kubeTime(now);
   return { type, status, lastTransitionTime, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
 }
 
@@ -139,7 +136,7 @@ export function computePodStatus(in_: StatusInput): PodStatus {
     hostIPs: [{ ip: in_.nodeIp }],
     podIP: in_.nodeIp,
     podIPs: [{ ip: in_.nodeIp }],
-    startTime: rfc3339(in_.startTime),
+    startTime: kubeTime(in_.startTime),
     containerStatuses: in_.containers.map((c) => containerStatus(c, in_.runtimeName)),
     ...(in_.pod.status?.qosClass ? { qosClass: in_.pod.status.qosClass } : {}),
   };

@@ -3,6 +3,7 @@
 // the same buckets and rounding (truncation toward zero) as Kubernetes, clock skew of up to
 // one second shown as `0s`, larger negative spans as `<invalid>`. Does not read the clock:
 // callers pass `now` so that tables are reproducible in tests.
+import { parseKubeTime } from '../time.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -64,13 +65,6 @@ export function humanDuration(ms: number): string {
  * timestamp is absent or unparsable (Kubernetes prints `<unknown>` for a zero time).
  */
 export function since(timestamp: string | null | undefined, now: number): string {
-  const t = parseTime(timestamp);
+  const t = parseKubeTime(timestamp);
   return t === undefined ? '<unknown>' : humanDuration(now - t);
-}
-
-/** Milliseconds since the epoch of an RFC 3339 timestamp, or undefined when absent or invalid. */
-export function parseTime(timestamp: string | null | undefined): number | undefined {
-  if (typeof timestamp !== 'string' || timestamp === '') return undefined;
-  const t = Date.parse(timestamp);
-  return Number.isNaN(t) ? undefined : t;
 }

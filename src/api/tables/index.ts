@@ -15,6 +15,7 @@ import { podPrinter } from './pod.js';
 import { configMapPrinter, leasePrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './simple.js';
 import type { IncludeObject, PartialObjectMetadata, Printer, Table, TableColumnDefinition, TableRow } from './types.js';
 import { daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.js';
+import { kubeTime, parseKubeTime } from '../time.js';
 
 export type { IncludeObject, PartialObjectMetadata, Table, TableColumnDefinition, TableRow } from './types.js';
 export { humanDuration, shortHumanDuration } from './age.js';
@@ -54,10 +55,9 @@ function groupOf(apiVersion: string): string {
 
 /** Go's RFC 3339 rendering of a metav1.Time in UTC, second precision. */
 function rfc3339(timestamp: string | undefined): string {
-  const t = timestamp ? Date.parse(timestamp) : NaN;
+  const t = parseKubeTime(timestamp);
   // A zero metav1.Time formats as Go's zero time.
-  if (Number.isNaN(t)) return '0001-01-01T00:00:00Z';
-  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return t === undefined ? '0001-01-01T00:00:00Z' : kubeTime(t);
 }
 
 /** The apiserver's default convertor, for kinds without a printer. */

@@ -6,7 +6,8 @@
 // restart (`3 (25s ago)`). Guarantees: a pure function of the object and `now`; tolerates
 // missing status. Does not look at other objects (e.g. the node's state).
 import type { Container, ContainerStatus, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
-import { humanDuration, parseTime, since } from './age.js';
+import { humanDuration, since } from './age.js';
+import { parseKubeTime } from '../time.js';
 import { AGE, NAME, col, wide } from './columns.js';
 import type { Cell, Printer, PrintContext, TableRowCondition } from './types.js';
 import type { KubeObject } from '../object.js';
@@ -45,7 +46,7 @@ class RestartTally {
 
   add(cs: ContainerStatus): void {
     this.count += cs.restartCount ?? 0;
-    const finished = parseTime(cs.lastState?.terminated?.finishedAt);
+    const finished = parseKubeTime(cs.lastState?.terminated?.finishedAt);
     if (finished !== undefined && (this.last === undefined || finished > this.last)) this.last = finished;
   }
 

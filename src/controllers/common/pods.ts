@@ -58,7 +58,3 @@ export function creationMs(obj: { metadata?: { creationTimestamp?: string } }): 
   return Number.isNaN(t) ? 0 : t;
 }
 
-/** RFC 3339 with second precision, as Kubernetes writes condition times. */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}

@@ -8,7 +8,7 @@
 // status changes. Does not: write the status or schedule the deadline check.
 import type { DeploymentCondition, DeploymentStatus } from 'kubernetes-types/apps/v1.js';
 import type { DeploymentObj, ReplicaSetObj } from '../common/types.js';
-import { rfc3339 } from '../common/pods.js';
+import { kubeTime } from '../../api/time.js';
 
 export function countsStatus(d: DeploymentObj, all: readonly ReplicaSetObj[], newRs: ReplicaSetObj | undefined): DeploymentStatus {
   const sum = (f: (s: ReplicaSetObj) => number | undefined) => all.reduce((n, s) => n + (f(s) ?? 0), 0);
@@ -41,7 +41,7 @@ export function setCondition(conds: readonly DeploymentCondition[], c: Deploymen
 }
 
 function cond(type: string, status: string, reason: string, message: string, now: number): DeploymentCondition {
-  const t = rfc3339(now);
+  const t = kubeTime(now);
   return { type, status, reason, message, lastUpdateTime: t, lastTransitionTime: t };
 }
 

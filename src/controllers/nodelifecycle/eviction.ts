@@ -7,7 +7,7 @@
 // (nothing on that node will confirm the deletion). Does not: delete anything, or rate-limit.
 import type { Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import type { PodObj } from '../common/types.js';
-import { parseTime } from './health.js';
+import { parseKubeTime } from '../../api/time.js';
 
 /** Kubernetes' Toleration.ToleratesTaint. */
 export function toleratesTaint(tol: Toleration, taint: Taint): boolean {
@@ -37,7 +37,7 @@ export interface EvictionPlan {
  * (without it pods would go up to 1 s early). A taint without timeAdded counts from the sighting.
  */
 export function taintStart(t: Taint, seen: number): number {
-  const added = parseTime(t.timeAdded);
+  const added = parseKubeTime(t.timeAdded);
   if (added === undefined) return seen;
   return seen >= added && seen < added + 1000 ? seen : added;
 }
@@ -66,7 +66,7 @@ export function planEvictions(pods: readonly PodObj[], taints: readonly Taint[],
   const plan: EvictionPlan = { evict: [], forceRemove: [] };
   let next = Infinity;
   for (const pod of pods) {
-    const deleting = parseTime(pod.metadata?.deletionTimestamp);
+    const deleting = parseKubeTime(pod.metadata?.deletionTimestamp);
     if (deleting !== undefined) {
       if (!opts.unreachable) continue;
       if (deleting <= now) plan.forceRemove.push(pod);

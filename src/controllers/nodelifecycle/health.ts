@@ -10,6 +10,7 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import type { NodeObj } from '../common/types.js';
+import { kubeTime, parseKubeTime } from '../../api/time.js';
 
 /** How long a node may be silent before it is considered unreachable (Kubernetes: 40 s). */
 export const DEFAULT_NODE_MONITOR_GRACE_MS = 8_000;
@@ -20,28 +21,16 @@ export const MESSAGE_UNKNOWN = 'Kubelet stopped posting node status.';
 export const REASON_NEVER_UPDATED = 'NodeStatusNeverUpdated';
 export const MESSAGE_NEVER_UPDATED = 'Kubelet never posted node status.';
 
-/** Kubernetes metav1.Time: RFC 3339 with whole seconds. */
-export function kubeTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-/** Milliseconds of an RFC 3339 time (any fraction length), or undefined when absent or bad. */
-export function parseTime(t: string | undefined): number | undefined {
-  if (!t) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 export function condition(node: NodeObj, type: string): NodeCondition | undefined {
   return node.status?.conditions?.find((c) => c.type === type);
 }
 
 /** The node's last sign of life in ms (see header), or undefined if it has no times at all. */
 export function lastHeartbeatMs(node: NodeObj, lease: Lease | undefined): number | undefined {
-  const times = [parseTime(lease?.spec?.renewTime), parseTime(condition(node, 'Ready')?.lastHeartbeatTime)]
+  const times = [parseKubeTime(lease?.spec?.renewTime), parseKubeTime(condition(node, 'Ready')?.lastHeartbeatTime)]
     .filter((t): t is number => t !== undefined);
   if (times.length) return Math.max(...times);
-  return parseTime(node.metadata?.creationTimestamp);
+  return parseKubeTime(node.metadata?.creationTimestamp);
 }
 
 export interface HealthDecision {

@@ -6,7 +6,8 @@
 // write it); a node without a Ready condition keeps its NoExecute taints as they are.
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import type { NodeObj } from '../common/types.js';
-import { condition, kubeTime } from './health.js';
+import { condition } from './health.js';
+import { kubeTime } from '../../api/time.js';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanDuration, parseTime, shortHumanDuration, since } from '../../../src/api/tables/age.js';
+import { humanDuration, shortHumanDuration, since } from '../../../src/api/tables/age.js';
+import { parseKubeTime } from '../../../src/api/time.js';
 
 const s = 1000;
 const m = 60 * s;
@@ -35,5 +36,5 @@ test('since measures from an RFC 3339 timestamp to now', () => {
   assert.equal(since(undefined, now), '<unknown>');
   assert.equal(since(null, now), '<unknown>');
   assert.equal(since('not a time', now), '<unknown>');
-  assert.equal(parseTime(''), undefined);
+  assert.equal(parseKubeTime(''), undefined);
 });

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { FakeClock } from '../../../src/util/clock.js';
-import { decideNodeHealth, kubeTime, lastHeartbeatMs, MESSAGE_UNKNOWN, REASON_NEVER_UPDATED, REASON_UNKNOWN } from '../../../src/controllers/nodelifecycle/health.js';
+import { decideNodeHealth, lastHeartbeatMs, MESSAGE_UNKNOWN, REASON_NEVER_UPDATED, REASON_UNKNOWN } from '../../../src/controllers/nodelifecycle/health.js';
+import { kubeTime } from '../../../src/api/time.js';
 import type { NodeObj } from '../../../src/controllers/common/types.js';
 
 const clock = new FakeClock(Date.parse('2024-05-01T12:00:00Z'));
