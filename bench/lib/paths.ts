@@ -1,19 +1,15 @@
 // Where a compiled benchmark finds the repository and the server it measures.
 // Guarantees: the server run is the CLI of the same build as the benchmark (`dist/` runs
 // `dist/`, a private `--outDir` build runs its own copy), unless TRIREME_BENCH_MAIN says otherwise.
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageInfo } from '../../src/util/package-info.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The nearest ancestor holding the trireme package.json. */
 export function repoRoot(): string {
-  for (let dir = here; ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'trireme') return dir;
-    if (dirname(dir) === dir) throw new Error(`no trireme package.json above ${here}`);
-  }
+  return packageInfo().root;
 }
 
 /** `<build>/bench/lib/paths.js` → `<build>/src/cli/main.js`. */

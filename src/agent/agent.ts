@@ -6,9 +6,8 @@
 // `stop()` stops the agent's loops and servers but leaves containers running: a restarted agent
 // re-adopts them (see docs/agent.md).
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ApiClient } from '../client/api-client.js';
 import { EventRecorder } from '../client/events.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -23,6 +22,7 @@ import type { ContainerLookup } from './runtime/context.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { startKubeletServer } from './server/server.js';
 import { StaticPods } from './static-pods.js';
+import { packageInfo } from '../util/package-info.js';
 
 export interface AgentTimings {
   /** Node status refresh (also posted at once on change). */
@@ -72,22 +72,6 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-function agentVersion(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (let d = here, i = 0; i < 6; i++, d = path.dirname(d)) {
-    const f = path.join(d, 'package.json');
-    if (existsSync(f)) {
-      try {
-        const v = (JSON.parse(readFileSync(f, 'utf8')) as { name?: string; version?: string });
-        if (v.name === 'trireme' && v.version) return v.version;
-      } catch {
-        break;
-      }
-    }
-  }
-  return '0.0.0';
-}
-
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const clock = opts.clock ?? systemClock;
   const t: AgentTimings = { ...DEFAULT_TIMINGS, ...opts.timings };
@@ -95,7 +79,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const root = path.join(opts.dataDir, 'agent');
   const podsDir = path.join(root, 'pods');
   await fs.mkdir(podsDir, { recursive: true });
-  const version = agentVersion();
+  const version = packageInfo().version;
 
   const runtime = new ProcessRuntime({ podsDir, logger: log, clock, pollMs: t.runtimePollMs });
   // Agents sharing a host start scanning their port range at different points.
