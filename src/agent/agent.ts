@@ -39,7 +39,7 @@ export interface AgentTimings {
   backoff: BackoffConfig;
 }
 
-export const DEFAULT_TIMINGS: AgentTimings = {
+export const DEFAULT_AGENT_TIMINGS: AgentTimings = {
   statusPeriodMs: 10_000,
   leasePeriodMs: 2_000,
   leaseDurationSeconds: 10,
@@ -74,7 +74,7 @@ export interface RunningAgent {
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const clock = opts.clock ?? systemClock;
-  const t: AgentTimings = { ...DEFAULT_TIMINGS, ...opts.timings };
+  const t: AgentTimings = { ...DEFAULT_AGENT_TIMINGS, ...opts.timings };
   const log = opts.logger;
   const root = path.join(opts.dataDir, 'agent');
   const podsDir = path.join(root, 'pods');

@@ -10,6 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { NODE_LEASE_NAMESPACE } from '../api/namespaces.js';
 
 export interface UserInfo {
   name: string;
@@ -180,7 +181,7 @@ export const ROLES: readonly Role[] = [
       { kind: 'resource', verbs: ['create', 'delete', 'patch'], apiGroups: [''], resources: ['pods'] },
       { kind: 'resource', verbs: ['create'], apiGroups: [''], resources: ['pods/eviction', 'serviceaccounts/token'] },
       { kind: 'resource', verbs: [...WRITE], apiGroups: ['', 'events.k8s.io'], resources: ['events'] },
-      { kind: 'resource', verbs: [...READ, ...WRITE, 'delete'], apiGroups: ['coordination.k8s.io'], resources: ['leases'], namespaces: ['kube-node-lease'], ownNodeOnly: true },
+      { kind: 'resource', verbs: [...READ, ...WRITE, 'delete'], apiGroups: ['coordination.k8s.io'], resources: ['leases'], namespaces: [NODE_LEASE_NAMESPACE], ownNodeOnly: true },
     ],
   },
   {

@@ -6,10 +6,11 @@ import type { KubeObject } from '../api/object.js';
 import { RESOURCES } from '../api/resources.js';
 import { isTriremeError } from '../errors.js';
 import type { Registry } from './registry.js';
+import { DEFAULT_NAMESPACE, NODE_LEASE_NAMESPACE, PUBLIC_NAMESPACE, SYSTEM_NAMESPACE } from '../api/namespaces.js';
 
 const byKind = (kind: string) => RESOURCES.find((r) => r.kind === kind && r.group === '')!;
 
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+export const SYSTEM_NAMESPACES = [DEFAULT_NAMESPACE, SYSTEM_NAMESPACE, PUBLIC_NAMESPACE, NODE_LEASE_NAMESPACE];
 
 export async function bootstrapCluster(registry: Registry, server: { ip: string; port: number }): Promise<void> {
   for (const name of SYSTEM_NAMESPACES) await ensure(registry, 'Namespace', undefined, { metadata: { name } });

@@ -11,10 +11,10 @@ import type { Command } from 'commander';
 import { ApiClient } from '../client/api-client.js';
 import type { ClientConfig } from '../client/config.js';
 import type { Fence } from '../api/fence.js';
-import { apiLeaseAccess, DEFAULT_TIMINGS, LeaderElector, validateTimings, type ElectionTimings } from '../client/leader-election.js';
+import { apiLeaseAccess, DEFAULT_ELECTION_TIMINGS, LeaderElector, validateTimings, type ElectionTimings } from '../client/leader-election.js';
 import type { Logger } from '../util/log.js';
+import { SYSTEM_NAMESPACE } from '../api/namespaces.js';
 
-export const LEASE_NAMESPACE = 'kube-system';
 
 export interface LeaderElectionFlags {
   leaderElect: boolean;
@@ -27,9 +27,9 @@ export interface LeaderElectionFlags {
 export function leaderElectionOptions(cmd: Command): Command {
   return cmd
     .option('--no-leader-elect', 'run without leader election (only one instance may run then)')
-    .option('--leader-elect-lease-duration <s>', 'seconds a candidate waits after the last renewal it saw before taking over', String(DEFAULT_TIMINGS.leaseDurationSeconds))
-    .option('--leader-elect-renew-deadline <s>', 'seconds the leader keeps trying to renew before it gives up leading', String(DEFAULT_TIMINGS.renewDeadlineSeconds))
-    .option('--leader-elect-retry-period <s>', 'seconds between attempts to acquire or renew', String(DEFAULT_TIMINGS.retryPeriodSeconds));
+    .option('--leader-elect-lease-duration <s>', 'seconds a candidate waits after the last renewal it saw before taking over', String(DEFAULT_ELECTION_TIMINGS.leaseDurationSeconds))
+    .option('--leader-elect-renew-deadline <s>', 'seconds the leader keeps trying to renew before it gives up leading', String(DEFAULT_ELECTION_TIMINGS.renewDeadlineSeconds))
+    .option('--leader-elect-retry-period <s>', 'seconds between attempts to acquire or renew', String(DEFAULT_ELECTION_TIMINGS.retryPeriodSeconds));
 }
 
 /** The timings the flags name, validated (throws before anything starts). */
@@ -89,22 +89,22 @@ export function runWhileLeading(opts: LeadingOptions): Stoppable {
   // Its own client, so that renewals never queue behind the component's own requests.
   const client = new ApiClient({ ...opts.clientConfig, userAgent: `${opts.clientConfig.userAgent ?? 'trireme'}/leader-election` }, { logger: log, maxSockets: 2 });
   const elector = new LeaderElector({
-    lease: apiLeaseAccess(client, LEASE_NAMESPACE, opts.leaseName), namespace: LEASE_NAMESPACE, name: opts.leaseName,
+    lease: apiLeaseAccess(client, SYSTEM_NAMESPACE, opts.leaseName), namespace: SYSTEM_NAMESPACE, name: opts.leaseName,
     ...opts.timings, logger: log,
     callbacks: {
       onStartedLeading: () => {
         // Taken now, not when the start runs: a later term must not be mistaken for this one.
         const term = elector.currentTerm();
-        void startComponent(term && { lease: { namespace: LEASE_NAMESPACE, name: opts.leaseName }, ...term });
+        void startComponent(term && { lease: { namespace: SYSTEM_NAMESPACE, name: opts.leaseName }, ...term });
       },
       onStoppedLeading: async (reason) => {
         await stopComponent();
         if (reason === 'lost' && opts.onLost === 'exit') fatal(undefined, 'leader election lost');
       },
-      onNewLeader: (identity) => log.info({ leader: identity, lease: `${LEASE_NAMESPACE}/${opts.leaseName}` }, 'new leader'),
+      onNewLeader: (identity) => log.info({ leader: identity, lease: `${SYSTEM_NAMESPACE}/${opts.leaseName}` }, 'new leader'),
     },
   });
-  log.info({ identity: elector.identity, lease: `${LEASE_NAMESPACE}/${opts.leaseName}` }, 'campaigning for leadership');
+  log.info({ identity: elector.identity, lease: `${SYSTEM_NAMESPACE}/${opts.leaseName}` }, 'campaigning for leadership');
   elector.start();
   return {
     stop: async () => {

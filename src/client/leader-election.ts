@@ -53,7 +53,7 @@ export interface ElectionTimings {
   retryPeriodSeconds: number;
 }
 
-export const DEFAULT_TIMINGS: ElectionTimings = { leaseDurationSeconds: 8, renewDeadlineSeconds: 6, retryPeriodSeconds: 1 };
+export const DEFAULT_ELECTION_TIMINGS: ElectionTimings = { leaseDurationSeconds: 8, renewDeadlineSeconds: 6, retryPeriodSeconds: 1 };
 
 /** The margin client-go keeps between retry period and renew deadline (its jitter factor). */
 const JITTER_FACTOR = 1.2;
@@ -182,9 +182,9 @@ export class LeaderElector {
 
   constructor(private readonly opts: LeaderElectorOptions) {
     this.timings = {
-      leaseDurationSeconds: opts.leaseDurationSeconds ?? DEFAULT_TIMINGS.leaseDurationSeconds,
-      renewDeadlineSeconds: opts.renewDeadlineSeconds ?? DEFAULT_TIMINGS.renewDeadlineSeconds,
-      retryPeriodSeconds: opts.retryPeriodSeconds ?? DEFAULT_TIMINGS.retryPeriodSeconds,
+      leaseDurationSeconds: opts.leaseDurationSeconds ?? DEFAULT_ELECTION_TIMINGS.leaseDurationSeconds,
+      renewDeadlineSeconds: opts.renewDeadlineSeconds ?? DEFAULT_ELECTION_TIMINGS.renewDeadlineSeconds,
+      retryPeriodSeconds: opts.retryPeriodSeconds ?? DEFAULT_ELECTION_TIMINGS.retryPeriodSeconds,
     };
     validateTimings(this.timings);
     this.identity = opts.identity ?? defaultIdentity();

@@ -26,11 +26,11 @@ import { condition, decideNodeHealth, DEFAULT_NODE_MONITOR_GRACE_MS } from './no
 import { planEvictions } from './nodelifecycle/eviction.js';
 import { decideTaints, TAINT_UNREACHABLE } from './nodelifecycle/taints.js';
 import type { ControllerDeps } from './replicaset.js';
+import { NODE_LEASE_NAMESPACE } from '../api/namespaces.js';
 
 const NODES = resource('', 'nodes');
 const PODS = resource('', 'pods');
 const LEASES = resource('coordination.k8s.io', 'leases');
-const LEASE_NAMESPACE = 'kube-node-lease';
 
 type LeaseObj = Lease & KubeObject;
 
@@ -60,7 +60,7 @@ export class NodeLifecycleController implements Controller {
     const byName = (o: KubeObject) => this.queue.add(o.metadata?.name ?? '');
     this.nodeInf.on({ add: byName, update: (_o, n) => byName(n), delete: (n) => this.forget(n.metadata?.name ?? '') });
     const byLease = (l: LeaseObj) => {
-      if (l.metadata?.namespace === LEASE_NAMESPACE) byName(l);
+      if (l.metadata?.namespace === NODE_LEASE_NAMESPACE) byName(l);
     };
     this.leaseInf.on({ add: byLease, update: (_o, l) => byLease(l), delete: byLease });
     // A pod landing on a NoExecute-tainted node must be looked at; other pod changes don't matter.
@@ -87,7 +87,7 @@ export class NodeLifecycleController implements Controller {
     const now = clock.now();
     let node = cached;
     if (!this.observed.has(name)) this.observed.set(name, now);
-    const health = decideNodeHealth(node, this.leaseInf.get(LEASE_NAMESPACE, name), now, this.graceMs, this.observed.get(name));
+    const health = decideNodeHealth(node, this.leaseInf.get(NODE_LEASE_NAMESPACE, name), now, this.graceMs, this.observed.get(name));
     if (health.conditions) {
       const wasReady = condition(node, 'Ready')?.status === 'True';
       node = await client.update<NodeObj>(NODES, undefined, { ...node, status: { ...node.status, conditions: health.conditions } }, { subresource: 'status' });

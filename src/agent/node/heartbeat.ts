@@ -14,13 +14,13 @@ import type { Clock, Timer } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { hostFacts, newNode, nodeLabels, nodeStatus, statusChanged, type HostFacts, type NodeParams } from './node-object.js';
 import { microTime } from '../../api/time.js';
+import { NODE_LEASE_NAMESPACE } from '../../api/namespaces.js';
 
 type Node = V1Node & KubeObject;
 type Lease = V1Lease & KubeObject;
 
 const NODES = resource('', 'nodes');
 const LEASES = resource('coordination.k8s.io', 'leases');
-export const LEASE_NAMESPACE = 'kube-node-lease';
 
 export interface HeartbeatOptions {
   client: ApiClient;
@@ -119,15 +119,15 @@ export class NodeHeartbeat {
       renewTime: microTime(clock.now()),
     };
     try {
-      await client.patch<Lease>(LEASES, LEASE_NAMESPACE, params.nodeName, 'merge', { spec });
+      await client.patch<Lease>(LEASES, NODE_LEASE_NAMESPACE, params.nodeName, 'merge', { spec });
     } catch (e) {
       if (!isTriremeError(e, 'NotFound')) throw e;
       const lease: Lease = {
         apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
-        metadata: { name: params.nodeName, namespace: LEASE_NAMESPACE },
+        metadata: { name: params.nodeName, namespace: NODE_LEASE_NAMESPACE },
         spec: { ...spec, acquireTime: spec.renewTime },
       };
-      await client.create<Lease>(LEASES, LEASE_NAMESPACE, lease);
+      await client.create<Lease>(LEASES, NODE_LEASE_NAMESPACE, lease);
     }
   }
 
