@@ -12,6 +12,7 @@
 
 import { TriremeError, type FieldCause } from '../errors.js';
 import { isPlainObject, type KubeObject } from './object.js';
+import { checkLabelValue, checkQualifiedName } from './validation/names.js';
 
 // ---------------------------------------------------------------------------------------
 // Label selectors
@@ -34,50 +35,11 @@ export interface LabelSelector {
 export const EVERYTHING: LabelSelector = Object.freeze({ requirements: Object.freeze([]) });
 export const NOTHING: LabelSelector = Object.freeze({ requirements: Object.freeze([]), nothing: true });
 
-const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-
-/** Problems with a label key (a qualified name: optional DNS-subdomain prefix, `/`, name ≤ 63). */
-export function labelKeyErrors(key: string): string[] {
-  const errs: string[] = [];
-  const parts = key.split('/');
-  let name = key;
-  if (parts.length === 2) {
-    const prefix = parts[0] ?? '';
-    name = parts[1] ?? '';
-    if (prefix.length === 0) errs.push('prefix part must be non-empty');
-    else if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) {
-      errs.push("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')");
-    }
-  } else if (parts.length > 2) {
-    return ["a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"];
-  }
-  if (name.length === 0) errs.push('name part must be non-empty');
-  else {
-    if (name.length > 63) errs.push('name part must be no more than 63 characters');
-    if (!QUALIFIED_NAME.test(name)) {
-      errs.push("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')");
-    }
-  }
-  return errs;
-}
-
-/** Problems with a label value (≤ 63 characters, alphanumeric ends, or empty). */
-export function labelValueErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push('must be no more than 63 characters');
-  if (!LABEL_VALUE.test(value)) {
-    errs.push("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
-  }
-  return errs;
-}
-
 /** Build a validated requirement; returns the problem (a `field: Invalid value: ...` message) instead of throwing. */
 function newRequirement(key: string, operator: LabelOperator, values: string[], path: string): LabelRequirement | FieldCause {
   const invalid = (field: string, value: string, detail: string): FieldCause =>
     ({ reason: 'FieldValueInvalid', field, message: `${field}: Invalid value: ${value}: ${detail}` });
-  const keyErrs = labelKeyErrors(key);
+  const keyErrs = checkQualifiedName(key);
   if (keyErrs.length > 0) return invalid(`${path}key`, JSON.stringify(key), keyErrs.join('; '));
   const shown = `[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}`;
   switch (operator) {
@@ -97,7 +59,7 @@ function newRequirement(key: string, operator: LabelOperator, values: string[], 
   }
   for (let i = 0; i < values.length; i++) {
     const v = values[i] ?? '';
-    const errs = labelValueErrors(v);
+    const errs = checkLabelValue(v);
     if (errs.length > 0) return invalid(`${path}values[${i}]`, JSON.stringify(v), errs.join('; '));
   }
   return { key, operator, values: [...new Set(values)].sort() };
@@ -186,7 +148,7 @@ class LabelParser {
     if (t.kind === '!') { negated = true; t = this.next(true); }
     if (t.kind !== 'id') throw this.requirementError(`found '${t.lit}', expected: identifier`);
     const key = t.lit;
-    const keyErrs = labelKeyErrors(key);
+    const keyErrs = checkQualifiedName(key);
     if (keyErrs.length > 0) throw this.requirementError(`key: Invalid value: ${JSON.stringify(key)}: ${keyErrs.join('; ')}`);
     // `!key` is complete by itself; anything after it is reported by the caller as a bad separator.
     if (negated) return this.build(key, '!', []);
