@@ -1,14 +1,12 @@
 // `trireme scheduler`: the scheduler alone, as a client of an API server reached through a
-// kubeconfig. Also exports `startScheduler` for `trireme server` to run it in-process.
-// The standalone command schedules only while it holds the kube-system/kube-scheduler Lease
+// kubeconfig (src/scheduler/start.ts starts it; `trireme server` runs the same in-process).
+// The command schedules only while it holds the kube-system/kube-scheduler Lease
 // (unless --no-leader-elect) and exits non-zero when it loses it, so that a supervisor restarts
-// it. Stops on SIGTERM/SIGINT, releasing the Lease. `startScheduler` itself does not elect.
+// it. Stops on SIGTERM/SIGINT, releasing the Lease.
 import type { Command } from 'commander';
-import type { Fence } from '../api/fence.js';
-import { ApiClient } from '../client/api-client.js';
-import { loadKubeconfig, type ClientConfig } from '../client/config.js';
-import { Scheduler } from '../scheduler/scheduler.js';
-import { createLogger, type Logger } from '../util/log.js';
+import { loadKubeconfig } from '../client/config.js';
+import { startScheduler } from '../scheduler/start.js';
+import { createLogger } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { onShutdown } from './shutdown.js';
 
@@ -17,31 +15,6 @@ interface Flags extends LeaderElectionFlags {
   schedulerName: string;
   maxBindsInFlight: string;
   percentageOfNodesToScore: string;
-}
-
-export interface RunningScheduler {
-  scheduler: Scheduler;
-  stop(): Promise<void>;
-}
-
-/** Starts a scheduler on its own clients (binds, and events apart); resolves once its caches are synced. */
-export async function startScheduler(cfg: ClientConfig, log: Logger, options: { schedulerName?: string; maxBindsInFlight?: number; percentageOfNodesToScore?: number; fence?: Fence | undefined } = {}): Promise<RunningScheduler> {
-  const { fence, ...opts } = options;
-  // One socket per bind in flight, so that binds never queue behind each other in the agent.
-  const client = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log, maxSockets: Math.max(32, opts.maxBindsInFlight ?? 64) });
-  const eventClient = new ApiClient({ ...cfg, userAgent: cfg.userAgent ?? 'trireme-scheduler' }, { logger: log, maxSockets: 4 });
-  client.setFence(fence);
-  eventClient.setFence(fence);
-  const scheduler = new Scheduler({ client, eventClient, logger: log, ...opts });
-  await scheduler.start();
-  return {
-    scheduler,
-    stop: async () => {
-      scheduler.stop();
-      client.close();
-      eventClient.close();
-    },
-  };
 }
 
 function positiveInt(name: string, v: string, max = Infinity): number {

@@ -17,7 +17,7 @@ import { openStore } from '../storage/open.js';
 import { createLogger } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { collect, ipAddress, port, portRange, urlList } from './options.js';
-import { startScheduler } from './scheduler.js';
+import { startScheduler } from '../scheduler/start.js';
 import { onShutdown } from './shutdown.js';
 
 interface ServerFlags extends Partial<LeaderElectionFlags> {
