@@ -1,6 +1,6 @@
 // One error base for the whole project: every error we raise carries a stable string
-// `code` and the context needed to act on it. The mapping of codes to Kubernetes
-// `Status` responses lives in one place (src/apiserver/status.ts), not here.
+// `code` and the context needed to act on it. The mapping of codes to HTTP status and
+// Kubernetes `Status` reason lives in one table (src/api/error-status.ts), not here.
 
 export type ErrorCode =
   | 'NotFound'

@@ -1,6 +1,7 @@
 // The API server's request pipeline: authenticate → authorize → route (non-resource paths,
 // discovery, OpenAPI, resources) → fence check of mutating requests → answer; every failure becomes a Status. One function per
-// stage; resource verbs live in resource-handler.ts.
+// stage; resources route to resource-handler.ts, subresources.ts or watch-handler.ts, which share
+// request-context.ts and do not import each other.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TriremeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
@@ -15,7 +16,11 @@ import type { ApiMetrics } from './metrics.js';
 import { openapiV3Document, openapiV3Paths } from './openapi/index.js';
 import type { Registry } from './registry.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
-import { handleResource, resolveResource } from './resource-handler.js';
+import { handleResource } from './resource-handler.js';
+import { resolveResource, type RequestContext } from './request-context.js';
+import type { OpenWatches } from './open-watches.js';
+import { handleSubresource } from './subresources.js';
+import { serveWatch } from './watch-handler.js';
 import { qualifiedName, statusFromError } from './status.js';
 import type { Duplex } from 'node:stream';
 import { VERSION_INFO } from './version.js';
@@ -34,6 +39,8 @@ export interface HandlerDeps {
   nodeCredentials(request: unknown): Promise<unknown>;
   /** Proxies pods/log and pods/exec to the pod's node agent. */
   proxyToNode: PodProxy;
+  /** This server's open watch streams. */
+  watches: OpenWatches;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -103,7 +110,10 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     if (Array.isArray(fence)) throw new TriremeError('BadRequest', `more than one ${FENCE_HEADER} header`);
     await checkFence(deps.registry, fence);
   }
-  await handleResource({ req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode });
+  const ctx: RequestContext = { req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode, watches: deps.watches };
+  if (ri.subresource !== undefined) await handleSubresource(ctx);
+  else if (ri.verb === 'watch') await serveWatch(ctx);
+  else await handleResource(ctx);
   return ri;
 }
 

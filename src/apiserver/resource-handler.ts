@@ -1,48 +1,21 @@
-// HTTP verbs on resources: turns a parsed ResourceRequest into registry calls and encodes the
-// answer (JSON, YAML, Table or metadata). Guarantees: every failure is answered with a Status;
-// a request rejected here has changed nothing.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { stringify as toYaml } from 'yaml';
+// HTTP verbs on a resource itself (get, list, create, update, patch, delete, deletecollection):
+// turns a parsed ResourceRequest into registry calls and encodes the answer (JSON, YAML, Table
+// or metadata). Subresources and watches have their own handlers (handler.ts routes); the
+// pieces they share live in request-context.ts. Guarantees: every failure is thrown as a
+// TriremeError for the caller to answer as a Status; a request rejected here has changed nothing.
 import type { KubeObject } from '../api/object.js';
-import { findResource, groupVersion, type ResourceInfo } from '../api/resources.js';
+import { groupVersion } from '../api/resources.js';
 import { buildTable } from '../api/tables/index.js';
 import { TriremeError } from '../errors.js';
 import { decodeBody } from './decode-body.js';
 import { readBody, sendJson } from './http-util.js';
 import { dryRun, fieldValidation, intParam, objectFilter } from './list-query.js';
-import { negotiate, type Representation } from './negotiate.js';
-import { unknownFields } from './openapi/index.js';
-import { pruneFields } from './prune-fields.js';
-import type { DeleteOptions, Registry } from './registry.js';
-import type { PodProxy } from './pod-proxy.js';
-import type { ResourceRequest } from './request-info.js';
-import { statusSuccess } from './status.js';
-import { handleSubresource } from './subresources.js';
-import { serveWatch } from './watch-handler.js';
-
-export interface RequestContext {
-  req: IncomingMessage;
-  res: ServerResponse;
-  query: URLSearchParams;
-  info: ResourceInfo;
-  ri: ResourceRequest;
-  registry: Registry;
-  proxyToNode: PodProxy;
-}
-
-export function resolveResource(ri: ResourceRequest): ResourceInfo {
-  const info = findResource(ri.group, ri.version, ri.resource);
-  if (!info) throw new TriremeError('NotFound', 'the server could not find the requested resource', { context: { kind: ri.resource, group: ri.group } });
-  if (info.namespaced !== (ri.namespace !== undefined) && ri.verb !== 'list' && ri.verb !== 'watch' && ri.verb !== 'deletecollection') {
-    throw new TriremeError('NotFound', 'the server could not find the requested resource', { context: { kind: ri.resource, group: ri.group } });
-  }
-  if (!info.namespaced && ri.namespace !== undefined) throw new TriremeError('NotFound', 'the server could not find the requested resource');
-  return info;
-}
+import { negotiate } from './negotiate.js';
+import type { DeleteOptions } from './registry.js';
+import { addWarnings, checkUnknownFields, decodeChecked, includeObject, partial, respondObject, sendEncoded, type RequestContext } from './request-context.js';
 
 export async function handleResource(ctx: RequestContext): Promise<void> {
   const { ri, query, registry, info } = ctx;
-  if (ri.subresource !== undefined) return handleSubresource(ctx);
   const rep = negotiate(ctx.req.headers.accept);
   switch (ri.verb) {
     case 'get': {
@@ -69,8 +42,6 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
       }
       return sendEncoded(ctx.res, 200, { apiVersion: groupVersion(info), kind: info.listKind, metadata, items: answer.items }, rep);
     }
-    case 'watch':
-      return serveWatch(ctx, rep);
     case 'create': {
       const obj = await decodeChecked(ctx);
       const created = await registry.create(info, ri.namespace, obj, { dryRun: dryRun(query) });
@@ -125,34 +96,10 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
       }
       return sendEncoded(ctx.res, 200, { apiVersion: groupVersion(info), kind: info.listKind, metadata: {}, items: out }, rep);
     }
+    case 'watch':
+      // handler.ts sends watches to watch-handler.ts; reaching here is a routing bug.
+      throw new TriremeError('Internal', 'a watch request reached the resource handler');
   }
-}
-
-/** Reads, decodes and field-validates a body; Strict turns unknown fields into a 400. */
-export async function decodeChecked(ctx: RequestContext): Promise<KubeObject> {
-  const decoded = decodeBody(ctx.req.headers['content-type'], await readBody(ctx.req));
-  const { obj, warnings } = checkUnknownFields(decoded, fieldValidation(ctx.query), ctx.info);
-  addWarnings(ctx.res, warnings);
-  return obj;
-}
-
-/**
- * Unknown fields: Strict rejects them (400); Warn and Ignore drop them, as Kubernetes does for
- * built-in types, and Warn says so in Warning headers.
- */
-function checkUnknownFields(obj: KubeObject, mode: 'Strict' | 'Warn' | 'Ignore', info: ResourceInfo): { obj: KubeObject; warnings: string[] } {
-  const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : groupVersion(info);
-  const kind = typeof obj.kind === 'string' ? obj.kind : info.kind;
-  const unknown = unknownFields(apiVersion, kind, obj);
-  if (unknown.length === 0) return { obj, warnings: [] };
-  const messages = unknown.map((f) => `unknown field "${f}"`);
-  if (mode === 'Strict') throw new TriremeError('BadRequest', `strict decoding error: ${messages.join(', ')}`);
-  return { obj: pruneFields(obj, unknown), warnings: mode === 'Warn' ? messages : [] };
-}
-
-function addWarnings(res: ServerResponse, warnings: string[]): void {
-  if (warnings.length === 0) return;
-  res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
 async function deleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
@@ -175,36 +122,3 @@ async function deleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
   if (body.preconditions && typeof body.preconditions === 'object') opts.preconditions = body.preconditions as DeleteOptions['preconditions'];
   return opts;
 }
-
-function includeObject(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
-  const v = q.get('includeObject');
-  if (v === 'None' || v === 'Object') return v;
-  return 'Metadata';
-}
-
-function partial(obj: KubeObject, version: string): unknown {
-  return { apiVersion: `meta.k8s.io/${version}`, kind: 'PartialObjectMetadata', metadata: obj.metadata };
-}
-
-export function respondObject(ctx: RequestContext, code: number, obj: KubeObject, rep: Representation): void {
-  if (rep.as === 'table') {
-    const kind = obj.kind ?? ctx.info.kind;
-    return sendJson(ctx.res, code, buildTable(kind, obj.apiVersion ?? groupVersion(ctx.info), [obj], {
-      now: ctx.registry.clock.now(), includeObject: includeObject(ctx.query), resourceVersion: obj.metadata?.resourceVersion,
-    }));
-  }
-  if (rep.as === 'metadata') return sendJson(ctx.res, code, partial(obj, rep.version));
-  sendEncoded(ctx.res, code, obj, rep);
-}
-
-export function sendEncoded(res: ServerResponse, code: number, body: unknown, rep: Representation): void {
-  if (rep.as === 'yaml') {
-    const data = Buffer.from(toYaml(body));
-    res.writeHead(code, { 'Content-Type': 'application/yaml', 'Content-Length': data.length });
-    res.end(data);
-    return;
-  }
-  sendJson(res, code, body);
-}
-
-export { statusSuccess };

@@ -16,7 +16,7 @@ import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { NamespaceLifecycle } from './namespace-lifecycle.js';
-import { openWatches } from './watch-handler.js';
+import { OpenWatches } from './open-watches.js';
 import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -78,8 +78,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const proxyCert = await pki.issueClientCert({ commonName: 'system:apiserver', organizations: ['system:masters'] });
   const proxyToNode = createPodProxy(registry, { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem });
   let ready = true;
+  const watches = new OpenWatches();
   const deps: HandlerDeps = {
-    caPem: pki.caCertPem, proxyToNode,
+    caPem: pki.caCertPem, proxyToNode, watches,
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
@@ -107,12 +108,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     async stop() {
       ready = false;
       namespaces.stop();
-      for (const end of [...openWatches]) end();
+      watches.endAll();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
         // Connections still busy after a grace period are cut: shutdown must finish.
-        setTimeout(() => { for (const s of sockets) s.destroy(); }, 2000).unref();
+        const grace = setTimeout(() => { for (const s of sockets) s.destroy(); }, 2000);
+        server.close(() => { clearTimeout(grace); resolve(); });
+        server.closeIdleConnections();
       });
       registry.stop();
       await opts.store.close();

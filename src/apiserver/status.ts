@@ -1,7 +1,8 @@
 // The one place where errors become Kubernetes `Status` responses. Guarantees: every
-// TriremeError code maps to a fixed HTTP code and `reason`; any other error is a 500
-// InternalError whose message does not leak a stack.
-import { TriremeError, type ErrorCode } from '../errors.js';
+// TriremeError code maps to the HTTP code and `reason` of src/api/error-status.ts (the table the
+// client decodes with); any other error is a 500 InternalError whose message does not leak a stack.
+import { wireStatusOf } from '../api/error-status.js';
+import { TriremeError } from '../errors.js';
 
 export interface StatusBody {
   kind: 'Status';
@@ -14,36 +15,12 @@ export interface StatusBody {
   code: number;
 }
 
-const CODES: Record<ErrorCode, { http: number; reason: string }> = {
-  NotFound: { http: 404, reason: 'NotFound' },
-  AlreadyExists: { http: 409, reason: 'AlreadyExists' },
-  Conflict: { http: 409, reason: 'Conflict' },
-  Invalid: { http: 422, reason: 'Invalid' },
-  BadRequest: { http: 400, reason: 'BadRequest' },
-  Gone: { http: 410, reason: 'Expired' },
-  Unauthorized: { http: 401, reason: 'Unauthorized' },
-  Forbidden: { http: 403, reason: 'Forbidden' },
-  MethodNotAllowed: { http: 405, reason: 'MethodNotAllowed' },
-  UnsupportedMediaType: { http: 415, reason: 'UnsupportedMediaType' },
-  NotAcceptable: { http: 406, reason: 'NotAcceptable' },
-  RequestEntityTooLarge: { http: 413, reason: 'RequestEntityTooLarge' },
-  Timeout: { http: 504, reason: 'Timeout' },
-  TooManyRequests: { http: 429, reason: 'TooManyRequests' },
-  ServiceUnavailable: { http: 503, reason: 'ServiceUnavailable' },
-  Internal: { http: 500, reason: 'InternalError' },
-  StoreClosed: { http: 503, reason: 'ServiceUnavailable' },
-};
-
-export function httpCodeOf(code: ErrorCode): number {
-  return CODES[code].http;
-}
-
 /** Builds the failure Status for an error; `details` come from the error's context (name, group, kind). */
 export function statusFromError(err: unknown): StatusBody {
   if (!(err instanceof TriremeError)) {
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`, reason: 'InternalError', code: 500 };
   }
-  const { http, reason } = CODES[err.code];
+  const { http, reason } = wireStatusOf(err.code);
   const ctx = err.context;
   const details: NonNullable<StatusBody['details']> = {};
   if (typeof ctx.name === 'string') details.name = ctx.name;

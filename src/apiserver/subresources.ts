@@ -7,7 +7,7 @@ import { TriremeError } from '../errors.js';
 import { readBody, sendJson } from './http-util.js';
 import { dryRun } from './list-query.js';
 import { negotiate } from './negotiate.js';
-import { decodeChecked, respondObject, type RequestContext } from './resource-handler.js';
+import { decodeChecked, respondObject, type RequestContext } from './request-context.js';
 import { kubeTime } from '../api/time.js';
 
 export async function handleSubresource(ctx: RequestContext): Promise<void> {

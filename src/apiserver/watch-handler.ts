@@ -2,25 +2,27 @@
 // ({"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":…}), Table rows when asked for.
 // Guarantees: headers are flushed at once (kubectl's `wait`/`rollout status` need them); a start
 // revision older than the kept history gets one ERROR event with a 410 Expired Status; the
-// stream ends at timeoutSeconds, on client disconnect, or on server shutdown.
+// stream ends at timeoutSeconds, on client disconnect, or when its own server stops (each
+// stream is registered in its server's OpenWatches, nowhere else). Timers run on the
+// registry's clock.
 import type { KubeObject } from '../api/object.js';
 import { groupVersion } from '../api/resources.js';
 import { buildTable } from '../api/tables/index.js';
 import { TriremeError } from '../errors.js';
+import type { Timer } from '../util/clock.js';
 import { boolParam, intParam, objectFilter, watchRevision } from './list-query.js';
-import type { Representation } from './negotiate.js';
-import type { RequestContext } from './resource-handler.js';
+import { negotiate } from './negotiate.js';
+import { partial, type RequestContext } from './request-context.js';
 import { statusFromError } from './status.js';
 
 /** Upper bound of a watch without timeoutSeconds, so that streams rebalance across servers. */
 const MAX_WATCH_SECONDS = 1800;
 const BOOKMARK_EVERY_MS = 15_000;
 
-/** Open watch streams, so that shutdown can end them promptly. */
-export const openWatches = new Set<() => void>();
-
-export async function serveWatch(ctx: RequestContext, rep: Representation): Promise<void> {
+export async function serveWatch(ctx: RequestContext): Promise<void> {
   const { res, query, registry, info, ri } = ctx;
+  const rep = negotiate(ctx.req.headers.accept);
+  const clock = registry.clock;
   const filter = objectFilter(info, query);
   const from = watchRevision(query);
   const timeout = Math.min(intParam(query, 'timeoutSeconds') ?? MAX_WATCH_SECONDS, MAX_WATCH_SECONDS);
@@ -38,30 +40,34 @@ export async function serveWatch(ctx: RequestContext, rep: Representation): Prom
   };
   const encode = (obj: KubeObject): unknown => {
     if (rep.as === 'table') {
-      const table = buildTable(info.kind, groupVersion(info), [obj], { now: registry.clock.now(), includeObject: 'Metadata', resourceVersion: obj.metadata?.resourceVersion }) as unknown as Record<string, unknown>;
+      const table = buildTable(info.kind, groupVersion(info), [obj], { now: clock.now(), includeObject: 'Metadata', resourceVersion: obj.metadata?.resourceVersion }) as unknown as Record<string, unknown>;
       // Column definitions go with the first event only, as Kubernetes does.
       if (!first) table.columnDefinitions = [];
       first = false;
       return table;
     }
-    if (rep.as === 'metadata') return { apiVersion: `meta.k8s.io/${rep.version}`, kind: 'PartialObjectMetadata', metadata: obj.metadata };
+    if (rep.as === 'metadata') return partial(obj, rep.version);
     return obj;
   };
   const bookmark = (rv: number, annotations?: Record<string, string>) =>
     write('BOOKMARK', { kind: info.kind, apiVersion: groupVersion(info), metadata: { resourceVersion: String(rv), ...(annotations ? { annotations } : {}) } });
 
   let watch: { cancel(): void } | undefined;
-  const timer = setTimeout(() => end(), timeout * 1000);
-  let ticker: NodeJS.Timeout | undefined;
+  let ended = false;
+  let ticker: Timer | undefined;
+  const timer = clock.setTimeout(() => end(), timeout * 1000);
   const end = () => {
+    ended = true;
     watch?.cancel();
-    clearTimeout(timer);
-    clearInterval(ticker);
-    openWatches.delete(end);
+    clock.clearTimeout(timer);
+    if (ticker) clock.clearTimeout(ticker);
+    ctx.watches.delete(end);
     if (!res.writableEnded) res.end();
   };
-  openWatches.add(end);
+  // A server that is stopping ends the stream here at once.
+  ctx.watches.add(end);
   res.on('close', end);
+  if (ended) return;
   try {
     watch = registry.watch(info, ri.namespace, { resourceVersion: from, sendInitialEvents, filter: combined }, (type, obj) => write(type, encode(obj)),
       sendInitialEvents && bookmarks ? (rv) => bookmark(rv, { 'k8s.io/initial-events-end': 'true' }) : undefined);
@@ -74,5 +80,14 @@ export async function serveWatch(ctx: RequestContext, rep: Representation): Prom
     end();
     throw e;
   }
-  if (bookmarks) ticker = setInterval(() => bookmark(registry.cacheRevision(info)), BOOKMARK_EVERY_MS);
+  if (bookmarks) {
+    const tick = () => {
+      ticker = clock.setTimeout(() => {
+        if (ended) return;
+        bookmark(registry.cacheRevision(info));
+        tick();
+      }, BOOKMARK_EVERY_MS);
+    };
+    tick();
+  }
 }

@@ -1,13 +1,16 @@
 // A small typed client of the Trireme (Kubernetes) API over HTTPS keep-alive. Guarantees: every
-// non-2xx answer becomes a TriremeError whose code follows the Status reason (context.status
-// holds the Status); watches deliver events in order and end exactly once through onEnd.
+// non-2xx answer becomes a TriremeError whose code follows the Status reason, else the HTTP
+// status (the table of src/api/error-status.ts; context.status holds the Status); a request
+// unanswered within its timeout is a Timeout, an unreachable server ServiceUnavailable;
+// watches deliver events in order and end exactly once through onEnd.
 // With a fence set (setFence), mutating requests carry it (src/api/fence.ts).
 // Does not retry: callers (informers, controllers) decide what a failure means.
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../api/object.js';
 import { groupVersion, type ResourceInfo } from '../api/resources.js';
-import { TriremeError, type ErrorCode } from '../errors.js';
+import { errorCodeOf } from '../api/error-status.js';
+import { TriremeError } from '../errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { ClientConfig } from './config.js';
 import { FENCE_HEADER, formatFence, type Fence } from '../api/fence.js';
@@ -53,24 +56,11 @@ const PATCH_TYPES: Record<PatchType, string> = {
   json: 'application/json-patch+json',
 };
 
-const REASON_CODES: Record<string, ErrorCode> = {
-  NotFound: 'NotFound', AlreadyExists: 'AlreadyExists', Conflict: 'Conflict', Invalid: 'Invalid',
-  BadRequest: 'BadRequest', Expired: 'Gone', Gone: 'Gone', Unauthorized: 'Unauthorized', Forbidden: 'Forbidden',
-  MethodNotAllowed: 'MethodNotAllowed', UnsupportedMediaType: 'UnsupportedMediaType', NotAcceptable: 'NotAcceptable',
-  RequestEntityTooLarge: 'RequestEntityTooLarge', Timeout: 'Timeout', TooManyRequests: 'TooManyRequests',
-  ServiceUnavailable: 'ServiceUnavailable', InternalError: 'Internal',
-};
-
-const HTTP_CODES: Record<number, ErrorCode> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict',
-  410: 'Gone', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests', 503: 'ServiceUnavailable', 504: 'Timeout',
-};
-
 interface StatusLike { kind?: string; reason?: string; message?: string; code?: number; details?: { causes?: { reason: string; message: string; field: string }[] } }
 
 /** The error a Status body (or a bare HTTP code) stands for. */
 export function errorFromStatus(httpCode: number, status: StatusLike | undefined, what: string): TriremeError {
-  const code = (status?.reason && REASON_CODES[status.reason]) || HTTP_CODES[httpCode] || 'Internal';
+  const code = errorCodeOf(httpCode, status?.reason || undefined);
   return new TriremeError(code, status?.message ?? `${what}: HTTP ${httpCode}`, { causes: status?.details?.causes ?? [], context: { status, httpCode } });
 }
 
@@ -80,8 +70,12 @@ export class ApiClient {
   private readonly log: Logger;
   private fence: string | undefined;
 
-  constructor(readonly config: ClientConfig, opts: { logger?: Logger; maxSockets?: number } = {}) {
+  /** A request (not a watch) on which the server sends nothing for this long fails with Timeout. */
+  private readonly requestTimeoutMs: number;
+
+  constructor(readonly config: ClientConfig, opts: { logger?: Logger; maxSockets?: number; requestTimeoutMs?: number } = {}) {
     this.base = new URL(config.server);
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
     this.log = opts.logger ?? silentLogger;
     this.agent = new https.Agent({
       keepAlive: true, maxSockets: opts.maxSockets ?? 32,
@@ -178,8 +172,9 @@ export class ApiClient {
           }
         });
       });
-      req.on('error', (e) => reject(new TriremeError('ServiceUnavailable', `${method} ${path}: ${e.message}`, { cause: e })));
-      req.setTimeout(60_000, () => req.destroy(new Error('request timed out after 60s')));
+      // A request that gets no answer in time is a Timeout; one that cannot reach the server is unavailability.
+      req.on('error', (e) => reject(e instanceof TriremeError ? e : new TriremeError('ServiceUnavailable', `${method} ${path}: ${e.message}`, { cause: e })));
+      req.setTimeout(this.requestTimeoutMs, () => req.destroy(new TriremeError('Timeout', `${method} ${path}: the server sent nothing for ${this.requestTimeoutMs} ms`)));
       req.end(data);
     });
   }

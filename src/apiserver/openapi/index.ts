@@ -70,6 +70,8 @@ export function buildDocument(path: string): OpenAPIDocument | undefined {
   };
 }
 
+// A memo of documents built from the compiled-in definitions: the same for every server in
+// the process and never invalidated, so it is not per-server state.
 const cache = new Map<string, { body: Buffer; hash: string }>();
 
 /** Serialized document and its hash for GET /openapi/v3/<path>; undefined (404) if not served. */

@@ -15,6 +15,7 @@ function splitApiVersion(apiVersion: string): { group: string; version: string }
   return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
+// Built once from the compiled-in definitions; the same for every server in the process.
 let byGVK: Map<string, string> | undefined;
 
 /** Definition name whose x-kubernetes-group-version-kind lists (apiVersion, kind), if any. */

@@ -5,6 +5,7 @@
 import protobuf from 'protobufjs';
 import { PROTO_FILES, PROTOBUF_KINDS } from './schema.generated.js';
 
+// Built once from the compiled-in schema; read-only and the same for every server in the process.
 let root: protobuf.Root | undefined;
 
 /** The resolved schema; parsing ~100 KB of proto text takes a few ms, so it is done lazily. */
