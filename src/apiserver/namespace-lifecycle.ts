@@ -5,6 +5,7 @@
 // Guarantees: a namespace disappears only after every namespaced object in it is gone. A pod
 // bound to a node that does not exist is removed at once (no agent will ever confirm it).
 // Does not: wait for the garbage collector's dependents; it deletes in the background order.
+import { NAMESPACE_FINALIZER } from '../api/finalizers.js';
 import type { KubeObject } from '../api/object.js';
 import { RESOURCES, type ResourceInfo } from '../api/resources.js';
 import { isTriremeError } from '../errors.js';
@@ -75,9 +76,9 @@ export class NamespaceLifecycle {
     }
     if (remaining > 0) return true;
     const finalizers = ((ns.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? [];
-    if (finalizers.includes('kubernetes')) {
+    if (finalizers.includes(NAMESPACE_FINALIZER)) {
       await this.registry.readModifyWrite(NAMESPACES, undefined, name, { subresource: 'finalize' }, (cur) => ({
-        ...cur, spec: { ...(cur.spec as object), finalizers: finalizers.filter((f) => f !== 'kubernetes') },
+        ...cur, spec: { ...(cur.spec as object), finalizers: finalizers.filter((f) => f !== NAMESPACE_FINALIZER) },
       }));
       this.log.info({ namespace: name }, 'namespace emptied and finalized');
     }

@@ -1,14 +1,15 @@
 // The generic registry: create, read, update, patch, delete, list and watch for every resource
 // in src/api/resources.ts, over the Store (writes) and one WatchCache per resource (lists and
 // watches). Per-kind behaviour comes from src/api (defaults, validation, patch metadata) and
-// ./strategies.ts.
+// the per-kind strategies (./strategies/): this file names no kind except Namespace, whose
+// state every namespaced create checks.
 //
 // Guarantees: a write is acknowledged only after the store committed it; updates are
 // compare-and-swap on the revision read, so two writers never both win; a list after this
 // server's own write sees that write; bad input throws a TriremeError and stores nothing.
 // Does not guarantee: read-your-writes for lists across different API servers (a list may
-// briefly lag a write made through another server); list paging is not a snapshot (each page
-// reflects the current state after the previous page's last key).
+// briefly lag a write made through another server); a list continue token that outlives the
+// watch cache's history (later pages show the state as of the first page) is 410 Gone.
 import type { KubeObject } from '../api/object.js';
 import { RESOURCES, storeKey, storePrefix, groupVersion, type ResourceInfo } from '../api/resources.js';
 import { applyDefaults } from '../api/defaults/index.js';
@@ -21,17 +22,15 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { generateName, jsonEqual, newUid, specPart } from './object-meta.js';
 import { kubeTime } from '../api/time.js';
-import { mergeForUpdate, prepareForCreate, tracksGeneration } from './strategies.js';
+import { mergeForUpdate, strategyTable, tracksGeneration, type DeleteRequest, type Strategy } from './strategies/index.js';
 import { qualifiedName } from './status.js';
-import { ServiceIpAllocator, keepAllocated } from './service-ips.js';
+import { ServiceIpAllocator } from './service-ips.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
 }
 
-export interface DeleteOptions extends WriteOptions {
-  gracePeriodSeconds?: number;
-  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+export interface DeleteOptions extends WriteOptions, DeleteRequest {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
@@ -82,7 +81,8 @@ export class Registry {
   private readonly caches = new Map<string, WatchCache<KubeObject>>();
   /** Newest revision this server wrote per store prefix: lists wait for their cache to reach it. */
   private readonly written = new Map<string, number>();
-  private readonly ips: ServiceIpAllocator;
+  /** The per-kind hooks; the Service strategy allocates through this registry's allocator. */
+  private readonly strategy: (kind: string) => Strategy;
 
   constructor(readonly store: Store, opts: RegistryOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -93,7 +93,7 @@ export class Registry {
         this.caches.set(prefix, new WatchCache<KubeObject>(store, prefix, decodeObject, { historySize: opts.watchHistory, logger: this.log }));
       }
     }
-    this.ips = new ServiceIpAllocator(store);
+    this.strategy = strategyTable({ ips: new ServiceIpAllocator(store) });
   }
 
   async start(): Promise<void> {
@@ -201,9 +201,10 @@ export class Registry {
   // ---- writes ---------------------------------------------------------------------------
 
   async create(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    const obj = this.admitCreate(info, namespace, input);
+    const strategy = this.strategy(info.kind);
+    let obj = this.admitCreate(info, namespace, input);
     if (info.namespaced) await this.checkNamespaceOpen(namespace!);
-    if (info.kind === 'Service') await this.ips.allocateFor(obj, opts.dryRun ?? false);
+    if (strategy.reserve) obj = await strategy.reserve(obj, opts.dryRun ?? false);
     const name = obj.metadata!.name!;
     if (opts.dryRun) {
       if (await this.store.get(storeKey(info, namespace, name))) throw alreadyExists(info, name);
@@ -214,7 +215,7 @@ export class Registry {
       this.noteWrite(info, kv.modRevision);
       return withTypeMeta(info, stamped(obj, kv.modRevision));
     } catch (e) {
-      if (info.kind === 'Service') await this.ips.release(obj);
+      await strategy.afterWrite?.('createFailed', obj);
       if (isTriremeError(e, 'AlreadyExists')) throw alreadyExists(info, name);
       throw e;
     }
@@ -243,7 +244,7 @@ export class Registry {
     else delete meta.generation;
     let obj: KubeObject = { ...input, apiVersion: groupVersion(info), kind: info.kind, metadata: meta };
     obj = applyDefaults(obj);
-    prepareForCreate(info, obj);
+    obj = this.strategy(info.kind).prepareCreate(obj);
     const causes = validateCreate(obj);
     if (causes.length > 0) throw invalidError(info.kind, meta.name ?? '', causes, info.group);
     return obj;
@@ -320,10 +321,11 @@ export class Registry {
   /** Writes an admitted update; an object whose deletion waited only on finalizers now goes. */
   private async writeUpdated(info: ResourceInfo, key: string, next: KubeObject, expectedRevision: number): Promise<KubeObject> {
     const meta = next.metadata!;
-    if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !(info.kind === 'Namespace' && hasNamespaceFinalizers(next))) {
+    const strategy = this.strategy(info.kind);
+    if (strategy.readyToRemove(next)) {
       const { revision } = await this.store.delete(key, expectedRevision);
       this.noteWrite(info, revision);
-      if (info.kind === 'Service') await this.ips.release(next);
+      await strategy.afterWrite?.('removed', next);
       return withTypeMeta(info, { ...next, metadata: { ...meta, resourceVersion: String(revision) } });
     }
     const out = await this.store.update(key, encodeObject(next), expectedRevision);
@@ -358,7 +360,7 @@ export class Registry {
     else delete meta.generation;
     if (meta.generateName === undefined) delete meta.generateName;
     next = { ...next, metadata: meta };
-    if (info.kind === 'Service') keepAllocated(next, current);
+    next = this.strategy(info.kind).prepareUpdate(next, current);
     if (subresource === undefined) next = applyDefaults(next);
     if (tracksGeneration(info) && !jsonEqual(specPart(next), specPart(current))) {
       next = { ...next, metadata: { ...next.metadata, generation: (oldMeta.generation ?? 1) + 1 } };
@@ -383,19 +385,20 @@ export class Registry {
       if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
         throw new TriremeError('Conflict', `Operation cannot be fulfilled on ${qualifiedName(info.group, info.resource, name)}: Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`, { context: { name, group: info.group, kind: info.resource } });
       }
-      const plan = this.deletionPlan(info, current, opts);
-      if (opts.dryRun) return { object: plan ?? current, deleted: plan === undefined };
+      const strategy = this.strategy(info.kind);
+      const plan = strategy.planDelete(current, opts, this.clock.now());
+      if (opts.dryRun) return plan.action === 'remove' ? { object: current, deleted: true } : { object: plan.object, deleted: false };
       try {
-        if (plan === undefined) {
+        if (plan.action === 'remove') {
           const { revision } = await this.store.delete(key, kv.modRevision);
           this.noteWrite(info, revision);
-          if (info.kind === 'Service') await this.ips.release(current);
+          await strategy.afterWrite?.('removed', current);
           return { object: current, deleted: true };
         }
-        if (jsonEqual(plan, current)) return { object: current, deleted: false };
-        const out = await this.store.update(key, encodeObject(plan), kv.modRevision);
+        if (jsonEqual(plan.object, current)) return { object: current, deleted: false };
+        const out = await this.store.update(key, encodeObject(plan.object), kv.modRevision);
         this.noteWrite(info, out.modRevision);
-        return { object: withTypeMeta(info, stamped(plan, out.modRevision)), deleted: false };
+        return { object: withTypeMeta(info, stamped(plan.object, out.modRevision)), deleted: false };
       } catch (e) {
         if (isTriremeError(e, 'Conflict') && attempt < CAS_RETRIES) continue;
         if (isTriremeError(e, 'NotFound')) throw notFound(info, name);
@@ -404,53 +407,10 @@ export class Registry {
     }
   }
 
-  /**
-   * What a delete does to the object: undefined = remove it now; otherwise the object marked
-   * for deletion (deletionTimestamp set), waiting on finalizers or on its node.
-   */
-  private deletionPlan(info: ResourceInfo, current: KubeObject, opts: DeleteOptions): KubeObject | undefined {
-    const meta = { ...current.metadata! };
-    const finalizers = [...(meta.finalizers ?? [])];
-    if (opts.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-    const now = this.clock.now();
-
-    if (info.kind === 'Pod') {
-      const pod = current as { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number }; status?: { phase?: string } };
-      const phase = pod.status?.phase;
-      const running = Boolean(pod.spec?.nodeName) && phase !== 'Succeeded' && phase !== 'Failed';
-      const grace = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-      // A pod on a node is gone only once its node confirms (or a zero grace period forces it).
-      if (running && grace > 0) {
-        const prevGrace = meta.deletionGracePeriodSeconds;
-        if (!meta.deletionTimestamp || (prevGrace !== undefined && grace < prevGrace)) {
-          meta.deletionTimestamp = kubeTime(now + grace * 1000);
-          meta.deletionGracePeriodSeconds = grace;
-        }
-        return { ...current, metadata: { ...meta, finalizers: finalizers.length ? finalizers : meta.finalizers } };
-      }
-    }
-    if (info.kind === 'Namespace') {
-      meta.deletionTimestamp ??= kubeTime(now);
-      meta.deletionGracePeriodSeconds ??= 0;
-      if (finalizers.length) meta.finalizers = finalizers;
-      return { ...current, metadata: meta, status: { ...(current.status as object), phase: 'Terminating' } };
-    }
-    if (finalizers.length === 0) return undefined;
-    meta.deletionTimestamp ??= kubeTime(now);
-    meta.deletionGracePeriodSeconds ??= 0;
-    meta.finalizers = finalizers;
-    return { ...current, metadata: meta };
-  }
-
   /** All resources with a namespace, for namespace deletion. */
   namespacedResources(): ResourceInfo[] {
     return RESOURCES.filter((r) => r.namespaced);
   }
-}
-
-function hasNamespaceFinalizers(ns: KubeObject): boolean {
-  return (((ns.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []).length > 0;
 }
 
 // ---- encoding ---------------------------------------------------------------------------

@@ -121,17 +121,3 @@ function invalidIp(ip: string, why: string): TriremeError {
     causes: [{ reason: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `Invalid value: ["${ip}"]: ${why}` }],
   });
 }
-
-/** On update, values the client omitted stay as allocated (as Kubernetes does for PUT without them). */
-export function keepAllocated(next: KubeObject, old: KubeObject): void {
-  const n = (next.spec ?? {}) as ServiceSpec;
-  const o = (old.spec ?? {}) as ServiceSpec;
-  if (!n.clusterIP && o.clusterIP) n.clusterIP = o.clusterIP;
-  if (!n.clusterIPs && o.clusterIPs) n.clusterIPs = o.clusterIPs;
-  for (const p of n.ports ?? []) {
-    if (p.nodePort) continue;
-    const same = (o.ports ?? []).find((q) => q.port === p.port);
-    if (same?.nodePort) p.nodePort = same.nodePort;
-  }
-  next.spec = n;
-}

@@ -1,13 +1,12 @@
 // The Deployment controller: rolls a Deployment's pod template out through ReplicaSets named
 // `<deployment>-<pod-template-hash>`. `reconcile(key)` reads the caches, adopts/releases
-// ReplicaSets by selector, finds the new ReplicaSet by template equality (so `rollout undo`
-// re-uses the old set, which gets the next revision), then takes one step: proportional
-// scaling when spec.replicas changed, else the strategy (RollingUpdate within
-// maxSurge/maxUnavailable via deployment/rolling.ts, or Recreate), prunes history beyond
-// revisionHistoryLimit and writes status and conditions (deployment/conditions.ts).
-// Guarantees: a paused Deployment is scaled but never rolled out; every write derives from
-// the cached state, so reconcile can run any number of times. Does not: serve
-// `spec.rollbackTo` (gone from apps/v1; kubectl undo patches the template instead).
+// ReplicaSets by selector, asks the pure step planner (deployment/step.ts) for one step —
+// proportional scaling, a RollingUpdate or Recreate move, pruning of history — carries out
+// its writes in order, and writes status and conditions (deployment/conditions.ts).
+// Guarantees: every decision comes from the planner over the cached state, so reconcile can
+// run any number of times; the only choices made here are how to react to a failed write (a
+// name collision bumps collisionCount). Does not: serve `spec.rollbackTo` (gone from apps/v1;
+// kubectl undo patches the template instead).
 import type { ReplicaSetSpec } from 'kubernetes-types/apps/v1.js';
 import { labelSelectorFromObject } from '../api/selectors.js';
 import type { Informer } from '../client/informer.js';
@@ -21,15 +20,12 @@ import { classifyClaims } from './common/claim.js';
 import type { Controller } from './common/controller.js';
 import { jsonEqualish } from './common/equal.js';
 import { controllerOf, newControllerRef } from './common/owner.js';
-import { creationMs, isPodActive } from './common/pods.js';
 import { POD_TEMPLATE_HASH_LABEL, templateHash, templatesEqual } from './common/template-hash.js';
 import type { DeploymentObj, PodObj, ReplicaSetObj } from './common/types.js';
 import { ignoreNotFound } from './common/writes.js';
 import { countsStatus, msUntilDeadline, withConditions } from './deployment/conditions.js';
-import {
-  DESIRED_REPLICAS, MAX_REPLICAS, REVISION, maxRevision, newReplicaSetAnnotations, setsToPrune,
-} from './deployment/revisions.js';
-import { newReplicaSetReplicas, proportionalScale, resolveFenceposts, scaleDownOldReplicaSets, type RsCounts } from './deployment/rolling.js';
+import { DESIRED_REPLICAS, MAX_REPLICAS, REVISION, maxRevision, newReplicaSetAnnotations } from './deployment/revisions.js';
+import { deploymentSizes, fenceposts, planStep, replicasOf, splitReplicaSets, type DeploymentStep } from './deployment/step.js';
 import type { ControllerDeps } from './replicaset.js';
 
 const DEPLOYMENTS = resource('apps', 'deployments');
@@ -43,14 +39,6 @@ interface SyncState {
   olds: ReplicaSetObj[];
   createdNewRs: boolean;
   log: Logger;
-}
-
-function replicasOf(rs: ReplicaSetObj | undefined): number {
-  return rs?.spec?.replicas ?? 0;
-}
-
-function counts(rs: ReplicaSetObj): RsCounts {
-  return { name: rs.metadata?.name ?? '', replicas: replicasOf(rs), available: rs.status?.availableReplicas ?? 0, created: creationMs(rs) };
 }
 
 export class DeploymentController implements Controller {
@@ -128,42 +116,24 @@ export class DeploymentController implements Controller {
     }
     const claim = classifyClaims(d, selector, this.rsInf.list(namespace));
     const adopted = await applyClaims(this.deps.client, d, { res: DEPLOYMENTS, apiVersion: 'apps/v1', kind: 'Deployment' }, REPLICASETS, claim);
-    const owned = [...claim.owned, ...adopted].sort((a, b) => creationMs(a) - creationMs(b) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-    // The oldest set whose template equals the Deployment's is the new one (Kubernetes' FindNewReplicaSet).
-    const newRs = owned.find((rs) => templatesEqual(rs.spec?.template, d.spec?.template));
-    const st: SyncState = { d, key, newRs, olds: owned.filter((rs) => rs !== newRs), createdNewRs: false, log };
-
-    if (d.metadata?.deletionTimestamp) return this.writeStatus(st);
-    if (d.spec?.paused || this.isScalingEvent(st)) {
-      await this.syncRevision(st);
-      await this.scale(st);
-      if (d.spec?.paused) await this.cleanup(st);
-      return this.writeStatus(st);
-    }
-    if (d.spec?.strategy?.type === 'Recreate') await this.recreate(st);
-    else await this.rolling(st);
+    const { newRs, olds } = splitReplicaSets(d, [...claim.owned, ...adopted]);
+    const pods = d.spec?.strategy?.type === 'Recreate' ? this.podInf.list(namespace) : [];
+    const step = planStep({ deployment: d, newRs, olds, pods });
+    log.debug({ step }, 'deployment step');
+    const st: SyncState = { d, key, newRs, olds, createdNewRs: false, log };
+    await this.execute(st, step);
     return this.writeStatus(st);
   }
 
-  private fenceposts(d: DeploymentObj) {
-    const replicas = d.spec?.replicas ?? 1;
-    if (d.spec?.strategy?.type === 'Recreate') return { maxSurge: 0, maxUnavailable: replicas };
-    const ru = d.spec?.strategy?.rollingUpdate;
-    return resolveFenceposts(ru?.maxSurge, ru?.maxUnavailable, replicas);
-  }
-
-  private isScalingEvent(st: SyncState): boolean {
-    const want = String(st.d.spec?.replicas ?? 1);
-    return [st.newRs, ...st.olds].some((rs) => {
-      if (!rs || replicasOf(rs) === 0) return false;
-      const desired = rs.metadata?.annotations?.[DESIRED_REPLICAS];
-      return desired !== undefined && desired !== want;
-    });
-  }
-
-  private sizes(d: DeploymentObj) {
-    const replicas = d.spec?.replicas ?? 1;
-    return { desired: replicas, max: replicas + this.fenceposts(d).maxSurge };
+  /** Carries out a planned step: the writes, in the planned order. */
+  private async execute(st: SyncState, step: DeploymentStep): Promise<void> {
+    if (step.syncRevision) await this.syncRevision(st);
+    if (step.create) await this.createNewRs(st, step.create.replicas);
+    for (const w of step.scale) {
+      const rs = [st.newRs, ...st.olds].find((r) => r?.metadata?.name === w.name);
+      if (rs) await this.writeRs(st, rs, w.replicas);
+    }
+    if (step.prune.length > 0) await this.prune(st, step.prune);
   }
 
   /** Writes a ReplicaSet with new replicas and/or annotations (CAS on the cached version). */
@@ -171,7 +141,7 @@ export class DeploymentController implements Controller {
     const next = structuredClone(rs);
     next.spec = { ...(next.spec as ReplicaSetSpec), replicas };
     const ann = annotations ?? { ...(rs.metadata?.annotations ?? {}) };
-    const sizes = this.sizes(st.d);
+    const sizes = deploymentSizes(st.d);
     ann[DESIRED_REPLICAS] = String(sizes.desired);
     ann[MAX_REPLICAS] = String(sizes.max);
     next.metadata = { ...next.metadata, annotations: ann };
@@ -190,7 +160,7 @@ export class DeploymentController implements Controller {
   /** Brings the existing new set's revision and annotations up to date (rollout undo lands here). */
   private async syncRevision(st: SyncState): Promise<void> {
     if (!st.newRs) return;
-    const ann = newReplicaSetAnnotations(st.d.metadata?.annotations, st.newRs.metadata?.annotations, maxRevision(st.olds), this.sizes(st.d));
+    const ann = newReplicaSetAnnotations(st.d.metadata?.annotations, st.newRs.metadata?.annotations, maxRevision(st.olds), deploymentSizes(st.d));
     await this.writeRs(st, st.newRs, replicasOf(st.newRs), ann);
     await this.syncDeploymentRevision(st);
   }
@@ -217,7 +187,7 @@ export class DeploymentController implements Controller {
       metadata: {
         name, namespace: d.metadata?.namespace,
         labels: { ...(template.metadata.labels ?? {}) },
-        annotations: newReplicaSetAnnotations(d.metadata?.annotations, {}, maxRevision(st.olds), this.sizes(d)),
+        annotations: newReplicaSetAnnotations(d.metadata?.annotations, {}, maxRevision(st.olds), deploymentSizes(d)),
         ownerReferences: [newControllerRef(d, 'apps/v1', 'Deployment')],
       },
       spec: { replicas, minReadySeconds: d.spec?.minReadySeconds ?? 0, selector, template },
@@ -240,96 +210,9 @@ export class DeploymentController implements Controller {
     await this.syncDeploymentRevision(st);
   }
 
-  private async rolling(st: SyncState): Promise<void> {
-    const d = st.d;
-    const replicas = d.spec?.replicas ?? 1;
-    const { maxSurge, maxUnavailable } = this.fenceposts(d);
-    const allReplicas = () => [st.newRs, ...st.olds].reduce((n, rs) => n + replicasOf(rs), 0);
-    if (!st.newRs) {
-      await this.createNewRs(st, newReplicaSetReplicas(replicas, maxSurge, allReplicas(), 0));
-      return;
-    }
-    await this.syncRevision(st);
-    // Step 1: grow (or trim) the new set.
-    const cur = replicasOf(st.newRs);
-    const target = cur > replicas ? replicas : newReplicaSetReplicas(replicas, maxSurge, allReplicas(), cur);
-    if (target !== cur) {
-      await this.writeRs(st, st.newRs, target);
-      return;
-    }
-    // Step 2: shrink the old sets as far as availability allows.
-    const plan = scaleDownOldReplicaSets(replicas, maxUnavailable, counts(st.newRs), st.olds.map(counts));
-    if (plan.size > 0) {
-      for (const rs of [...st.olds]) {
-        const to = plan.get(rs.metadata?.name ?? '');
-        if (to !== undefined) await this.writeRs(st, rs, to);
-      }
-      return;
-    }
-    if (this.complete(st)) await this.cleanup(st);
-  }
-
-  private complete(st: SyncState): boolean {
-    const replicas = st.d.spec?.replicas ?? 1;
-    return replicasOf(st.newRs) === replicas && (st.newRs?.status?.availableReplicas ?? 0) >= replicas
-      && st.olds.every((rs) => replicasOf(rs) === 0);
-  }
-
-  private async recreate(st: SyncState): Promise<void> {
-    const replicas = st.d.spec?.replicas ?? 1;
-    let scaled = false;
-    for (const rs of [...st.olds]) {
-      if (replicasOf(rs) > 0) {
-        await this.writeRs(st, rs, 0);
-        scaled = true;
-      }
-    }
-    if (scaled) return;
-    const oldUids = new Set(st.olds.map((rs) => rs.metadata?.uid));
-    // Old pods must be gone (not just marked for deletion) before new ones start.
-    const oldPodsLeft = this.podInf.list(st.d.metadata?.namespace)
-      .some((p) => oldUids.has(controllerOf(p)?.uid) && (isPodActive(p) || Boolean(p.metadata?.deletionTimestamp)));
-    if (oldPodsLeft) return;
-    if (!st.newRs) return this.createNewRs(st, replicas);
-    await this.syncRevision(st);
-    if (replicasOf(st.newRs) !== replicas) await this.writeRs(st, st.newRs, replicas);
-    else if (this.complete(st)) await this.cleanup(st);
-  }
-
-  /** Proportional scaling (also the only sync of a paused Deployment). */
-  private async scale(st: SyncState): Promise<void> {
-    const d = st.d;
-    const replicas = d.spec?.replicas ?? 1;
-    const active = [st.newRs, ...st.olds].filter((rs): rs is ReplicaSetObj => rs !== undefined && replicasOf(rs) > 0);
-    if (active.length <= 1) {
-      const only = active[0] ?? st.newRs;
-      if (only && (replicasOf(only) !== replicas || this.annotationsStale(st, only))) await this.writeRs(st, only, replicas);
-      return;
-    }
-    if (st.newRs && replicasOf(st.newRs) === replicas && (st.newRs.status?.availableReplicas ?? 0) >= replicas) {
-      for (const rs of st.olds) if (replicasOf(rs) > 0) await this.writeRs(st, rs, 0);
-      return;
-    }
-    const allowed = replicas + this.fenceposts(d).maxSurge;
-    const plan = proportionalScale(allowed, active.map((rs) => ({
-      name: rs.metadata?.name ?? '', replicas: replicasOf(rs), created: creationMs(rs),
-      maxReplicasAnnotation: Number(rs.metadata?.annotations?.[MAX_REPLICAS] ?? 0) || undefined,
-    })));
-    // Shrink first, so the total never overshoots while the writes land.
-    const order = [...active].sort((a, b) => ((plan.get(a.metadata?.name ?? '') ?? 0) - replicasOf(a)) - ((plan.get(b.metadata?.name ?? '') ?? 0) - replicasOf(b)));
-    for (const rs of order) await this.writeRs(st, rs, plan.get(rs.metadata?.name ?? '') ?? replicasOf(rs));
-  }
-
-  private annotationsStale(st: SyncState, rs: ReplicaSetObj): boolean {
-    const s = this.sizes(st.d);
-    const a = rs.metadata?.annotations ?? {};
-    return a[DESIRED_REPLICAS] !== String(s.desired) || a[MAX_REPLICAS] !== String(s.max);
-  }
-
-  /** Deletes idle old sets beyond revisionHistoryLimit. */
-  private async cleanup(st: SyncState): Promise<void> {
-    const limit = st.d.spec?.revisionHistoryLimit ?? 10;
-    for (const rs of setsToPrune(st.olds, limit)) {
+  /** Deletes the named idle old sets (beyond revisionHistoryLimit). */
+  private async prune(st: SyncState, names: readonly string[]): Promise<void> {
+    for (const rs of st.olds.filter((o) => names.includes(o.metadata?.name ?? ''))) {
       st.log.debug({ replicaset: rs.metadata?.name }, 'pruning old replica set');
       await ignoreNotFound(this.deps.client.delete(REPLICASETS, rs.metadata?.namespace, rs.metadata?.name ?? '', { preconditions: { uid: rs.metadata?.uid } }));
     }
@@ -340,7 +223,7 @@ export class DeploymentController implements Controller {
     const all = [st.newRs, ...st.olds].filter((rs): rs is ReplicaSetObj => rs !== undefined);
     const now = this.deps.clock.now();
     const next = countsStatus(d, all, st.newRs);
-    next.conditions = withConditions({ deployment: d, next, newRs: st.newRs, maxUnavailable: this.fenceposts(d).maxUnavailable, createdNewRs: st.createdNewRs, now });
+    next.conditions = withConditions({ deployment: d, next, newRs: st.newRs, maxUnavailable: fenceposts(d).maxUnavailable, createdNewRs: st.createdNewRs, now });
     const wait = msUntilDeadline(d, next.conditions, now);
     if (wait !== undefined && wait > 0) this.queue.addAfter(st.key, wait + 1000);
     const { conditions: _c, ...nextCounts } = next;

@@ -7,7 +7,7 @@ import { resource } from '../../src/client/resources.js';
 import { startControllerManager } from '../../src/controllers/manager.js';
 import { silentLogger } from '../../src/util/log.js';
 import { isTriremeError } from '../../src/errors.js';
-import { deployment, waitFor, type DeploymentLike, type PodLike, type RsLike } from './fixtures.js';
+import { deployment, trackPods, waitFor, type DeploymentLike, type PodLike, type RsLike } from './fixtures.js';
 
 const PODS = resource('', 'pods');
 const DEPLOY = resource('apps', 'deployments');
@@ -69,9 +69,19 @@ describe('deployment rollouts (in-process API server)', () => {
       return x.status?.conditions?.some((c) => c.reason === 'DeploymentPaused') && (x.status.observedGeneration ?? 0) >= (x.metadata?.generation ?? 0) ? x : undefined;
     });
     assert.equal(d.status?.conditions?.find((c) => c.type === 'Progressing')?.status, 'Unknown');
-    await new Promise((r) => setTimeout(r, 300));
+    // The sync that reported this generation saw the new template: a new ReplicaSet it made
+    // would have been written before that status, and this server's lists see its own writes.
     assert.equal((await rsList('app=paused')).length, 1);
-    await api.client.patch(DEPLOY, NS, 'paused', 'strategic', { spec: { paused: false } });
+    // A later sync (scaling is what a paused Deployment still does) must not roll out either:
+    // once the scale has landed, that sync has run.
+    await api.client.patch(DEPLOY, NS, 'paused', 'merge', { spec: { replicas: 3 } });
+    const scaled = await waitFor(async () => {
+      const sets = await rsList('app=paused');
+      const x = await getDeploy('paused');
+      return sets.some((s) => s.spec?.replicas === 3) && (x.status?.observedGeneration ?? 0) >= (x.metadata?.generation ?? 0) ? sets : undefined;
+    });
+    assert.equal(scaled.length, 1);
+    await api.client.patch(DEPLOY, NS, 'paused', 'merge', { spec: { paused: false, replicas: 2 } });
     await settled('paused', 2);
     assert.equal((await rsList('app=paused')).length, 2);
   });
@@ -91,20 +101,18 @@ describe('deployment rollouts (in-process API server)', () => {
     await api.client.create(DEPLOY, NS, d);
     await settled('rec', 2);
     const [old] = await rsList('app=rec');
-    let mixed = false;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const owners = new Set((await activePods('app=rec')).map((p) => p.metadata?.ownerReferences?.[0]?.uid));
-        if (owners.size > 1) mixed = true;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
-    await api.client.patch(DEPLOY, NS, 'rec', 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image: 'web:2' }] } } } });
-    await settled('rec', 2);
-    sampling = false;
-    await sampler;
-    assert.ok(!mixed, 'old and new pods ran at the same time');
+    // Every state the pods go through, from a watch: never two owners' pods alive at once.
+    const tracker = await trackPods(api.client, NS, (all) => {
+      const owners = new Set([...all.values()].filter((p) => p.metadata?.labels?.app === 'rec' && !p.metadata.deletionTimestamp).map((p) => p.metadata?.ownerReferences?.[0]?.uid));
+      assert.ok(owners.size <= 1, `old and new pods ran at the same time (owners ${[...owners].join(', ')})`);
+    });
+    try {
+      await api.client.patch(DEPLOY, NS, 'rec', 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image: 'web:2' }] } } } });
+      await settled('rec', 2);
+      await tracker.caughtUp();
+    } finally {
+      tracker.stop();
+    }
     const pods = await activePods('app=rec');
     assert.ok(pods.every((p) => p.metadata?.ownerReferences?.[0]?.uid !== old?.metadata?.uid));
   });

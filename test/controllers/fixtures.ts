@@ -1,13 +1,22 @@
-// Shared test fixtures for the controller tests: object builders, pod states, and polling.
+// Shared test fixtures for the controller tests: object builders, pod states, polling, and a
+// watch that checks every state the pods pass through.
 import type { KubeObject } from '../../src/api/object.js';
 import type { Pod, Node, ConfigMap } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { ApiClient } from '../../src/client/api-client.js';
+import { resource } from '../../src/client/resources.js';
+import { isTriremeError } from '../../src/errors.js';
+import { pollUntil } from '../../src/util/poll.js';
 
 export type PodLike = Pod & KubeObject;
 export type NodeLike = Node & KubeObject;
 export type ConfigMapObj = ConfigMap & KubeObject;
 export type DeploymentLike = Deployment & KubeObject;
 export type RsLike = ReplicaSet & KubeObject;
+
+const PODS = resource('', 'pods');
+/** Label of trackPods' marker pods (no controller selects it). */
+const MARKER = 'trireme.test/watch-marker';
 
 export function deployment(name: string, replicas: number): DeploymentLike {
   return {
@@ -20,19 +29,63 @@ export function deployment(name: string, replicas: number): DeploymentLike {
   };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
+/** Polls `fn` until it returns a value (see src/util/poll.ts); fails after `timeoutMs`. */
+export function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  return pollUntil('the test condition', fn, { timeoutMs, everyMs: 25 });
+}
+
+/**
+ * Every state the pods of a namespace pass through, from a watch: `check` sees the pod set
+ * after each event (watch events arrive in revision order, so no intermediate state is missed,
+ * unlike sampling); the first error it throws is rethrown by `caughtUp()` and `stop()`.
+ * `caughtUp()` creates a marker pod and waits until the watch delivers it, so every change
+ * made before the call has been checked. Call `stop()` in a `finally`.
+ */
+export async function trackPods(client: ApiClient, namespace: string, check: (pods: ReadonlyMap<string, PodLike>) => void): Promise<{ caughtUp(): Promise<void>; stop(): void }> {
+  const pods = new Map<string, PodLike>();
+  const listed = await client.list<PodLike>(PODS, namespace);
+  for (const p of listed.items) pods.set(p.metadata?.name ?? '', p);
+  let ended: Error | undefined;
+  let failed: unknown;
+  let markers = 0;
+  const run = () => {
     try {
-      const v = await fn();
-      if (v !== undefined) return v;
+      check(pods);
     } catch (e) {
-      last = e;
+      failed ??= e;
     }
-    if (Date.now() > end) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  };
+  const w = client.watch(PODS, namespace, { resourceVersion: listed.resourceVersion }, (ev) => {
+    const p = ev.object as PodLike;
+    if (ev.type === 'DELETED') pods.delete(p.metadata?.name ?? '');
+    else if (ev.type !== 'BOOKMARK') pods.set(p.metadata?.name ?? '', p);
+    if (!p.metadata?.labels?.[MARKER]) run();
+  }, (err) => {
+    ended = err ?? new Error('the pod watch ended');
+  });
+  run();
+  const deleteMarker = (name: string) => client.delete(PODS, namespace, name, { gracePeriodSeconds: 0 }).catch((e: unknown) => {
+    if (!isTriremeError(e, 'NotFound')) throw e;
+  });
+  return {
+    async caughtUp() {
+      const name = `marker-${++markers}-${Date.now()}`;
+      await client.create(PODS, namespace, { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { [MARKER]: 'true' } }, spec: { containers: [{ name: 'c', image: 'none' }] } });
+      try {
+        await pollUntil(`the pod watch to deliver ${name}`, () => {
+          if (ended) throw ended;
+          return pods.has(name);
+        }, { timeoutMs: 10_000, everyMs: 10 });
+      } finally {
+        await deleteMarker(name);
+      }
+      if (failed) throw failed;
+    },
+    stop() {
+      w.stop();
+      if (failed) throw failed;
+    },
+  };
 }
 
 let seq = 0;

@@ -7,7 +7,7 @@ import { resource } from '../../src/client/resources.js';
 import { startControllerManager } from '../../src/controllers/manager.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { ConfigMapObj, DeploymentLike, NodeLike, PodLike, RsLike } from './fixtures.js';
-import { deployment, waitFor } from './fixtures.js';
+import { deployment, trackPods, waitFor } from './fixtures.js';
 import { isTriremeError } from '../../src/errors.js';
 
 const PODS = resource('', 'pods');
@@ -117,23 +117,25 @@ describe('controller manager (in-process API server)', () => {
     startKubelet();
     await waitFor(async () => ((await getDeploy('web')).status?.availableReplicas === 3 ? true : undefined));
     const [oldRs] = await rsList('app=web');
+    // Every state the pods go through, from a watch (sampling could miss a short dip).
     let minReady = Infinity;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const ready = (await activePods('app=web')).filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
-        minReady = Math.min(minReady, ready);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-    await api.client.patch(DEPLOY, NS, 'web', 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image: 'web:2' }] } } } });
-    const d = await waitFor(async () => {
-      const x = await getDeploy('web');
-      const s = x.status;
-      return (s?.observedGeneration ?? 0) >= (x.metadata?.generation ?? 0) && s?.updatedReplicas === 3 && s.replicas === 3 && s.availableReplicas === 3 ? x : undefined;
-    }, 20_000);
-    sampling = false;
-    await sampler;
+    const tracker = await trackPods(api.client, NS, (all) => {
+      const ready = [...all.values()].filter((p) => p.metadata?.labels?.app === 'web' && !p.metadata.deletionTimestamp
+        && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      minReady = Math.min(minReady, ready);
+    });
+    let d: DeploymentLike;
+    try {
+      await api.client.patch(DEPLOY, NS, 'web', 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image: 'web:2' }] } } } });
+      d = await waitFor(async () => {
+        const x = await getDeploy('web');
+        const s = x.status;
+        return (s?.observedGeneration ?? 0) >= (x.metadata?.generation ?? 0) && s?.updatedReplicas === 3 && s.replicas === 3 && s.availableReplicas === 3 ? x : undefined;
+      }, 20_000);
+      await tracker.caughtUp();
+    } finally {
+      tracker.stop();
+    }
     assert.ok(minReady >= 3, `ready pods dropped to ${minReady}`);
     const sets = await rsList('app=web');
     assert.equal(sets.length, 2);
@@ -167,22 +169,36 @@ describe('controller manager (in-process API server)', () => {
       apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'burst' },
       spec: { replicas: 25, selector: { matchLabels: { app: 'burst' } }, template: { metadata: { labels: { app: 'burst' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } } },
     };
-    await api.client.create(RS, NS, rs);
-    let max = 0;
-    // Touch the ReplicaSet repeatedly while it creates pods: each touch triggers a sync.
-    for (let i = 0; i < 20; i++) {
-      await api.client.patch(RS, NS, 'burst', 'merge', { metadata: { annotations: { touch: String(i) } } });
-      max = Math.max(max, (await activePods('app=burst')).length);
-    }
-    await waitFor(async () => ((await activePods('app=burst')).length === 25 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 500));
-    max = Math.max(max, (await activePods('app=burst')).length);
-    assert.equal(max, 25);
-    const status = await waitFor(async () => {
-      const x = await api.client.get<RsLike>(RS, NS, 'burst');
-      return x.status?.replicas === 25 ? x.status : undefined;
+    // Every pod ever created for the set, from a watch: an over-creation shows even if the
+    // extra pods are deleted again.
+    const created = new Set<string>();
+    let maxActive = 0;
+    const tracker = await trackPods(api.client, NS, (all) => {
+      const mine = [...all.values()].filter((p) => p.metadata?.labels?.app === 'burst');
+      for (const p of mine) created.add(p.metadata?.name ?? '');
+      maxActive = Math.max(maxActive, mine.filter((p) => !p.metadata?.deletionTimestamp).length);
     });
-    assert.equal(status.fullyLabeledReplicas, 25);
+    let status: RsLike['status'];
+    try {
+      await api.client.create(RS, NS, rs);
+      // Touch the ReplicaSet repeatedly while it creates pods: each touch triggers a sync.
+      for (let i = 0; i < 20; i++) {
+        await api.client.patch(RS, NS, 'burst', 'merge', { metadata: { annotations: { touch: String(i) } } });
+      }
+      // A spec change after the touches: the sync that reports its generation ran after every
+      // touch's sync, and its own creations (if any) were written before that status.
+      const marked = await api.client.patch<RsLike>(RS, NS, 'burst', 'merge', { spec: { template: { metadata: { annotations: { touched: 'done' } } } } });
+      status = await waitFor(async () => {
+        const x = await api.client.get<RsLike>(RS, NS, 'burst');
+        return x.status?.replicas === 25 && (x.status.observedGeneration ?? 0) >= (marked.metadata?.generation ?? 0) ? x.status : undefined;
+      });
+      await tracker.caughtUp();
+    } finally {
+      tracker.stop();
+    }
+    assert.equal(created.size, 25, `created ${created.size} pods for 25 replicas`);
+    assert.equal(maxActive, 25);
+    assert.equal(status?.fullyLabeledReplicas, 25);
   });
 
   it('adopts a matching orphan pod and releases a pod that stops matching', async () => {

@@ -4,6 +4,7 @@
 // single-stack IP family), Secret (type Opaque, stringData merged into data), Namespace
 // (metadata.name label, finalizer `kubernetes`, phase Active), Node (allocatable =
 // capacity), Endpoints (port protocol TCP). Does not: allocate clusterIPs or nodePorts.
+import { NAMESPACE_FINALIZER } from '../finalizers.js';
 import { asObj, ensureObj, objList, setDefault, type Obj } from '../validation/access.js';
 
 export function defaultService(obj: Obj): void {
@@ -54,7 +55,7 @@ export function defaultNamespace(obj: Obj): void {
     ensureObj(meta, 'labels')['kubernetes.io/metadata.name'] = meta.name;
   }
   const spec = ensureObj(obj, 'spec');
-  if (!Array.isArray(spec.finalizers)) spec.finalizers = ['kubernetes'];
+  if (!Array.isArray(spec.finalizers)) spec.finalizers = [NAMESPACE_FINALIZER];
   setDefault(ensureObj(obj, 'status'), 'phase', 'Active');
 }
 

@@ -7,10 +7,8 @@
 // dependents and drop the finalizer once no dependent with blockOwnerDeletion is left.
 // Does not: look anything up (owner state comes in; absence must be confirmed by the caller).
 import type { KubeObject } from '../../api/object.js';
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../../api/finalizers.js';
 import type { OwnerReference } from '../common/types.js';
-
-export const ORPHAN_FINALIZER = 'orphan';
-export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
 /** present: exists with the referenced uid; absent: gone (or a different uid); deleting: foreground deletion pending; unknown: cannot tell. */
 export type OwnerState = 'present' | 'absent' | 'deletingForeground' | 'unknown';

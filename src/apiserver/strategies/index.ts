@@ -1,0 +1,30 @@
+// Per-kind server behaviour on writes, by kind: the table the generic registry consults
+// (./strategy.ts says what each hook may do). Defaults and validation live in src/api; this
+// is only what the server itself owns. Guarantees: every kind gets a strategy (GENERIC when
+// it has no rules of its own); the only hooks with I/O are a Service's, built around the
+// allocator of the registry that asks.
+import type { ServiceIpAllocator } from '../service-ips.js';
+import { CONTROLLER_STATUS, GENERIC } from './generic.js';
+import { NAMESPACE } from './namespace.js';
+import { POD } from './pod.js';
+import { serviceStrategy } from './service.js';
+import type { Strategy } from './strategy.js';
+
+export type { AfterWrite, Strategy } from './strategy.js';
+export type { DeletePlan, DeleteRequest, MarkReason } from './delete-plan.js';
+export { mergeForUpdate, tracksGeneration } from './generic.js';
+export { DEFAULT_TOLERATION_SECONDS, admitPod, podQosClass } from './pod.js';
+
+/** The strategy of each kind, for one registry (whose allocator the Service strategy uses). */
+export function strategyTable(deps: { ips: ServiceIpAllocator }): (kind: string) => Strategy {
+  const table = new Map<string, Strategy>([
+    ['Deployment', CONTROLLER_STATUS],
+    ['ReplicaSet', CONTROLLER_STATUS],
+    ['DaemonSet', CONTROLLER_STATUS],
+    ['StatefulSet', CONTROLLER_STATUS],
+    ['Pod', POD],
+    ['Namespace', NAMESPACE],
+    ['Service', serviceStrategy(deps.ips)],
+  ]);
+  return (kind) => table.get(kind) ?? GENERIC;
+}
