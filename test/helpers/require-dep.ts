@@ -3,8 +3,9 @@
 // Guarantees: `needs(...)` gives node:test's `skip` option. All present → false. One missing
 // under CI=true → it throws an Error naming the dependency and how to get it, so the test file
 // fails instead of skipping; outside CI → a "SKIP (missing …)" line on stderr and the reason as
-// the skip message. Programs are looked up on PATH (so a PATH without etcd means no etcd), the
-// versioned kubectl binaries and the Debian python at their fixed paths.
+// the skip message. etcd, openssl and haproxy are looked up on PATH (a PATH without etcd means no
+// etcd: the tests spawn what PATH finds); kubectl (the /usr/bin dispatcher and the versioned
+// binaries), the Debian python and the native shim at the fixed paths the tests run them from.
 // Does not: install anything (scripts/install-system-deps.mjs does), or check versions.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -49,10 +50,10 @@ export const deps = {
   haproxy: onPath('haproxy', 'apt-get install haproxy (scripts/install-system-deps.mjs)'),
   openssl: onPath('openssl', 'apt-get install openssl (scripts/install-system-deps.mjs)'),
   /** The kubectl dispatcher (it picks the client matching the server's minor version). */
-  kubectl: onPath('kubectl', 'the machine\'s kubectl dispatcher (/usr/bin/kubectl); it cannot be installed by the test scripts'),
+  kubectl: atPath('kubectl', '/usr/bin/kubectl', 'the machine\'s kubectl dispatcher /usr/bin/kubectl; the test scripts cannot install it'),
   /** A versioned kubectl of the machine's Google Cloud SDK, e.g. kubectlVersion(30). */
   kubectlVersion: (minor: number): Dependency =>
-    atPath(`kubectl 1.${minor}`, `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`, 'a versioned kubectl of the machine\'s Google Cloud SDK; it cannot be installed by the test scripts'),
+    atPath(`kubectl 1.${minor}`, `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`, 'a versioned kubectl of the machine\'s Google Cloud SDK; the test scripts cannot install it'),
   /** The Debian python client: /usr/bin/python3 that can `import kubernetes`. */
   pythonKubernetes: {
     name: 'python3-kubernetes',
