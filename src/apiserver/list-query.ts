@@ -1,8 +1,10 @@
 // Query parameters of list/watch/write requests (pure): selectors, paging, watch options,
-// field validation and dry-run. Guarantees: malformed values are a 400 naming the parameter.
+// field validation and dry-run. Guarantees: malformed values are a 400 naming the parameter;
+// booleans and integers decode as in src/api/query-params.ts (Kubernetes' parameter codec).
 import type { KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { fieldsOf, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, validateFieldSelector } from '../api/selectors.js';
+import { boolParam, intParam as queryInt } from '../api/query-params.js';
 import { TriremeError } from '../errors.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -19,18 +21,13 @@ export function objectFilter(info: ResourceInfo, q: URLSearchParams): ((obj: Kub
     (!fieldSel || matchesFields(fieldSel, fieldsOf(info.kind, obj)));
 }
 
+/** A non-negative integer parameter (limit, timeoutSeconds, gracePeriodSeconds), strict: a 400
+ *  naming the parameter otherwise. */
 export function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new TriremeError('BadRequest', `invalid value for ${name}: ${JSON.stringify(v)}: must be a non-negative integer`);
-  return n;
+  return queryInt(q, name, { min: 0 });
 }
 
-export function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
-}
+export { boolParam };
 
 export function fieldValidation(q: URLSearchParams): FieldValidation {
   const v = q.get('fieldValidation');

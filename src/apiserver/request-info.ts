@@ -1,6 +1,7 @@
 // Parses a request's method and path into what it asks of the API (pure). Guarantees:
 // resource paths become { group, version, resource, namespace?, name?, subresource?, verb };
 // anything else is a non-resource path. Does not check that the resource exists.
+import { boolParam } from '../api/query-params.js';
 
 export interface ResourceRequest {
   kind: 'resource';
@@ -49,7 +50,7 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
   const [resource, name, subresource, ...extra] = rest;
   if (!resource || extra.length > 0) return { kind: 'nonresource', path: pathname };
 
-  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+  const watch = boolParam(query, 'watch');
   let verb: ResourceRequest['verb'];
   switch (method) {
     case 'GET':

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { FakeClock } from '../../src/util/clock.js';
+import { deps, needs } from '../helpers/require-dep.js';
 import { ensurePki, type Pki } from '../../src/apiserver/pki.js';
 import { createAuthenticator, type UserInfo } from '../../src/apiserver/auth.js';
 import { readCurrentCredentials, renderKubeconfig, writeAdminKubeconfig } from '../../src/apiserver/kubeconfig.js';
@@ -152,7 +152,7 @@ test('an admin kubeconfig whose certificate nears expiry is reissued', async (t)
   assert.notEqual(await readFile(path, 'utf8'), first);
 });
 
-test('kubectl accepts the CA and presents the client certificate', { skip: !existsSync(KUBECTL) && `${KUBECTL} not installed` }, async (t) => {
+test('kubectl accepts the CA and presents the client certificate', { skip: needs(deps.kubectl) }, async (t) => {
   const home = await mkdtemp(join(tmpdir(), 'trireme-kubectl-home-'));
   t.after(() => rm(home, { recursive: true, force: true }));
   const path = await writeAdminKubeconfig(dir, { serverUrl, pki });

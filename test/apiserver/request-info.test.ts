@@ -29,3 +29,9 @@ test('non-resource paths', () => {
     assert.equal(parseRequestInfo('GET', p, q()).kind, 'nonresource', p);
   }
 });
+
+test('watch is a boolean as Kubernetes decodes it (the python client sends watch=True)', () => {
+  for (const v of ['true', 'True', '1', 'yes']) assert.equal((parseRequestInfo('GET', '/api/v1/pods', q(`watch=${v}`)) as { verb: string }).verb, 'watch', v);
+  for (const v of ['false', 'False', '0']) assert.equal((parseRequestInfo('GET', '/api/v1/pods', q(`watch=${v}`)) as { verb: string }).verb, 'list', v);
+  assert.equal((parseRequestInfo('GET', '/api/v1/namespaces/d/pods/p', q('watch=True')) as { verb: string }).verb, 'watch');
+});

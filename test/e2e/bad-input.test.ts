@@ -194,4 +194,29 @@ describe('bad input gets a Status and changes nothing', { timeout: 10 * 60_000 }
     assert.deepEqual(now.data, { v: 'first' });
     assert.equal(now.metadata.resourceVersion, parseJson<ConfigMap>(first).metadata.resourceVersion);
   });
+
+  step('a malformed integer query parameter → 400 BadRequest naming it; the delete does not happen', async () => {
+    const created = await post(CMS, cm('int-param', { a: 'b' }));
+    assert.equal(created.status, 201, created.text);
+    const del = assertStatus(await req(`${CMS}/int-param?gracePeriodSeconds=soon`, { method: 'DELETE' }), 400, 'BadRequest');
+    assert.match(del.message ?? '', /gracePeriodSeconds.*"soon"/);
+    assert.equal((await req(`${CMS}/int-param`)).status, 200, 'the object was deleted anyway');
+    assert.match(assertStatus(await req(`${CMS}?limit=ten`), 400, 'BadRequest').message ?? '', /limit.*"ten"/);
+    assert.match(assertStatus(await req(`${CMS}?watch=true&timeoutSeconds=1.5`), 400, 'BadRequest').message ?? '', /timeoutSeconds.*"1.5"/);
+  });
+
+  step('booleans decode as Kubernetes decodes them: watch=True watches, watch=False and watch=0 list', async () => {
+    const created = await post(CMS, cm('bool-param', { a: 'b' }));
+    assert.equal(created.status, 201, created.text);
+    for (const v of ['False', '0', 'false']) {
+      const list = await req(`${CMS}?watch=${v}`);
+      assert.equal(list.status, 200, list.text);
+      assert.equal(parseJson<{ kind: string }>(list).kind, 'ConfigMapList', `watch=${v}`);
+    }
+    // resourceVersion=0: the watch starts with ADDED for what exists; the server ends it after 1 s.
+    const watched = await req(`${CMS}?watch=True&resourceVersion=0&timeoutSeconds=1`, { timeoutMs: 10_000 });
+    assert.equal(watched.status, 200, watched.text);
+    const events = watched.text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: ConfigMap });
+    assert.ok(events.some((e) => e.type === 'ADDED' && e.object.metadata.name === 'bool-param'), watched.text.slice(0, 500));
+  });
 });

@@ -3,17 +3,17 @@
 // restarted server (same etcd, same data dir for its certificates) still has every object.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdStore } from '../../src/storage/etcd.js';
-import { ETCD, EtcdProcess } from '../helpers/etcd.js';
+import { EtcdProcess } from '../helpers/etcd.js';
+import { deps, needs } from '../helpers/require-dep.js';
 import { freePort, killAll, startServer, type ServerHandle } from './harness.js';
 
 const HOST = '127.0.0.44';
 
-describe('a server on an external etcd', { skip: existsSync(ETCD) ? false : 'etcd is not installed (scripts/install-system-deps.mjs)', timeout: 120_000 }, () => {
+describe('a server on an external etcd', { skip: needs(deps.etcd, deps.kubectl), timeout: 120_000 }, () => {
   let etcd: EtcdProcess;
   let server: ServerHandle;
   let root = '';

@@ -10,6 +10,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { startServer, killAll, fixture, show, sedEditor, waitFor, KUBECTL, kubectlVersioned, type ServerHandle, type KubectlResult, type KubectlOptions } from './harness.js';
+import { deps, needs } from '../helpers/require-dep.js';
 
 interface Container {
   name: string;
@@ -55,7 +56,8 @@ function containerOf(o: Obj): Container {
 
 /** The kubectl scenario of the issue, run with one kubectl binary against its own server. */
 function scenario(label: string, bin: string, host: string, expectMinor: string): void {
-  describe(`kubectl scenario with ${label}`, { timeout: 15 * 60_000 }, () => {
+  const dep = bin === KUBECTL ? deps.kubectl : deps.kubectlVersion(Number(expectMinor));
+  describe(`kubectl scenario with ${label}`, { timeout: 15 * 60_000, skip: needs(dep) }, () => {
     let srv: ServerHandle;
     const k = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> => srv.kubectl(args, { bin, ...opts });
     const step = (name: string, fn: () => Promise<void>): void => {
@@ -266,7 +268,7 @@ scenario('/usr/bin/kubectl (dispatches to 1.32)', KUBECTL, '127.0.0.2', '32');
 scenario('kubectl 1.30', kubectlVersioned(30), '127.0.0.2', '30');
 scenario('kubectl 1.33', kubectlVersioned(33), '127.0.0.2', '33');
 
-describe('restart on the same data dir keeps every object', { timeout: 5 * 60_000 }, () => {
+describe('restart on the same data dir keeps every object', { timeout: 5 * 60_000, skip: needs(deps.kubectl) }, () => {
   let srv: ServerHandle;
   before(async () => {
     srv = await startServer({ host: '127.0.0.5' });

@@ -21,6 +21,7 @@ import {
   containerInstances, deleteWorkloads, fixtureText, runId, killAll, listPods, podReady, processesWith,
   show, sleep, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle,
 } from './harness.js';
+import { deps, needs } from '../helpers/require-dep.js';
 
 let server: ServerHandle;
 let n2: AgentHandle;
@@ -77,7 +78,7 @@ function agentDirOf(node: string | undefined): string {
   return node === 'n2' ? n2.dataDir : server.dataDir;
 }
 
-describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, static pods', { timeout: 200_000 }, () => {
+describe('workloads: restarts, probes, nodes, drain, scheduling, agent restart, static pods', { timeout: 200_000, skip: needs(deps.kubectl) }, () => {
   before(async () => {
     server = await startServer({ host: '127.0.0.42', agent: { nodeName: 'n1' } });
     n2 = await startAgent(server, { host: '127.0.0.43', nodeName: 'n2' });

@@ -16,6 +16,7 @@ import {
   containerInstances, deleteWorkloads, fixtureText, runId, processes, killAll, listPods, podReady, processesInGroups, processesWith,
   show, sleep, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle,
 } from './harness.js';
+import { deps, needs } from '../helpers/require-dep.js';
 
 const WEB_MARKER = `e2e-web-marker-${runId}`;
 
@@ -70,7 +71,7 @@ function httpGet(host: string, port: number, path: string): Promise<string> {
   });
 }
 
-describe('workloads: a Deployment on two nodes through kubectl', { timeout: 200_000 }, () => {
+describe('workloads: a Deployment on two nodes through kubectl', { timeout: 200_000, skip: needs(deps.kubectl) }, () => {
   before(async () => {
     server = await startServer({ host: '127.0.0.40', agent: { nodeName: 'n1' } });
     n2 = await startAgent(server, { host: '127.0.0.41', nodeName: 'n2' });

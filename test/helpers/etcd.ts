@@ -1,8 +1,7 @@
 // Test helper: one real etcd member on loopback (the Debian etcd-server package), in a data dir
-// the caller owns. `start` again after `kill` reuses the data dir and ports.
+// the caller owns, the `etcd` found on PATH. `start` again after `kill` reuses the data dir and ports.
 import { spawn, type ChildProcess } from 'node:child_process';
-
-export const ETCD = '/usr/bin/etcd';
+import { deps, pathOf } from './require-dep.js';
 
 /** One etcd member on loopback; `start` again after `kill` reuses the data dir and ports. */
 export class EtcdProcess {
@@ -21,7 +20,7 @@ export class EtcdProcess {
   async start(): Promise<void> {
     const peer = `http://127.0.0.1:${this.peerPort}`;
     const child = spawn(
-      ETCD,
+      pathOf(deps.etcd),
       ['--name', 't', '--data-dir', this.dataDir, '--listen-client-urls', this.endpoint, '--advertise-client-urls', this.endpoint,
         '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `t=${peer}`],
       { stdio: ['ignore', 'pipe', 'pipe'] },

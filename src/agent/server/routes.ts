@@ -1,6 +1,9 @@
 // Parsing of kubelet API paths and query strings into typed requests.
 // Guarantees: pure; a malformed request yields `{ error }` with the message kubectl will print,
-// never a half-parsed value. Does not: look anything up.
+// never a half-parsed value; booleans and integers decode as the API server decodes them
+// (src/api/query-params.ts). Does not: look anything up.
+import { boolParam, intParam } from '../../api/query-params.js';
+import { isTriremeError } from '../../errors.js';
 import type { LogReadOptions } from '../logs/reader.js';
 
 export interface ContainerRef {
@@ -27,16 +30,16 @@ export function parseContainerPath(pathname: string, prefix: 'containerLogs' | '
   return undefined;
 }
 
-function bool(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1' || v === 'True' || v === 'TRUE';
-}
+const bool = boolParam;
 
+/** An integer parameter, or the BadRequest message as this module's `{ error }`. */
 function int(q: URLSearchParams, name: string): number | undefined | { error: string } {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) return { error: `${name}: invalid integer ${JSON.stringify(v)}` };
-  return Number(v);
+  try {
+    return intParam(q, name);
+  } catch (e) {
+    if (isTriremeError(e)) return { error: e.message };
+    throw e;
+  }
 }
 
 export function parseLogQuery(q: URLSearchParams): LogReadOptions | { error: string } {

@@ -13,6 +13,7 @@ import { ContainerLogWriter } from '../../../src/agent/logs/writer.js';
 import { parseRecord } from '../../../src/agent/logs/cri.js';
 import { LAUNCH, decodeLaunch, encodeLaunch } from '../../../src/agent/runtime/launch-file.js';
 import { NATIVE_SHIM_PATH } from '../../../src/agent/runtime/shim-command.js';
+import { deps, needs } from '../../helpers/require-dep.js';
 import type { ExitFile, SpecFile, StateFile } from '../../../src/agent/runtime/state-files.js';
 
 /** Runs the shim to completion on `dir`; resolves with its exit code. */
@@ -37,7 +38,7 @@ function untimed(file: Buffer): string[] {
 
 const readOr = (f: string): Promise<Buffer> => readFile(f).catch(() => Buffer.alloc(0));
 
-describe('native shim', { skip: existsSync(NATIVE_SHIM_PATH) ? false : 'native shim not built' }, () => {
+describe('native shim', { skip: needs(deps.nativeShim) }, () => {
   let root: string;
   before(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'trireme-cshim-'));

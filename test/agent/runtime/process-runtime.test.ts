@@ -9,7 +9,7 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ProcessRuntime } from '../../../src/agent/runtime/process-runtime.js';
-import { NATIVE_SHIM_PATH } from '../../../src/agent/runtime/shim-command.js';
+import { deps, needs } from '../../helpers/require-dep.js';
 import type { ContainerConfig, ContainerInfo } from '../../../src/agent/runtime/runtime.js';
 import type { StateFile } from '../../../src/agent/runtime/state-files.js';
 import { readLogs } from '../../../src/agent/logs/reader.js';
@@ -31,7 +31,7 @@ async function statesUnder(dir: string): Promise<StateFile[]> {
 }
 
 for (const shim of ['native', 'node'] as const) {
-  describe(`process runtime with the ${shim} shim`, { skip: shim === 'native' && !existsSync(NATIVE_SHIM_PATH) ? 'native shim not built' : false }, () => {
+  describe(`process runtime with the ${shim} shim`, { skip: shim === 'native' && needs(deps.nativeShim) }, () => {
     let root: string;
     let rt: ProcessRuntime;
     let seq = 0;

@@ -48,4 +48,10 @@ test('paths and queries', () => {
     { command: ['ls', '-l'], stdin: false, stdout: true, stderr: false, tty: true });
   assert.ok('error' in parseExecQuery(new URLSearchParams('stdout=true')));
   assert.ok('error' in parseExecQuery(new URLSearchParams('command=ls')));
+  // The python client's spelling: booleans decode as the API server decodes them.
+  assert.deepEqual(parseExecQuery(new URLSearchParams('command=ls&stdin=False&stdout=True&stderr=True&tty=False')),
+    { command: ['ls'], stdin: false, stdout: true, stderr: true, tty: false });
+  assert.deepEqual(parseLogQuery(new URLSearchParams('follow=True&previous=False&timestamps=FALSE')), { follow: true, previous: false, timestamps: false });
+  const bad = parseLogQuery(new URLSearchParams('limitBytes=1.5'));
+  assert.ok('error' in bad && bad.error.includes('limitBytes'), JSON.stringify(bad));
 });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RESOURCES, groupVersion } from '../../../src/api/resources.js';
 import { openapiV3Document, openapiV3Paths } from '../../../src/apiserver/openapi/index.js';
+import { deps, pathOf } from '../../helpers/require-dep.js';
 
 export interface RecordedRequest {
   method: string;
@@ -106,7 +107,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   const dir = mkdtempSync(join(tmpdir(), 'trireme-openapi-'));
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(pathOf(deps.openssl), ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
   const requests: RecordedRequest[] = [];
   const log: string[] = [];
   const server: Server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {

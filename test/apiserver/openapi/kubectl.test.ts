@@ -1,15 +1,16 @@
 // The real kubectl against our OpenAPI v3 documents (served by a test-only HTTPS server):
 // explain renders our descriptions, and apply downloads the OpenAPI, finds fieldValidation on the
-// PATCH operations and goes on to the POST. Skipped where kubectl or openssl is not installed.
+// PATCH operations and goes on to the POST. Needs kubectl and openssl (test/helpers/require-dep.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
+import { deps, needs } from '../../helpers/require-dep.js';
 
 const KUBECTL = '/usr/bin/kubectl';
-const available = existsSync(KUBECTL) && existsSync('/usr/bin/openssl');
+const skip = needs(deps.kubectl, deps.openssl);
 let srv: FakeApiServer | undefined;
 
 interface Run { code: number; stdout: string; stderr: string }
@@ -37,13 +38,13 @@ function kubectlBin(bin: string, ...args: string[]): Promise<Run> {
 }
 
 before(async () => {
-  if (available) srv = await startFakeApiServer();
+  if (skip === false) srv = await startFakeApiServer();
 });
 after(async () => {
   await srv?.close();
 });
 
-test('kubectl explain deployment.spec shows the generated descriptions', { skip: !available }, async () => {
+test('kubectl explain deployment.spec shows the generated descriptions', { skip }, async () => {
   const r = await kubectl('explain', 'deployment.spec');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /GROUP:\s+apps/);
@@ -53,7 +54,7 @@ test('kubectl explain deployment.spec shows the generated descriptions', { skip:
   assert.match(r.stdout, /template\s+<PodTemplateSpec> -required-/);
 });
 
-test('kubectl explain pod.spec.containers.ports resolves nested refs', { skip: !available }, async () => {
+test('kubectl explain pod.spec.containers.ports resolves nested refs', { skip }, async () => {
   const r = await kubectl('explain', 'pod.spec.containers.ports');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /FIELD: ports <\[\]ContainerPort>/);
@@ -61,7 +62,7 @@ test('kubectl explain pod.spec.containers.ports resolves nested refs', { skip: !
   assert.match(r.stdout, /protocol\s+<string>/);
 });
 
-test('kubectl apply --dry-run=server validates through OpenAPI v3 and reaches the POST', { skip: !available }, async () => {
+test('kubectl apply --dry-run=server validates through OpenAPI v3 and reaches the POST', { skip }, async () => {
   const s = srv;
   assert.ok(s);
   const file = join(s.dir, 'deploy.yaml');
@@ -84,7 +85,7 @@ test('kubectl apply --dry-run=server validates through OpenAPI v3 and reaches th
   assert.equal(url.searchParams.get('dryRun'), 'All');
 });
 
-test('kubectl create -f with an unknown field is left to the server (fieldValidation=Strict)', { skip: !available }, async () => {
+test('kubectl create -f with an unknown field is left to the server (fieldValidation=Strict)', { skip }, async () => {
   const s = srv;
   assert.ok(s);
   const file = join(s.dir, 'cm.yaml');
@@ -100,9 +101,10 @@ test('kubectl create -f with an unknown field is left to the server (fieldValida
 
 // The dispatcher picks 1.32 for our /version; the other versions we support speak OpenAPI v3 the
 // same way (1.28 and older still need /openapi/v2, which we do not serve).
-for (const v of ['1.29', '1.30', '1.31', '1.33']) {
+for (const minor of [29, 30, 31, 33]) {
+  const v = `1.${minor}`;
   const bin = `/usr/lib/google-cloud-sdk/bin/kubectl.${v}`;
-  test(`kubectl ${v}: explain and apply --dry-run=server work`, { skip: !available || !existsSync(bin) }, async () => {
+  test(`kubectl ${v}: explain and apply --dry-run=server work`, { skip: skip || needs(deps.kubectlVersion(minor)) }, async () => {
     const s = srv;
     assert.ok(s);
     const file = join(s.dir, `lease-${v}.yaml`);
