@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'Timeout'
   | 'TooManyRequests'
   | 'ServiceUnavailable'
+  | 'InsufficientStorage'
   | 'Internal'
   | 'StoreClosed';
 

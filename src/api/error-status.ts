@@ -28,6 +28,7 @@ export const ERROR_STATUS: { readonly [C in ErrorCode]: WireStatus } = {
   Timeout: { http: 504, reason: 'Timeout' },
   TooManyRequests: { http: 429, reason: 'TooManyRequests' },
   ServiceUnavailable: { http: 503, reason: 'ServiceUnavailable' },
+  InsufficientStorage: { http: 507, reason: 'InsufficientStorage' },
   Internal: { http: 500, reason: 'InternalError' },
   StoreClosed: { http: 503, reason: 'ServiceUnavailable' },
 };

@@ -8,8 +8,9 @@
 // compare-and-swap on the revision read, so two writers never both win; a list after this
 // server's own write sees that write; bad input throws a TriremeError and stores nothing.
 // Does not guarantee: read-your-writes for lists across different API servers (a list may
-// briefly lag a write made through another server); a list continue token that outlives the
-// watch cache's history (later pages show the state as of the first page) is 410 Gone.
+// briefly lag a write made through another server). List paging is a snapshot: every page
+// after the first shows the state at the first page's revision (WatchCache.listAt), as long as
+// the cache's event history reaches back to it; after that the continue token is `Gone` (410).
 import type { KubeObject } from '../api/object.js';
 import { RESOURCES, storeKey, storePrefix, groupVersion, type ResourceInfo } from '../api/resources.js';
 import { applyDefaults } from '../api/defaults/index.js';

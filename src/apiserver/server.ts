@@ -17,6 +17,7 @@ import { Registry } from './registry.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { NamespaceLifecycle } from './namespace-lifecycle.js';
 import { OpenWatches } from './open-watches.js';
+import { readiness } from './readiness.js';
 import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -85,17 +86,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
     authorize: (user, attrs) => authorize(user, attrs),
-    health: async () => {
-      const checks: { name: string; ok: boolean; message?: string }[] = [];
-      try {
-        await opts.store.currentRevision();
-        checks.push({ name: 'store', ok: true });
-      } catch (e) {
-        checks.push({ name: 'store', ok: false, message: (e as Error).message });
-      }
-      checks.push({ name: 'shutdown', ok: ready, ...(ready ? {} : { message: 'server is shutting down' }) });
-      return checks;
-    },
+    health: () => readiness({ store: opts.store, clock, shuttingDown: () => !ready }),
   };
   server.on('request', createHandler(deps));
   server.on('upgrade', createUpgradeHandler(deps));

@@ -13,6 +13,11 @@
 // - Client policy: a host's circuit breaker half-opens after 200 ms and every call is retried
 //   (3 attempts, 50 ms apart) with its own 5 s deadline, so a leader loss stalls writes for
 //   about the election time rather than the client's default 5 s breaker.
+// - Readiness (`readiness()`), answered within about 2 s: a linearizable (quorum) read, etcd's
+//   alarm list (NOSPACE, CORRUPT), and the outcome of the last write; while that write failed,
+//   each check also sends a write probe (a transaction whose compare is always false, so it goes
+//   through raft and the space quota but changes nothing and uses no revision). A write refused
+//   because etcd's space quota is exhausted is `InsufficientStorage`.
 // Not guaranteed / not supported:
 // - A write retried after a lost response may report AlreadyExists/Conflict although it was
 //   applied (etcd has no idempotency keys); callers re-read on those errors anyway.
@@ -24,9 +29,10 @@
 //   revision) are not supported by the exactly-once filter; this store never writes them.
 import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, handleWhen, retry } from 'cockatiel';
 import { CompareResult, CompareTarget, Etcd3, isRecoverableError, type IKeyValue, type IRequestOp, type IResponseHeader, type Watcher } from 'etcd3';
-import { TriremeError } from '../errors.js';
+import { TriremeError, type ErrorCode } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { decideReadiness, type StoreReadiness, type WriteOutcome } from './readiness.js';
 import type { KeyValue, ListResult, Store, StoreEvent, StoreWatch, WatchHandler } from './store.js';
 
 export interface EtcdStoreOptions {
@@ -40,6 +46,8 @@ export interface EtcdStoreOptions {
 
 /** Deadline of one attempt of a unary call; retries get their own. */
 const ATTEMPT_DEADLINE_MS = 5_000;
+/** Deadline of a readiness check's calls, retries included (readiness must answer quickly). */
+const READINESS_DEADLINE_MS = 2_000;
 /** Keys per page when listing, so that no response exceeds gRPC's message limit. */
 const LIST_PAGE = 500;
 /** Pause before a watch re-subscribes after its stream broke. */
@@ -58,6 +66,9 @@ export function bytePrefixEnd(p: Buffer): Buffer {
   }
   return Buffer.from([0]);
 }
+
+/** Refusals: etcd answered, the store is fine. */
+const REFUSALS: ReadonlySet<ErrorCode> = new Set(['AlreadyExists', 'Conflict', 'NotFound', 'BadRequest']);
 
 function isCompactedError(err: unknown): boolean {
   return err instanceof Error && /required revision has been compacted/.test(err.message);
@@ -87,6 +98,7 @@ export class EtcdStore implements Store {
   private closed = false;
   private knownCompactRev = 0;
   private readonly watches = new Set<EtcdWatch>();
+  private lastWrite: WriteOutcome | undefined;
 
   private constructor(opts: EtcdStoreOptions) {
     this.prefix = opts.prefix ?? '';
@@ -135,6 +147,18 @@ export class EtcdStore implements Store {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
+    return this.recorded(() => this.createKey(key, value));
+  }
+
+  async update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
+    return this.recorded(() => this.updateKey(key, value, expectedModRevision));
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
+    return this.recorded(() => this.deleteKey(key, expectedModRevision));
+  }
+
+  private async createKey(key: string, value: string): Promise<KeyValue> {
     const k = this.k(key);
     const res = await this.call(() =>
       this.client.kv.txn({
@@ -147,7 +171,7 @@ export class EtcdStore implements Store {
     return { key, value, createRevision: r, modRevision: r };
   }
 
-  async update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
+  private async updateKey(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
     const k = this.k(key);
     const res = await this.guarded(key, expectedModRevision, { request_put: { key: k, value: Buffer.from(value), prev_kv: true } });
     const prev = res.responses[0]?.response_put.prev_kv;
@@ -156,7 +180,7 @@ export class EtcdStore implements Store {
     return { key, value, createRevision: Number(prev.create_revision), modRevision: r };
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
+  private async deleteKey(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
     const k = this.k(key);
     const res = await this.guarded(key, expectedModRevision, { request_delete_range: { key: k, prev_kv: true } });
     const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
@@ -210,6 +234,35 @@ export class EtcdStore implements Store {
     const found = lo <= 1 ? this.knownCompactRev : lo;
     this.knownCompactRev = Math.max(this.knownCompactRev, found);
     return this.knownCompactRev;
+  }
+
+  async readiness(): Promise<StoreReadiness> {
+    if (this.closed) return { ok: false, message: 'etcd: store is closed' };
+    // One absolute deadline for every attempt: the client's retries cannot stretch it.
+    const options = { deadline: Date.now() + READINESS_DEADLINE_MS };
+    const [read, alarms] = await Promise.allSettled([
+      this.call(() => this.client.kv.range({ key: this.probeKey(), count_only: true }, options)),
+      this.call(() => this.client.maintenance.alarm({ action: 'Get', alarm: 'None', memberID: 0 }, options)),
+    ]);
+    if (this.lastWrite?.ok === false && read.status === 'fulfilled') {
+      try {
+        await this.recorded(() => this.call(() => this.client.kv.txn({
+          compare: [{ key: this.probeKey(), target: CompareTarget.Create, result: CompareResult.Less, create_revision: 0 }],
+          success: [{ request_put: { key: this.probeKey(), value: Buffer.alloc(0) } }],
+        }, options)));
+        this.log.info('etcd store: write probe succeeded; writes work again');
+      } catch {
+        // recorded() kept the cause in lastWrite; the next check probes again.
+      }
+    }
+    return decideReadiness({
+      backend: 'etcd',
+      readError: read.status === 'rejected' ? (read.reason as Error).message : undefined,
+      alarms: alarms.status === 'fulfilled' ? alarms.value.alarms.map((a) => `${a.alarm} on member ${a.memberID}`) : undefined,
+      // When the read failed too, the alarm call's failure says nothing new.
+      alarmError: alarms.status === 'rejected' && read.status === 'fulfilled' ? (alarms.reason as Error).message : undefined,
+      lastWrite: this.lastWrite,
+    }, this.clock.now());
   }
 
   async close(): Promise<void> {
@@ -270,6 +323,23 @@ export class EtcdStore implements Store {
     });
   }
 
+  /** Runs one write and keeps its outcome for readiness (refusals count as success). */
+  private async recorded<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      this.lastWrite = { ok: true, at: this.clock.now() };
+      return out;
+    } catch (err) {
+      if (err instanceof TriremeError && REFUSALS.has(err.code)) {
+        this.lastWrite = { ok: true, at: this.clock.now() };
+      } else {
+        if (this.lastWrite?.ok !== false) this.log.error({ err }, 'etcd store: write failed; not ready until a write succeeds');
+        this.lastWrite = { ok: false, at: this.clock.now(), error: err instanceof Error ? err.message : String(err) };
+      }
+      throw err;
+    }
+  }
+
   private async readableAt(revision: number): Promise<boolean> {
     try {
       await this.call(() => this.client.kv.range({ key: this.probeKey(), revision, count_only: true }));
@@ -288,6 +358,9 @@ export class EtcdStore implements Store {
     } catch (err) {
       if (this.closed) throw new TriremeError('StoreClosed', 'store is closed', { cause: err });
       const message = `etcd: ${(err as Error).message}`;
+      if (err instanceof Error && /database space exceeded/.test(err.message)) {
+        throw new TriremeError('InsufficientStorage', `etcd's space quota is exhausted, nothing was written (${message})`, { cause: err });
+      }
       if (err instanceof Error && isRecoverableError(err)) throw new TriremeError('ServiceUnavailable', message, { cause: err });
       throw new TriremeError('Internal', message, { cause: err });
     }

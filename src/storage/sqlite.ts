@@ -2,8 +2,17 @@
 //
 // Guarantees, beyond the Store contract in store.ts:
 // - WAL with synchronous=FULL: once a write's promise resolves, it survives a process crash
-//   and (as far as the disk honours fsync) a power loss. Writes of one event-loop turn share
-//   one transaction (group commit), acknowledged together after it committed.
+//   and (as far as the disk honours fsync) a power loss.
+// - Group commit: the writes queued in one event-loop turn run in one transaction, one fsync,
+//   acknowledged together after it committed. If the transaction fails (disk full: code
+//   `InsufficientStorage`; other SQLite errors: `Internal`), every write in it fails, none is
+//   acknowledged, no watcher sees any of it, and no revision is used up.
+// - Readiness (`readiness()`): a read through the database that must agree with the in-memory
+//   revision, the last write's outcome, a sticky fault (a corrupt file, or a failed commit that
+//   is visible anyway), and the free space of the data directory's file system against a
+//   reserve (`minFreeBytes`). After a failed write the store probes by itself (a checkpoint and
+//   a small commit, every `probeIntervalMs`) until one succeeds, so it recovers without a
+//   restart once the cause is gone.
 // - Revisions are never reused, also across reopen after the newest keys were deleted and the
 //   log compacted: the open revision is max(newest log row, recorded compact revision), and
 //   compaction never forgets more than it records.
@@ -15,13 +24,19 @@
 //   `historyLimit` revisions.
 // Not guaranteed / not supported:
 // - One process per database file: it is opened with an exclusive lock, a second opener fails.
-// - Writes run synchronously on the caller's thread (better-sqlite3), one fsync each; there is
-//   no group commit.
+// - Transactions run synchronously on the event-loop thread (better-sqlite3): a commit blocks
+//   the process for its fsync.
+// - Corruption is noticed only when SQLite reads a damaged page (the readiness read touches a
+//   few pages, not the whole file); once noticed it is sticky.
+// - A successful probe shows that a small commit fits, not that every write will.
 // - Key order is SQLite's binary (UTF-8 byte) order.
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TriremeError } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { decideReadiness, type StoreReadiness, type WriteOutcome } from './readiness.js';
 import type { KeyValue, ListResult, Store, StoreEvent, StoreWatch, WatchHandler } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -33,6 +48,24 @@ export interface SqliteStoreOptions {
   compactIntervalMs?: number;
   /** Live events a watcher may have queued before it falls back to reading the log (default 10,000). */
   maxWatcherQueue?: number;
+  /** Below this much free space in the database's directory the store reports not ready (default 32 MiB). */
+  minFreeBytes?: number;
+  /** Pause between write probes after a failed write (default 1 s). */
+  probeIntervalMs?: number;
+}
+
+/** SQLite result codes after which the file cannot be trusted until someone repairs it. */
+const CORRUPT_CODES: ReadonlySet<string> = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
+
+/** A SQLite failure as a TriremeError: disk full is `InsufficientStorage`, the rest `Internal`. */
+export function sqliteError(err: unknown): TriremeError {
+  if (err instanceof TriremeError) return err;
+  const e = err as Error & { code?: unknown };
+  const sqliteCode = typeof e.code === 'string' ? e.code : 'unknown';
+  if (sqliteCode === 'SQLITE_FULL') {
+    return new TriremeError('InsufficientStorage', `the store's disk is full, nothing was written (SQLite: ${e.message})`, { cause: err, context: { sqliteCode } });
+  }
+  return new TriremeError('Internal', `SQLite: ${e.message} (${sqliteCode})`, { cause: err, context: { sqliteCode } });
 }
 
 const SCHEMA_VERSION = 1;
@@ -147,6 +180,10 @@ export class SqliteStore implements Store {
   private readonly historyLimit: number;
   private readonly compactIntervalMs: number;
   private readonly maxWatcherQueue: number;
+  private readonly minFreeBytes: number;
+  private readonly probeIntervalMs: number;
+  /** The directory holding the database, WAL and temporary files (for free space). */
+  private readonly dir: string;
   private readonly stmt: ReturnType<typeof prepare>;
   private readonly tx: (fn: () => void) => void;
   private rev: number;
@@ -159,9 +196,16 @@ export class SqliteStore implements Store {
   private compactTimer: Timer | undefined;
   /** Compactions run one at a time, in call order. */
   private compaction: Promise<void> = Promise.resolve();
+  private lastWrite: WriteOutcome | undefined;
+  /** Set once the database cannot be trusted; cleared only by reopening. */
+  private fault: string | undefined;
+  private probeTimer: Timer | undefined;
 
-  private constructor(db: Database.Database, opts: SqliteStoreOptions) {
+  private constructor(db: Database.Database, path: string, opts: SqliteStoreOptions) {
     this.db = db;
+    this.dir = dirname(path);
+    this.minFreeBytes = Math.max(0, opts.minFreeBytes ?? 32 * 1024 * 1024);
+    this.probeIntervalMs = Math.max(1, opts.probeIntervalMs ?? 1_000);
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
     this.historyLimit = Math.max(1, opts.historyLimit ?? 10_000);
@@ -169,9 +213,9 @@ export class SqliteStore implements Store {
     this.maxWatcherQueue = Math.max(1, opts.maxWatcherQueue ?? 10_000);
     this.stmt = prepare(db);
     this.tx = db.transaction((fn: () => void) => fn());
-    const maxLog = (this.stmt.maxRev.get() as { m: number | null }).m ?? 0;
-    this.compactRev = (this.stmt.getMeta.get('compact_revision') as { value: number } | undefined)?.value ?? 0;
-    this.rev = Math.max(maxLog, this.compactRev);
+    const stored = this.storedRevision();
+    this.compactRev = stored.compactRev;
+    this.rev = stored.rev;
     this.scheduleAutoCompaction();
   }
 
@@ -189,7 +233,7 @@ export class SqliteStore implements Store {
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version === 0) db.pragma(`user_version = ${SCHEMA_VERSION}`);
       else if (version !== SCHEMA_VERSION) throw new Error(`unsupported schema version ${version}`);
-      return new SqliteStore(db, opts);
+      return new SqliteStore(db, path, opts);
     } catch (err) {
       db?.close();
       if (err instanceof TriremeError) throw err;
@@ -280,6 +324,28 @@ export class SqliteStore implements Store {
     return this.compactRev;
   }
 
+  async readiness(): Promise<StoreReadiness> {
+    if (this.closed) return { ok: false, message: 'sqlite: store is closed' };
+    let readError: string | undefined;
+    try {
+      const stored = this.guard(() => this.storedRevision());
+      // Between transactions the database and the in-memory revision agree; if not, the file
+      // is not the one this process has been writing.
+      if (stored.rev !== this.rev) readError = `the database is at revision ${stored.rev}, the store at ${this.rev}`;
+    } catch (err) {
+      readError = (err as Error).message;
+    }
+    let space: { dir: string; freeBytes: number; minFreeBytes: number } | undefined;
+    let spaceError: string | undefined;
+    try {
+      const s = await statfs(this.dir);
+      space = { dir: this.dir, freeBytes: s.bavail * s.bsize, minFreeBytes: this.minFreeBytes };
+    } catch (err) {
+      spaceError = (err as Error).message;
+    }
+    return decideReadiness({ backend: 'sqlite', readError, lastWrite: this.lastWrite, fault: this.fault, space, spaceError }, this.clock.now());
+  }
+
   /** Writes a consistent copy of the database to `destPath` (SQLite online backup). */
   async backup(destPath: string): Promise<void> {
     this.assertOpen();
@@ -290,6 +356,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     if (this.compactTimer) this.clock.clearTimeout(this.compactTimer);
+    if (this.probeTimer) this.clock.clearTimeout(this.probeTimer);
     await this.compaction.catch(() => undefined);
     const watchers = [...this.watchers];
     this.watchers.clear();
@@ -303,9 +370,55 @@ export class SqliteStore implements Store {
     if (this.closed) throw new TriremeError('StoreClosed', 'store is closed');
   }
 
-  /** Runs `fn` as one transaction; SQLite failures become `Internal` errors, ours pass through. */
+  /**
+   * Runs `fn` as one transaction and records its outcome for readiness; SQLite failures become
+   * TriremeErrors (sqliteError), ours pass through. A failure starts the write probe.
+   */
   private write(fn: () => void): void {
-    this.guard(() => this.tx(fn));
+    try {
+      this.guard(() => this.tx(fn));
+    } catch (err) {
+      this.writeFailed(err);
+      throw err;
+    }
+    this.lastWrite = { ok: true, at: this.clock.now() };
+  }
+
+  private writeFailed(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    const first = this.lastWrite?.ok !== false;
+    this.lastWrite = { ok: false, at: this.clock.now(), error: message };
+    // Logged once per run of failures; the probe logs the recovery.
+    if (first) this.log.error({ err }, 'store write failed; not ready until a write succeeds');
+    if (!this.probeTimer && !this.closed) {
+      this.probeTimer = this.clock.setTimeout(() => this.probe(), this.probeIntervalMs);
+    }
+  }
+
+  /**
+   * After a failed write: checkpoint the WAL into the database file (which needs room for
+   * everything committed so far) and commit one small row. Success ends the failure; otherwise
+   * the next probe follows in `probeIntervalMs`.
+   */
+  private probe(): void {
+    this.probeTimer = undefined;
+    if (this.closed || this.lastWrite?.ok !== false) return;
+    try {
+      const [r] = this.guard(() => this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[]);
+      if (r && r.busy !== 0) throw new TriremeError('Internal', 'SQLite: WAL checkpoint could not complete (busy)');
+      this.write(() => this.stmt.setMeta.run('probe_at', this.clock.now()));
+    } catch (err) {
+      this.writeFailed(err); // keeps the newest cause, schedules the next probe
+      return;
+    }
+    this.log.info('store write probe succeeded; writes work again');
+  }
+
+  /** The revision and compact revision the database file holds. */
+  private storedRevision(): { rev: number; compactRev: number } {
+    const maxLog = (this.stmt.maxRev.get() as { m: number | null }).m ?? 0;
+    const compactRev = (this.stmt.getMeta.get('compact_revision') as { value: number } | undefined)?.value ?? 0;
+    return { rev: Math.max(maxLog, compactRev), compactRev };
   }
 
   /**
@@ -350,6 +463,7 @@ export class SqliteStore implements Store {
       });
     } catch (err) {
       this.rev = startRev; // the whole transaction rolled back
+      this.checkRolledBack(startRev);
       for (const w of batch) w.reject(err);
       return;
     }
@@ -363,12 +477,36 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * A failed batch must have left nothing: if the database shows revisions past `startRev`
+   * anyway (a commit whose fsync failed after its frames were written), acknowledged state and
+   * the file disagree, which only a restart (reload from the file) resolves.
+   */
+  private checkRolledBack(startRev: number): void {
+    let stored: number;
+    try {
+      stored = this.guard(() => this.storedRevision()).rev;
+    } catch (err) {
+      this.log.error({ err }, 'cannot read the revision back after a failed write');
+      return;
+    }
+    if (stored === startRev) return;
+    this.rev = Math.max(this.rev, stored); // never hand out a revision the file already holds
+    this.fault = `a failed commit is visible in the database (revision ${stored}, expected ${startRev}); restart the server`;
+    this.log.error({ stored, expected: startRev }, this.fault);
+  }
+
   private guard<T>(fn: () => T): T {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof TriremeError) throw err;
-      throw new TriremeError('Internal', `SQLite: ${(err as Error).message}`, { cause: err });
+      const e = sqliteError(err);
+      const code = e.context.sqliteCode;
+      if (typeof code === 'string' && CORRUPT_CODES.has(code) && this.fault === undefined) {
+        this.fault = `the database file is damaged (${e.message}); restore it from a backup`;
+        this.log.error({ err }, this.fault);
+      }
+      throw e;
     }
   }
 
@@ -484,9 +622,9 @@ export class SqliteStore implements Store {
     const head = this.rev;
     let rows: LogRow[];
     try {
-      rows = this.stmt.replay.all(w.cursor, head, w.prefix, w.end ?? null, w.end ?? null, DELIVERY_BATCH) as LogRow[];
+      rows = this.guard(() => this.stmt.replay.all(w.cursor, head, w.prefix, w.end ?? null, w.end ?? null, DELIVERY_BATCH) as LogRow[]);
     } catch (err) {
-      this.fail(w, new TriremeError('Internal', `SQLite: ${(err as Error).message}`, { cause: err }));
+      this.fail(w, err as TriremeError);
       return;
     }
     for (const r of rows) {

@@ -11,7 +11,12 @@
 // - A watch delivers every change under its prefix with revision > afterRevision, in revision
 //   order, each exactly once, until cancelled or failed. Starting before the compacted
 //   revision fails with a `Gone` TriremeError (context.compactRevision).
+// - `readiness()` exercises the backend (a read through it, and the outcome of its last write)
+//   and never throws; it is what the API server's /readyz reports (storage/readiness.ts).
 // Not guaranteed: values are opaque strings; nothing here knows about Kubernetes objects.
+import type { StoreReadiness } from './readiness.js';
+
+export type { StoreReadiness } from './readiness.js';
 
 export interface KeyValue {
   key: string;
@@ -56,5 +61,7 @@ export interface Store {
   compact(revision: number): Promise<void>;
   /** The revision at or below which history is gone (0 if none compacted). */
   compactRevision(): Promise<number>;
+  /** Whether the backend can serve now, with a message naming the cause if not. Never rejects. */
+  readiness(): Promise<StoreReadiness>;
   close(): Promise<void>;
 }

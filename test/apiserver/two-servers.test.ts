@@ -4,7 +4,6 @@
 // Shows that watch registries, caches and timers belong to a server instance, not the module.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,8 @@ import { resource } from '../../src/client/resources.js';
 import { isTriremeError } from '../../src/errors.js';
 import { pollUntil } from '../../src/util/poll.js';
 import { startTestApiServer, type TestApiServer } from '../helpers/api-server.js';
-import { ETCD, EtcdProcess } from '../helpers/etcd.js';
+import { EtcdProcess } from '../helpers/etcd.js';
+import { deps, needs } from '../helpers/require-dep.js';
 import { freePort } from '../helpers/net.js';
 
 const CM = resource('', 'configmaps');
@@ -41,7 +41,7 @@ class Recorder {
   }
 }
 
-describe('two API servers in one process on one etcd', { skip: existsSync(ETCD) ? false : 'etcd is not installed (scripts/install-system-deps.mjs)', timeout: 120_000 }, () => {
+describe('two API servers in one process on one etcd', { skip: needs(deps.etcd), timeout: 120_000 }, () => {
   let root = '';
   let etcd: EtcdProcess | undefined;
   let a: TestApiServer | undefined;

@@ -43,6 +43,12 @@ export class EtcdProcess {
     throw new Error(`etcd did not become healthy:\n${this.output.slice(-2000)}`);
   }
 
+  /** SIGSTOP / SIGCONT freeze and thaw the member: up, connections accepted, nothing answered. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) throw new Error('etcd is not running');
+    this.child.kill(signal);
+  }
+
   /** SIGKILL (SIGTERM takes ~7 s on a lone member) and wait for the exit. */
   async kill(): Promise<void> {
     const child = this.child;

@@ -7,9 +7,11 @@
 // etcd: the tests spawn what PATH finds); kubectl (the /usr/bin dispatcher and the versioned
 // binaries), the Debian python and the native shim at the fixed paths the tests run them from.
 // Does not: install anything (scripts/install-system-deps.mjs does), or check versions.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { NATIVE_SHIM_PATH } from '../../src/agent/runtime/shim-command.js';
 
 export interface Dependency {
@@ -71,16 +73,34 @@ export function pathOf(dep: Dependency): string {
   return p;
 }
 
+/** What of `list` is missing, as one line naming each with how to get it; undefined when all are there. */
+export function missingOf(...list: Dependency[]): string | undefined {
+  const missing = list.filter((d) => d.find() === undefined);
+  return missing.length === 0 ? undefined : missing.map((d) => `${d.name} (${d.hint})`).join('; ');
+}
+
 /**
  * node:test's `skip` option for a test that needs `list`: false when all are there; otherwise a
  * thrown Error under CI=true, or a visible skip outside CI.
  */
 export function needs(...list: Dependency[]): false | string {
-  const missing = list.filter((d) => d.find() === undefined);
-  if (missing.length === 0) return false;
-  const what = missing.map((d) => `${d.name} (${d.hint})`).join('; ');
+  const what = missingOf(...list);
+  if (what === undefined) return false;
   if (process.env.CI === 'true') throw new Error(`CI=true and a test dependency is missing: ${what}`);
   const reason = `missing ${what}`;
   console.error(`SKIP (${reason})`);
   return reason;
+}
+
+/**
+ * The same rule for a need found only while the test runs (root, a mount, a capability):
+ * true when `missing` is undefined; otherwise the test fails naming it under CI=true, or is
+ * skipped with it as a visible reason, and false is returned.
+ */
+export function requireCapability(t: TestContext, missing: string | undefined): boolean {
+  if (missing === undefined) return true;
+  if (process.env.CI === 'true') assert.fail(`CI=true and a test capability is missing: ${missing}`);
+  console.error(`SKIP (missing ${missing})`);
+  t.skip(`missing ${missing}`);
+  return false;
 }

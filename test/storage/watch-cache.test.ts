@@ -34,6 +34,7 @@ class FlakyStore implements Store {
   currentRevision() { return this.inner.currentRevision(); }
   compact(rev: number) { return this.inner.compact(rev); }
   compactRevision() { return this.inner.compactRevision(); }
+  readiness() { return this.inner.readiness(); }
   close() { return this.inner.close(); }
   watch(prefix: string, after: number, handler: WatchHandler): StoreWatch {
     this.watchCalls++;
