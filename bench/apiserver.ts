@@ -21,7 +21,7 @@ import type { ApiOp, LoopTask } from './lib/load-protocol.js';
 import { cliMain, resultsDir } from './lib/paths.js';
 import { cpuSnapshot, cpuUsage } from './lib/proc-cpu.js';
 import { formatSummary, judgeGoals, machine, round, writeResults, type ApiBenchResults, type OpRow } from './lib/report.js';
-import { startServer, type ServerProcess } from './lib/server-process.js';
+import { benchTracker, startServer, type ServerProcess } from './lib/server-process.js';
 import { storeCreate, storeFanoutTarget, storeGet, storeList } from './lib/store-target.js';
 
 export interface ApiBenchOptions {
@@ -179,7 +179,7 @@ export async function runApiServerBench(opts: ApiBenchOptions): Promise<ApiBench
   try {
     progress(`starting server on ${host} (data in ${root})`);
     server = await startServer({
-      cliMain: cliMain(), dataDir: join(root, 'server'), host, logFile: join(root, 'server.log'),
+      cliMain: cliMain(), dataDir: join(root, 'server'), host, logFile: join(root, 'server.log'), tracker: benchTracker(),
       ...(opts.cpuProf ? { cpuProfDir: profDir } : {}),
     });
     const api = await apiPhase(server, p);

@@ -1,5 +1,6 @@
 // Shared test fixtures for the controller tests: object builders, pod states, and polling.
 import type { KubeObject } from '../../src/api/object.js';
+import { pollUntil } from '../../src/util/poll.js';
 import type { Pod, Node, ConfigMap } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 
@@ -20,19 +21,8 @@ export function deployment(name: string, replicas: number): DeploymentLike {
   };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+export function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  return pollUntil<T>('a condition', fn, { timeoutMs, everyMs: 25 });
 }
 
 let seq = 0;
