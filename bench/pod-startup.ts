@@ -19,7 +19,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startCluster, sweepContainers, type ClusterServer, type SweepResult } from './lib/agent-cluster.js';
-import { logTail } from './lib/server-process.js';
+import { benchTracker, logTail } from './lib/server-process.js';
+import { pollUntil } from '../src/util/poll.js';
 import { nowMs } from './lib/fanout-driver.js';
 import { LineSplitter } from './lib/fanout.js';
 import { adminAgent, readCredentials, send, sendExpect, type Credentials } from './lib/https-client.js';
@@ -158,21 +159,23 @@ function watchPods(creds: Credentials, rv: string, onEvent: (type: string, pod: 
   };
 }
 
+/** pollUntil, with a progress `tick` every 2 s; false (logged) instead of a rejection on timeout. */
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, tick?: () => void): Promise<boolean> {
-  const deadline = nowMs() + timeoutMs;
   let lastTick = nowMs();
-  while (!(await cond())) {
-    if (nowMs() > deadline) {
-      progress(`gave up waiting for ${what} after ${timeoutMs} ms`);
-      return false;
-    }
-    if (tick !== undefined && nowMs() - lastTick > 2_000) {
-      tick();
-      lastTick = nowMs();
-    }
-    await sleep(20);
+  try {
+    await pollUntil(what, async () => {
+      if (await cond()) return true;
+      if (tick !== undefined && nowMs() - lastTick > 2_000) {
+        tick();
+        lastTick = nowMs();
+      }
+      return undefined;
+    }, { timeoutMs, everyMs: 20 });
+    return true;
+  } catch (e) {
+    progress(`gave up: ${(e as Error).message}`);
+    return false;
   }
-  return true;
 }
 
 async function nodeReady(creds: Credentials, agent: Agent, node: string): Promise<boolean> {
@@ -241,6 +244,7 @@ export async function runPodStartup(opts: PodStartupOptions): Promise<PodStartup
   const root = mkdtempSync(join(tmpdir(), 'trireme-podbench-'));
   const dataDir = join(root, 'server');
   let server: ClusterServer | undefined;
+  const tracker = benchTracker();
   // Last resort: whatever hangs, no container and no server survives the run.
   const watchdog = setTimeout(() => {
     progress(`watchdog: run exceeded ${WATCHDOG_MS} ms, killing containers and the server`);
@@ -258,7 +262,7 @@ export async function runPodStartup(opts: PodStartupOptions): Promise<PodStartup
     progress(`starting server + agent on ${host}, node ${nodeName}, ports ${portRange.join('-')} (data in ${root})`);
     const profDir = join(root, 'prof');
     server = await startCluster({
-      cliMain: cliMain(), dataDir, host, nodeName, portRange, logFile: join(root, 'server.log'),
+      cliMain: cliMain(), dataDir, host, nodeName, portRange, logFile: join(root, 'server.log'), tracker,
       ...(opts.cpuProf ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
     });
     const creds = readCredentials(server.kubeconfigPath);

@@ -2,7 +2,8 @@
 // Guarantees: exits 0 on a completed run (goal verdicts are in the output, not the exit code),
 // 2 on bad usage, 1 on a failed run; each benchmark is loaded only when asked for.
 const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(args: string[]): Promise<number> }> }> = {
-  apiserver: { about: 'API server vs raw store: create/get/list at 1/8/32 clients, watch fan-out', load: () => import('./apiserver.js') },
+  apiserver: { about: 'API server vs raw store and vs a bare HTTPS floor: create/get/list at 1/8/32 clients, watch fan-out', load: () => import('./apiserver.js') },
+  scheduler: { about: 'scheduler + bind path through a real trireme apiserver: 5,000 pods on 100 and 1,000 fake nodes', load: () => import('./scheduler.js') },
   'pod-startup': { about: '100 bare pods at 20/s: create → scheduled/Running/Ready vs bare spawn of the same command', load: () => import('./pod-startup.js') },
 };
 

@@ -1,5 +1,6 @@
 // Scheduler benchmark: the scheduling algorithm plus the bind path, end to end through a
-// real API server (a child process, SQLite), with 100 and then 1,000 fake nodes (a Node with
+// real `trireme apiserver` (a child process started like every benchmark server,
+// bench/lib/server-process.ts; SQLite), with 100 and then 1,000 fake nodes (a Node with
 // Ready condition and allocatable, and a Lease in kube-node-lease; no agent) and 5,000 pods.
 // Two runs per cluster size:
 //  - "concurrent": pods are created (64 at a time) while the scheduler runs — pods/s from
@@ -9,13 +10,14 @@
 // Reports bound/s in steady state (10%→90% of binds), p50/p99 of the per-pod decision time
 // (filter + score + select, measured inside the loop), and create→bound latency.
 // Writes bench/results/scheduler-<ts>.json and scheduler-latest.json.
-// Usage: node dist/bench/scheduler.js [--pods N] [--nodes 100,1000] [--binds 64]
-import { spawn, type ChildProcess } from 'node:child_process';
+// Usage: npm run bench -- scheduler [--pods N] [--nodes 100,1000] [--binds 64]
+// Guarantees: bounded (each run gives up 300 s after its last create); the server is stopped
+// after each cluster size and killed on any exit.
+// Does not: run controllers or agents: only the API server and the scheduler under test.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { ChildTracker } from '../src/launch/children.js';
 import type { KubeObject } from '../src/api/object.js';
 import { ApiClient } from '../src/client/api-client.js';
 import { loadKubeconfig } from '../src/client/config.js';
@@ -23,51 +25,53 @@ import { Informer } from '../src/client/informer.js';
 import { resource } from '../src/client/resources.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { isTriremeError } from '../src/errors.js';
-import { resultsDir } from './lib/paths.js';
+import { cliMain, resultsDir } from './lib/paths.js';
 import { machine, round } from './lib/report.js';
+import { benchTracker, startCliServer } from './lib/server-process.js';
 import { Samples, summarize, type LatencySummary } from './lib/stats.js';
 
 const PODS = resource('', 'pods');
 const NODES = resource('', 'nodes');
 const LEASES = resource('coordination.k8s.io', 'leases');
 const NAMESPACES = resource('', 'namespaces');
-const here = dirname(fileURLToPath(import.meta.url));
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : def;
+interface SchedBenchOptions {
+  pods: number;
+  nodeCounts: number[];
+  bindsInFlight: number;
 }
 
-const POD_COUNT = Number(arg('--pods', '5000'));
-const NODE_COUNTS = arg('--nodes', '100,1000').split(',').map(Number);
 const CREATE_CONCURRENCY = 64;
-const BINDS_IN_FLIGHT = Number(arg('--binds', '64'));
+
+function parseArgs(args: string[]): SchedBenchOptions | string {
+  const opts: SchedBenchOptions = { pods: 5000, nodeCounts: [100, 1000], bindsInFlight: 64 };
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (value === undefined) return `${flag} needs a value`;
+    if (flag === '--pods') opts.pods = Number(value);
+    else if (flag === '--nodes') opts.nodeCounts = value.split(',').map(Number);
+    else if (flag === '--binds') opts.bindsInFlight = Number(value);
+    else return `unknown option ${flag}`;
+  }
+  const bad = [opts.pods, opts.bindsInFlight, ...opts.nodeCounts].some((n) => !Number.isInteger(n) || n <= 0);
+  return bad ? 'counts must be positive integers' : opts;
+}
 
 interface ApiChild {
   kubeconfig: string;
-  child: ChildProcess;
-  dataDir: string;
   stop(): Promise<void>;
 }
 
-async function startApi(): Promise<ApiChild> {
+/** `trireme apiserver` on 127.0.0.1, port 0, a fresh data dir (removed on stop). */
+async function startApi(tracker: ChildTracker): Promise<ApiChild> {
   const dataDir = mkdtempSync(join(tmpdir(), 'trireme-bench-sched-'));
-  const child = spawn(process.execPath, ['--import', 'reflect-metadata', join(here, 'scheduler-apiserver.js'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  process.on('exit', () => child.kill('SIGKILL'));
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`API server exited early (${code})`)));
+  const server = await startCliServer({
+    cliMain: cliMain(), dataDir: join(dataDir, 'data'), host: '127.0.0.1', logFile: join(dataDir, 'server.log'), tracker,
+    subcommand: 'apiserver', extraArgs: [],
   });
-  const { kubeconfig } = JSON.parse(line) as { kubeconfig: string };
   return {
-    kubeconfig, child, dataDir,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    }).finally(() => rmSync(dataDir, { recursive: true, force: true })),
+    kubeconfig: server.kubeconfigPath,
+    stop: () => server.stop(10_000).finally(() => rmSync(dataDir, { recursive: true, force: true })),
   };
 }
 
@@ -143,7 +147,9 @@ interface RunResult {
   maxPodsOnANode: number;
 }
 
-async function run(kubeconfig: string, nodes: number, mode: 'concurrent' | 'backlog', runName: string): Promise<RunResult> {
+async function run(o: SchedBenchOptions, kubeconfig: string, nodes: number, mode: 'concurrent' | 'backlog', runName: string): Promise<RunResult> {
+  const POD_COUNT = o.pods;
+  const BINDS_IN_FLIGHT = o.bindsInFlight;
   const cfg = loadKubeconfig(kubeconfig);
   const creator = new ApiClient(cfg, { maxSockets: CREATE_CONCURRENCY });
   const watcherClient = new ApiClient(cfg);
@@ -225,13 +231,20 @@ function roundSummary(s: LatencySummary): LatencySummary {
   return { count: s.count, meanMs: round(s.meanMs, 3), p50Ms: round(s.p50Ms, 3), p90Ms: round(s.p90Ms, 3), p99Ms: round(s.p99Ms, 3), maxMs: round(s.maxMs, 3) };
 }
 
-async function main(): Promise<void> {
+/** `run.js scheduler [--pods N] [--nodes 100,1000] [--binds 64]`: run, print, write JSON. */
+export async function main(args: string[]): Promise<number> {
+  const o = parseArgs(args);
+  if (typeof o === 'string') {
+    process.stderr.write(`scheduler: ${o}\nusage: scheduler [--pods N] [--nodes 100,1000] [--binds 64]\n`);
+    return 2;
+  }
+  const tracker = benchTracker();
   const load = loadavg()[0];
   const startedAt = new Date().toISOString();
   const results: RunResult[] = [];
-  for (const nodes of NODE_COUNTS) {
+  for (const nodes of o.nodeCounts) {
     // A fresh server per cluster size, so that each starts from an empty store.
-    const api = await startApi();
+    const api = await startApi(tracker);
     try {
       const admin = new ApiClient(loadKubeconfig(api.kubeconfig));
       const t = performance.now();
@@ -239,7 +252,7 @@ async function main(): Promise<void> {
       admin.close();
       process.stdout.write(`registered ${nodes} nodes (+ leases) in ${round((performance.now() - t) / 1000, 1)} s\n`);
       for (const mode of ['concurrent', 'backlog'] as const) {
-        const r = await run(api.kubeconfig, nodes, mode, `b${nodes}-${mode}`);
+        const r = await run(o, api.kubeconfig, nodes, mode, `b${nodes}-${mode}`);
         results.push(r);
         process.stdout.write(`${nodes} nodes, ${mode}: ${r.bound}/${r.pods} bound, end to end ${r.endToEndPodsPerSec} pods/s `
           + `(steady ${r.steadyBoundPerSec}/s, creates ${r.createPerSec}/s), decision p50 ${r.decision.p50Ms} ms p99 ${r.decision.p99Ms} ms, `
@@ -254,10 +267,10 @@ async function main(): Promise<void> {
   const report = {
     benchmark: 'scheduler', startedAt, finishedAt: new Date().toISOString(), machine: machine(load),
     method: {
-      server: 'API server only (bench/scheduler-apiserver.js: SQLite store) as a child process on 127.0.0.1, HTTPS with the admin client certificate',
-      scheduler: `src/scheduler Scheduler in the benchmark process (informers, queue, ${BINDS_IN_FLIGHT} binds in flight, Scheduled events on a separate connection pool)`,
+      server: 'trireme apiserver (SQLite store) as a child process on 127.0.0.1, port 0, HTTPS with the admin client certificate',
+      scheduler: `src/scheduler Scheduler in the benchmark process (informers, queue, ${o.bindsInFlight} binds in flight, Scheduled events on a separate connection pool)`,
       nodes: 'fake: Node (Ready, allocatable cpu 32 / memory 128Gi / pods 110) + Lease in kube-node-lease, no agent',
-      pods: `${POD_COUNT} per run, requests cpu 100m / memory 128Mi, one controller owner (spreading active), created ${CREATE_CONCURRENCY} at a time`,
+      pods: `${o.pods} per run, requests cpu 100m / memory 128Mi, one controller owner (spreading active), created ${CREATE_CONCURRENCY} at a time`,
       boundDetection: 'a separate watch on the pods (first version with spec.nodeName)',
     },
     runs: results,
@@ -270,7 +283,5 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, `scheduler-${stamp}.json`), json);
   writeFileSync(join(dir, 'scheduler-latest.json'), json);
   process.stdout.write(`goal >= 500 pods/s at 1,000 nodes: best ${best} pods/s — ${best >= 500 ? 'met' : 'not met'}\nresults: ${join(dir, `scheduler-${stamp}.json`)}\n`);
+  return 0;
 }
-
-await main();
-process.exit(0);

@@ -1,6 +1,6 @@
 // A one-node cluster for benchmarks that run pods: `trireme server` WITH its local agent
 // (server-process.ts starts it; its `startServer` runs the API server alone), on a loopback address of the
-// caller's choice, a free API and kubelet port, and a host-port range for containers.
+// caller's choice, port 0 for the API and the kubelet (the ready file names what they bound), and a host-port range for containers.
 // Guarantees: the server leads its own process group, is SIGKILLed (group included) if this
 // process exits without stopping it, and `start` fails with the log tail if the server exits
 // early or is not ready (`/readyz` and kubeconfig.yaml) in time. `sweepContainers` finds every
@@ -13,7 +13,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, readJsonSync, type StateFile } from '../../src/agent/runtime/state-files.js';
-import { freePort, startCliServer, type ServerProcess } from './server-process.js';
+import type { ChildTracker } from '../../src/launch/children.js';
+import { startCliServer, type ServerProcess } from './server-process.js';
 
 export interface ClusterOptions {
   cliMain: string;
@@ -25,15 +26,16 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** Extra arguments for the server's node (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  tracker: ChildTracker;
 }
 
 export type ClusterServer = ServerProcess;
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterServer> {
-  const kubeletPort = await freePort(opts.host);
+  // Port 0: the server's ready file names the kubelet port the agent bound.
   return startCliServer({
     ...opts, subcommand: 'server', nodeArgs: opts.nodeArgs,
-    extraArgs: ['--node-name', opts.nodeName, '--node-ip', opts.host, '--kubelet-port', String(kubeletPort), '--port-range', `${opts.portRange[0]}-${opts.portRange[1]}`],
+    extraArgs: ['--node-name', opts.nodeName, '--node-ip', opts.host, '--kubelet-port', '0', '--port-range', `${opts.portRange[0]}-${opts.portRange[1]}`],
   });
 }
 

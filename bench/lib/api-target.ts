@@ -14,7 +14,7 @@ import { LineSplitter, parseWatchLine } from './fanout.js';
 import { adminAgent, send, sendExpect, type Credentials } from './https-client.js';
 import type { RawConnection } from './raw-client.js';
 
-const cmPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps`;
+export const cmPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps`;
 
 export async function apiCreate(creds: Credentials, agent: Agent, ns: string, name: string): Promise<void> {
   await sendExpect(creds, agent, { method: 'POST', path: cmPath(ns), body: configMapBody(ns, name) }, 201);

@@ -3,9 +3,8 @@
 // Guarantees: the server's CA is pinned (no `rejectUnauthorized: false`); every request has a
 // timeout, so a stuck server cannot hang a benchmark; bodies are read fully before resolving.
 // Does not: retry, follow redirects, or decode anything but UTF-8 text.
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { parse as parseYaml } from 'yaml';
+import { loadKubeconfig, type ClientConfig } from '../../src/client/config.js';
 
 /** What a client needs to talk to the server as admin; plain data, so it crosses threads. */
 export interface Credentials {
@@ -15,31 +14,15 @@ export interface Credentials {
   key: string;
 }
 
-interface KubeconfigDoc {
-  clusters?: { cluster?: Record<string, unknown> }[];
-  users?: { user?: Record<string, unknown> }[];
+/** The admin credentials of a client config (the kubeconfig the server writes). */
+export function credentialsOf(cfg: ClientConfig): Credentials {
+  if (cfg.certPem === undefined || cfg.keyPem === undefined) throw new Error(`kubeconfig for ${cfg.server} has no client certificate and key`);
+  return { server: cfg.server, ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem };
 }
 
-/** The first cluster and user of a kubeconfig with embedded (base64) certificate data. */
-export function parseCredentials(kubeconfigYaml: string): Credentials {
-  const doc = parseYaml(kubeconfigYaml) as KubeconfigDoc;
-  const cluster = doc.clusters?.[0]?.cluster ?? {};
-  const user = doc.users?.[0]?.user ?? {};
-  const text = (v: unknown, what: string): string => {
-    if (typeof v !== 'string' || v === '') throw new Error(`kubeconfig has no ${what}`);
-    return v;
-  };
-  const b64 = (v: unknown, what: string): string => Buffer.from(text(v, what), 'base64').toString('utf8');
-  return {
-    server: text(cluster.server, 'cluster server'),
-    ca: b64(cluster['certificate-authority-data'], 'certificate-authority-data'),
-    cert: b64(user['client-certificate-data'], 'client-certificate-data'),
-    key: b64(user['client-key-data'], 'client-key-data'),
-  };
-}
-
+/** The current context of a kubeconfig (src/client/config.ts reads it), as admin credentials. */
 export function readCredentials(kubeconfigPath: string): Credentials {
-  return parseCredentials(readFileSync(kubeconfigPath, 'utf8'));
+  return credentialsOf(loadKubeconfig(kubeconfigPath));
 }
 
 /** A keep-alive agent holding at most `maxSockets` connections, authenticated as admin. */

@@ -43,6 +43,10 @@ export interface OpRow {
   store: LoopResult;
   /** API requests/s divided by store operations/s. */
   ratio: number;
+  /** The physical floor (bare HTTPS server replaying real responses; creates and gets only). */
+  floor?: LoopResult;
+  /** API requests/s divided by floor requests/s. */
+  floorRatio?: number;
   /** CPU time per operation (warm-up included), in µs, where it could be measured. */
   cpuUsPerOp: {
     /** The server process (all its threads). */
@@ -51,9 +55,11 @@ export interface OpRow {
     apiClient?: number;
     /** The benchmark process running the store operations. */
     store?: number;
+    /** The floor server process. */
+    floorServer?: number;
   };
   /** CPU used by other processes during the step, in percent of all CPUs (noise indicator). */
-  otherCpuPct: { api?: number; store?: number };
+  otherCpuPct: { api?: number; store?: number; floor?: number };
 }
 
 export interface Goal {
@@ -76,12 +82,27 @@ export interface ApiBenchResults {
   fanout: { api: FanoutRun; store: FanoutRun; p99Ratio: number };
   goals: Goal[];
   allGoalsPass: boolean;
-  errors: { api: number; store: number };
+  errors: { api: number; store: number; floor?: number };
   serverProfile?: ProfileSummary & { file?: string };
 }
 
-const peak = (rows: OpRow[], op: ApiOp, side: 'api' | 'store'): number =>
-  Math.max(0, ...rows.filter((r) => r.op === op).map((r) => r[side].opsPerSec));
+const peak = (rows: OpRow[], op: ApiOp, side: 'api' | 'store' | 'floor'): number =>
+  Math.max(0, ...rows.filter((r) => r.op === op).map((r) => r[side]?.opsPerSec ?? 0));
+
+/** API vs the physical floor for one operation: peak API rate / peak floor rate, in %. */
+function floorGoal(rows: OpRow[], op: 'create' | 'get', targetPct: number): Goal {
+  const api = peak(rows, op, 'api');
+  const floor = peak(rows, op, 'floor');
+  const share = floor > 0 ? (100 * api) / floor : 0;
+  return {
+    name: `${op}s vs physical floor`,
+    target: `>= ${targetPct}% of the floor's ${op} rate`,
+    measured: round(share, 1),
+    unit: '%',
+    pass: floor > 0 && share >= targetPct,
+    basis: `peak API ${op}s/s (${round(api, 0)}) / peak floor ${op}s/s (${round(floor, 0)}) over the concurrency levels; floor = bare Node HTTPS server, same TLS, replaying the real response${floor > 0 ? '' : '; FAILS because the floor was not measured'}`,
+  };
+}
 
 /** The issue's goals, judged on peak throughput over the concurrency levels and per-pair p99. */
 export function judgeGoals(rows: OpRow[], fanoutApi: FanoutRun): Goal[] {
@@ -109,6 +130,8 @@ export function judgeGoals(rows: OpRow[], fanoutApi: FanoutRun): Goal[] {
       pass: fanoutComplete && p99 <= 50,
       basis: `p99 over all (write, watcher) pairs, ${fanoutApi.watchers} watchers${fanoutComplete ? '' : '; FAILS because events were missing or writes failed'}`,
     },
+    floorGoal(rows, 'create', 70),
+    floorGoal(rows, 'get', 85),
   ];
 }
 
@@ -141,6 +164,17 @@ export function formatSummary(r: ApiBenchResults): string {
   }
   out.push('  srv µs/req = server process CPU time per request, warm-up included: the cost that does not depend on what else runs');
   out.push('  others% = CPU used by processes other than the server and the benchmark during the API step, in % of all CPUs');
+  const floorRows = r.ops.filter((row) => row.floor !== undefined);
+  if (floorRows.length > 0) {
+    out.push('');
+    out.push(`${'op'.padEnd(7)}${pad('conc', 5)} | ${pad('API req/s', 10)} | ${pad('floor req/s', 12)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 7)} | ${pad('API/floor', 9)} | ${pad('floor µs/req', 12)}${pad('others%', 8)}`);
+    out.push('-'.repeat(98));
+    for (const row of floorRows) {
+      const f = row.floor as LoopResult;
+      out.push(`${row.op.padEnd(7)}${pad(String(row.concurrency), 5)} | ${pad(num(row.api.opsPerSec), 10)} | ${pad(num(f.opsPerSec), 12)}${pad(ms(f.latency.p50Ms), 9)}${pad(ms(f.latency.p99Ms), 9)}${pad(String(f.errors), 7)} | ${pad(num(row.floorRatio ?? Number.NaN, 3), 9)} | ${pad(num(row.cpuUsPerOp.floorServer ?? Number.NaN), 12)}${pad(num(row.otherCpuPct.floor ?? Number.NaN), 8)}`);
+    }
+    out.push('  floor = a bare Node HTTPS server (child process, the real server\'s certificate, keep-alive) that reads and parses the body and answers the bytes the real server answered');
+  }
   out.push('');
   const f = (name: string, x: FanoutRun): string =>
     `${name.padEnd(7)}${pad(String(x.watchers), 9)}${pad(String(x.writes), 7)}${pad(ms(x.delay.p50Ms), 9)}${pad(ms(x.delay.p99Ms), 9)}${pad(ms(x.delay.maxMs), 9)}${pad(ms(x.allWatchersDelay.p99Ms), 13)}${pad(String(x.missing), 8)}${pad(ms(x.writeLatency.p50Ms), 12)}`;

@@ -1,16 +1,17 @@
-// Runs `trireme server` as a child process for a benchmark: fresh data dir, loopback address,
-// free port, wait for `/readyz` and the admin kubeconfig, and stop it afterwards.
+// Runs `trireme apiserver` or `trireme server` as a child process for a benchmark: fresh data
+// dir, loopback address, port 0 (the OS picks; the server's ready file names the port), and
+// stops it afterwards. The launching itself is src/launch/cli-process.ts, shared with the e2e
+// harness.
 // Guarantees: the child leads its own process group and is SIGKILLed (group included) when
 // this process exits, whatever the reason; `stop()` first asks politely (SIGTERM, so that a
 // `--cpu-prof` profile gets written) and kills after a grace period; start fails with the log
-// tail if the server exits early or is not ready within the timeout.
-// Does not: remove the data dir (the caller owns it), or pick a port that is guaranteed to
-// stay free between probing and binding.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+// tail if the server exits early or is not ready (ready file, then `/readyz`) within the timeout.
+// Does not: remove the data dir (the caller owns it).
 import { request } from 'node:https';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { ChildTracker } from '../../src/launch/children.js';
+import { launchCli, logTail } from '../../src/launch/cli-process.js';
+
+export { logTail };
 
 export interface ServerOptions {
   /** The compiled CLI entry (`…/src/cli/main.js`). */
@@ -21,55 +22,33 @@ export interface ServerOptions {
   /** When set, the server runs with `--cpu-prof` and writes its profile here on exit. */
   cpuProfDir?: string;
   readyTimeoutMs?: number;
+  /** The benchmark's children (see `benchTracker`). */
+  tracker: ChildTracker;
 }
 
 export interface ServerProcess {
   host: string;
   port: number;
   pid: number;
+  url: string;
   kubeconfigPath: string;
+  /** The local agent's kubelet port (`trireme server` with an agent), else undefined. */
+  kubeletPort: number | undefined;
   /** SIGTERM, SIGKILL to the group after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-
-function killGroup(c: ChildProcess): void {
-  if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
-  try {
-    process.kill(-c.pid, 'SIGKILL');
-  } catch {
-    // Gone between the check and the kill: nothing left to do.
-  }
+/** The benchmark process's children; killed on exit and on SIGINT/SIGTERM/SIGHUP. */
+export function benchTracker(): ChildTracker {
+  const tracker = new ChildTracker();
+  tracker.installExitHooks();
+  return tracker;
 }
 
-process.on('exit', () => {
-  for (const c of live) killGroup(c);
-});
-// Interrupted runs must not leave a server behind either (signals skip the 'exit' hook).
-const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
-for (const [sig, code] of Object.entries(SIGNALS)) {
-  process.once(sig, () => {
-    for (const c of live) killGroup(c);
-    process.exit(code);
-  });
-}
-
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      srv.close(() => (addr !== null && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function probeReady(host: string, port: number): Promise<boolean> {
+/** Whether `/readyz` answers 200 (the CA is pinned later by the benchmark clients). */
+export function probeReady(url: string): Promise<boolean> {
   return new Promise((resolve) => {
-    // Readiness only; the CA is pinned later by the benchmark clients.
-    const req = request({ host, port, path: '/readyz', rejectUnauthorized: false, timeout: 2_000 }, (res) => {
+    const req = request(new URL('/readyz', url), { rejectUnauthorized: false, timeout: 2_000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode === 200));
     });
@@ -77,10 +56,6 @@ function probeReady(host: string, port: number): Promise<boolean> {
     req.on('error', () => resolve(false));
     req.end();
   });
-}
-
-export function logTail(file: string, lines = 30): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
 }
 
 /** `trireme apiserver` alone: the API server under measurement. */
@@ -91,52 +66,26 @@ export function startServer(opts: ServerOptions): Promise<ServerProcess> {
 
 /**
  * Any server subcommand of the CLI as a child (`apiserver`, or `server` with its agent):
- * `extraArgs` follow the data dir, bind address and port this function chooses.
+ * `extraArgs` follow the data dir, bind address and port (0) this function passes.
  */
 export async function startCliServer(opts: ServerOptions & { subcommand: 'apiserver' | 'server'; extraArgs: string[]; nodeArgs?: string[] }): Promise<ServerProcess> {
-  const port = await freePort(opts.host);
-  const kubeconfigPath = join(opts.dataDir, 'kubeconfig.yaml');
-  const args = [...(opts.nodeArgs ?? []), '--import', 'reflect-metadata', opts.cliMain, opts.subcommand, '--data-dir', opts.dataDir,
-    '--bind-address', opts.host, '--https-port', String(port), ...opts.extraArgs];
-  const fd = openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], detached: true, env: process.env });
-  closeSync(fd);
-  live.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    live.delete(child);
-    resolve();
-  }));
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('could not start the server process');
-
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`server exited early (${child.exitCode ?? child.signalCode}); log tail:\n${logTail(opts.logFile)}`);
-    }
-    if (existsSync(kubeconfigPath) && (await probeReady(opts.host, port))) break;
-    if (Date.now() > deadline) {
-      killGroup(child);
-      throw new Error(`server not ready within ${opts.readyTimeoutMs ?? 60_000} ms; log tail:\n${logTail(opts.logFile)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-
+  const p = await launchCli({
+    entry: opts.cliMain, tracker: opts.tracker, dataDir: opts.dataDir, logFile: opts.logFile, nodeArgs: opts.nodeArgs,
+    args: [opts.subcommand, '--data-dir', opts.dataDir, '--bind-address', opts.host, '--https-port', '0', ...opts.extraArgs],
+    readyTimeoutMs: opts.readyTimeoutMs ?? 60_000,
+    extraReady: async (r) => r.apiServer !== undefined && (await probeReady(r.apiServer.url)),
+  });
+  const api = p.ready.apiServer;
+  if (api === undefined) throw new Error(`${opts.subcommand} wrote a ready file without an API server`);
   return {
     host: opts.host,
-    port,
-    pid,
-    kubeconfigPath,
+    port: api.port,
+    pid: p.pid,
+    url: api.url,
+    kubeconfigPath: api.kubeconfig,
+    kubeletPort: p.ready.kubelet?.port,
     async stop(graceMs = 15_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-      const timer = setTimeout(() => killGroup(child), graceMs);
-      await exited;
-      clearTimeout(timer);
+      await p.stop(graceMs);
     },
   };
 }

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from './server-process.js';
+import { freePort } from '../../src/util/free-port.js';
 import { LAUNCH, encodeLaunch } from '../../src/agent/runtime/launch-file.js';
 import type { ShimCommand } from '../../src/agent/runtime/shim-command.js';
 import { nowMs } from './fanout-driver.js';

@@ -7,6 +7,7 @@ import { ApiClient } from '../client/api-client.js';
 import { createLogger } from '../util/log.js';
 import { loadOrJoin } from './node-join.js';
 import { ipAddress, port, portRange } from './options.js';
+import { writeReadyFile } from './ready-file.js';
 import { onShutdown } from './shutdown.js';
 
 interface AgentFlags {
@@ -39,7 +40,8 @@ export function registerAgent(program: Command): void {
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
       });
-      process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}\n`);
+      writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
+      process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);
       onShutdown(log, async () => {
         await agent.stop();
         client.close();

@@ -17,6 +17,7 @@ import { openStore } from '../storage/open.js';
 import { createLogger } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { collect, ipAddress, port, portRange, urlList } from './options.js';
+import { writeReadyFile } from './ready-file.js';
 import { startScheduler } from '../scheduler/start.js';
 import { onShutdown } from './shutdown.js';
 
@@ -40,7 +41,7 @@ export function registerServer(program: Command): void {
       const log = createLogger('server');
       const api = await startApi(flags);
       onShutdown(log, () => api.stop());
-      printReady(api);
+      printReady(flags, api);
     });
 
   leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent')))
@@ -55,6 +56,7 @@ export function registerServer(program: Command): void {
       const timings = flags.leaderElect === false ? undefined : timingsFromFlags(flags as LeaderElectionFlags);
       const api = await startApi(flags);
       const stops: (() => Promise<void>)[] = [];
+      let kubelet: { host: string; port: number } | undefined;
       onShutdown(log, async () => {
         for (const stop of stops.reverse()) await stop();
         await api.stop();
@@ -89,8 +91,9 @@ export function registerServer(program: Command): void {
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
         });
         stops.push(async () => { await agent.stop(); client.close(); });
+        kubelet = { host: advertise, port: agent.kubeletPort };
       }
-      printReady(api);
+      printReady(flags, api, kubelet);
     });
 }
 
@@ -121,7 +124,9 @@ async function startApi(flags: ServerFlags): Promise<RunningApiServer> {
   });
 }
 
-function printReady(api: RunningApiServer): void {
+/** The ready banner, and the ready file with the ports actually bound (`--https-port 0`). */
+function printReady(flags: ServerFlags, api: RunningApiServer, kubelet?: { host: string; port: number }): void {
+  writeReadyFile(resolve(flags.dataDir), { pid: process.pid, apiServer: { url: api.url, port: api.port, kubeconfig: api.kubeconfigPath }, ...(kubelet ? { kubelet } : {}) });
   process.stdout.write(`Trireme API server at ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n  export KUBECONFIG=${api.kubeconfigPath}\n`);
 }
 

@@ -1,5 +1,9 @@
 // Where and how a client reaches the API: server URL, the CA it trusts, and its credentials.
-// Reads the current context of a kubeconfig (inline *-data fields or file paths).
+// Reads the current context of a kubeconfig (inline *-data fields or file paths). The one
+// kubeconfig reader of the project: the client, the benchmarks and the e2e harness use it.
+// Guarantees: a kubeconfig without a current context, cluster server or CA is a BadRequest
+// naming what is missing; client certificate and key come as a pair or not at all.
+// Does not: support exec/auth-provider plugins, proxies or several contexts at once.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -17,11 +21,22 @@ export interface ClientConfig {
 interface Named<T> { name: string; [k: string]: unknown; cluster?: T; user?: T; context?: T }
 
 export function loadKubeconfig(path: string): ClientConfig {
-  let doc: Record<string, unknown>;
+  let text: string;
   try {
-    doc = parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new TriremeError('BadRequest', `cannot read kubeconfig ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return parseKubeconfig(text, path);
+}
+
+/** The current context of kubeconfig text; relative file paths in it resolve against `path`'s dir. */
+export function parseKubeconfig(text: string, path: string): ClientConfig {
+  let doc: Record<string, unknown>;
+  try {
+    doc = (parse(text) ?? {}) as Record<string, unknown>;
+  } catch (e) {
+    throw new TriremeError('BadRequest', `cannot parse kubeconfig ${path}: ${(e as Error).message}`, { cause: e });
   }
   const base = dirname(resolve(path));
   const find = <T>(list: unknown, name: unknown, field: 'cluster' | 'user' | 'context'): T => {

@@ -1,12 +1,12 @@
 // Shared test fixtures for the controller tests: object builders, pod states, polling, and a
 // watch that checks every state the pods pass through.
 import type { KubeObject } from '../../src/api/object.js';
+import { pollUntil } from '../../src/util/poll.js';
 import type { Pod, Node, ConfigMap } from 'kubernetes-types/core/v1.js';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { ApiClient } from '../../src/client/api-client.js';
 import { resource } from '../../src/client/resources.js';
 import { isTriremeError } from '../../src/errors.js';
-import { pollUntil } from '../../src/util/poll.js';
 
 export type PodLike = Pod & KubeObject;
 export type NodeLike = Node & KubeObject;

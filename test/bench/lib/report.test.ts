@@ -37,3 +37,24 @@ test('round keeps non-finite values', () => {
   assert.equal(round(1.23456, 2), 1.23);
   assert.ok(Number.isNaN(round(Number.NaN, 2)));
 });
+
+test('floor goals: peak API rate over peak floor rate, 70% for creates and 85% for gets', () => {
+  const withFloor = (r: OpRow, floor: number): OpRow => ({ ...r, floor: loop(r.concurrency, floor), floorRatio: r.api.opsPerSec / floor });
+  const rows = [
+    withFloor(row('create', 1, 500, 1000), 900), withFloor(row('create', 8, 700, 1000), 1000),
+    withFloor(row('get', 1, 3000, 1e5), 4000), withFloor(row('get', 8, 8000, 1e5), 10000),
+  ];
+  const goals = judgeGoals(rows, fanout(20));
+  const creates = goals.find((g) => g.name === 'creates vs physical floor');
+  const gets = goals.find((g) => g.name === 'gets vs physical floor');
+  assert.equal(creates?.measured, 70); // 700 / 1000
+  assert.equal(creates?.pass, true);
+  assert.equal(gets?.measured, 80); // 8000 / 10000
+  assert.equal(gets?.pass, false);
+});
+
+test('floor goals fail when the floor was not measured', () => {
+  const goals = judgeGoals([row('create', 1, 500, 1000), row('get', 1, 3000, 1e5)], fanout(20));
+  assert.equal(goals.find((g) => g.name === 'creates vs physical floor')?.pass, false);
+  assert.equal(goals.find((g) => g.name === 'gets vs physical floor')?.pass, false);
+});
