@@ -2,7 +2,8 @@
 // kubeconfig. Also exports `startScheduler` for `trireme server` to run it in-process.
 // The standalone command schedules only while it holds the kube-system/kube-scheduler Lease
 // (unless --no-leader-elect) and exits non-zero when it loses it, so that a supervisor restarts
-// it. Stops on SIGTERM/SIGINT, releasing the Lease. `startScheduler` itself does not elect.
+// it. Stops on SIGTERM/SIGINT, releasing the Lease. `startScheduler` itself does not elect: both
+// callers (this command and `trireme server`) run it under runWhileLeading and pass the fence.
 import type { Command } from 'commander';
 import type { Fence } from '../api/fence.js';
 import { ApiClient } from '../client/api-client.js';
