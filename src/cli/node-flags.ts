@@ -2,10 +2,10 @@
 // thresholds, the system reservation and the pressure transition period, in the kubelet's
 // syntax (src/agent/node/thresholds.ts). Guarantees: bad values stop the command before anything
 // starts, with a one-line message naming the bad item.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { NodeConditionsConfig } from '../agent/node/heartbeat.js';
 import {
-  DEFAULT_THRESHOLDS_FLAG, NO_RESERVATION, parseSystemReserved, parseThresholds, type SystemReserved, type Thresholds,
+  DEFAULT_PRESSURE_TRANSITION_MS, DEFAULT_THRESHOLDS_FLAG, NO_RESERVATION, parseSystemReserved, parseThresholds, type SystemReserved, type Thresholds,
 } from '../agent/node/thresholds.js';
 
 export interface NodeConditionFlags {
@@ -40,7 +40,8 @@ export function nodeConditionOptions(cmd: Command): Command {
   return cmd
     .option('--pressure-thresholds <list>', `node pressure thresholds, kubelet eviction-signal syntax; given signals replace their default (default "${DEFAULT_THRESHOLDS_FLAG}")`, invalidArgument((v) => parseThresholds(v)))
     .option('--system-reserved <list>', 'resources kept from pods, e.g. cpu=500m,memory=1Gi,ephemeral-storage=1Gi,pid=1000 (default: none)', invalidArgument(parseSystemReserved))
-    .option('--pressure-transition-period <duration>', 'how long a pressure condition stays True after its signal cleared', durationMs, durationMs('5m'));
+    .addOption(new Option('--pressure-transition-period <duration>', 'how long a pressure condition stays True after its signal cleared')
+      .argParser(durationMs).default(DEFAULT_PRESSURE_TRANSITION_MS, '5m'));
 }
 
 export function nodeConditionsFromFlags(flags: Partial<NodeConditionFlags>): Partial<NodeConditionsConfig> {
