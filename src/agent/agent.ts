@@ -12,7 +12,9 @@ import type { ApiClient } from '../client/api-client.js';
 import { EventRecorder } from '../client/events.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { NodeHeartbeat } from './node/heartbeat.js';
+import { NodeHeartbeat, type NodeConditionsConfig } from './node/heartbeat.js';
+import { NodeReader, readHostFacts } from './node/readings.js';
+import { DEFAULT_PRESSURE_TRANSITION_MS, DEFAULT_THRESHOLDS, NO_RESERVATION } from './node/thresholds.js';
 import { DEFAULT_BACKOFF, type BackoffConfig } from './pods/backoff.js';
 import { ApiPodSink } from './pods/api-sink.js';
 import { PodManager } from './pods/manager.js';
@@ -63,6 +65,8 @@ export interface AgentOptions {
   clock?: Clock;
   timings?: Partial<AgentTimings>;
   maxPods?: number;
+  /** Pressure thresholds, system reservation, transition period (default: thresholds.ts). */
+  nodeConditions?: Partial<NodeConditionsConfig>;
 }
 
 export interface RunningAgent {
@@ -107,8 +111,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   await statics.start();
 
+  const reader = new NodeReader({ dataDir: opts.dataDir, logDir: podsDir, podsDir, shim: runtime.shimCommand, logger: log });
   const heartbeat = new NodeHeartbeat({
-    client: opts.client, clock, logger: log,
+    client: opts.client, clock, logger: log, facts: await readHostFacts(), read: () => reader.read(),
+    conditions: { thresholds: DEFAULT_THRESHOLDS, reserved: NO_RESERVATION, transitionMs: DEFAULT_PRESSURE_TRANSITION_MS, ...opts.nodeConditions },
     params: { nodeName: opts.nodeName, nodeIp: opts.nodeIp, kubeletPort: server.port, version, runtimeName: runtime.name, runtimeVersion: runtime.version, maxPods: opts.maxPods ?? 110 },
     statusPeriodMs: t.statusPeriodMs, leasePeriodMs: t.leasePeriodMs, leaseDurationSeconds: t.leaseDurationSeconds,
   });

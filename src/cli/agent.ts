@@ -4,13 +4,15 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { startAgent } from '../agent/agent.js';
 import { ApiClient } from '../client/api-client.js';
-import { createLogger } from '../util/log.js';
+import { createLogger, type LogFormat } from '../util/log.js';
 import { loadOrJoin } from './node-join.js';
-import { ipAddress, port, portRange } from './options.js';
+import { nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
+import { ipAddress, logFormatOption, port, portRange } from './options.js';
 import { writeReadyFile } from './ready-file.js';
 import { onShutdown } from './shutdown.js';
 
-interface AgentFlags {
+interface AgentFlags extends Partial<NodeConditionFlags> {
+  logFormat?: LogFormat;
   server: string;
   token?: string;
   dataDir: string;
@@ -21,7 +23,7 @@ interface AgentFlags {
 }
 
 export function registerAgent(program: Command): void {
-  program.command('agent')
+  nodeConditionOptions(logFormatOption(program.command('agent')))
     .description('run a worker node agent that joins a cluster')
     .requiredOption('--server <url>', 'API server URL, e.g. https://127.0.0.1:6443')
     .option('--token <token>', 'join token (the server\'s DATA_DIR/token); needed on first start only')
@@ -31,7 +33,7 @@ export function registerAgent(program: Command): void {
     .option('--kubelet-port <port>', 'port of the agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
     .action(async (flags: AgentFlags) => {
-      const log = createLogger('agent');
+      const log = createLogger('agent', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
       const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
       const creds = await loadOrJoin(dataDir, flags.server, flags.token, nodeName, flags.nodeIp);
@@ -39,6 +41,7 @@ export function registerAgent(program: Command): void {
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
+        nodeConditions: nodeConditionsFromFlags(flags),
       });
       writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
       process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);

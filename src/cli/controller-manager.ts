@@ -6,22 +6,24 @@ import type { Command } from 'commander';
 import { ApiClient } from '../client/api-client.js';
 import { loadKubeconfig } from '../client/config.js';
 import { startControllerManager } from '../controllers/manager.js';
-import { createLogger } from '../util/log.js';
+import { createLogger, type LogFormat } from '../util/log.js';
+import { logFormatOption } from './options.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { onShutdown } from './shutdown.js';
 
 interface Flags extends LeaderElectionFlags {
   kubeconfig: string;
   workers: string;
+  logFormat?: LogFormat;
 }
 
 export function registerControllerManager(program: Command): void {
-  leaderElectionOptions(program.command('controller-manager'))
+  logFormatOption(leaderElectionOptions(program.command('controller-manager')))
     .description('run the ReplicaSet, Deployment, DaemonSet controllers and the garbage collector')
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to work with')
     .option('--workers <n>', 'workers per controller', '4')
     .action(async (flags: Flags) => {
-      const log = createLogger('controller-manager');
+      const log = createLogger('controller-manager', undefined, flags.logFormat);
       const workers = Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer, not ${flags.workers}`);
       const clientConfig = { ...loadKubeconfig(flags.kubeconfig), userAgent: 'trireme-controller-manager' };

@@ -1,6 +1,7 @@
 // Option parsers shared by subcommands: each rejects bad input with a one-line message.
 import { isIP } from 'node:net';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseLogFormat, type LogFormat } from '../util/log.js';
 
 export function port(v: string): number {
   const n = Number(v);
@@ -39,4 +40,15 @@ export function urlList(v: string): string[] {
   }
   if (urls.length === 0) throw new InvalidArgumentError('at least one URL is needed');
   return urls;
+}
+
+/** Adds `--log-format json|text` (default: text on a terminal, json otherwise). */
+export function logFormatOption(cmd: Command): Command {
+  return cmd.option('--log-format <format>', 'log lines as json or text (default: text on a terminal, json otherwise)', (v: string): LogFormat => {
+    try {
+      return parseLogFormat(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  });
 }

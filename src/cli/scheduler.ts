@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { loadKubeconfig } from '../client/config.js';
 import { startScheduler } from '../scheduler/start.js';
-import { createLogger } from '../util/log.js';
+import { createLogger, type LogFormat } from '../util/log.js';
+import { logFormatOption } from './options.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { onShutdown } from './shutdown.js';
 
@@ -15,6 +16,7 @@ interface Flags extends LeaderElectionFlags {
   schedulerName: string;
   maxBindsInFlight: string;
   percentageOfNodesToScore: string;
+  logFormat?: LogFormat;
 }
 
 function positiveInt(name: string, v: string, max = Infinity): number {
@@ -24,14 +26,14 @@ function positiveInt(name: string, v: string, max = Infinity): number {
 }
 
 export function registerScheduler(program: Command): void {
-  leaderElectionOptions(program.command('scheduler'))
+  logFormatOption(leaderElectionOptions(program.command('scheduler')))
     .description('run the pod scheduler (filters, scores, binds pods to nodes)')
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to work with')
     .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', 'default-scheduler')
     .option('--max-binds-in-flight <n>', 'binds running at once', '64')
     .option('--percentage-of-nodes-to-score <pct>', '0 = adaptive (as kube-scheduler), 100 = every node', '0')
     .action(async (flags: Flags) => {
-      const log = createLogger('scheduler');
+      const log = createLogger('scheduler', undefined, flags.logFormat);
       const clientConfig = loadKubeconfig(flags.kubeconfig);
       const opts = {
         schedulerName: flags.schedulerName,

@@ -14,14 +14,16 @@ import { ApiClient } from '../client/api-client.js';
 import type { ClientConfig } from '../client/config.js';
 import { startControllerManager } from '../controllers/manager.js';
 import { openStore } from '../storage/open.js';
-import { createLogger } from '../util/log.js';
+import { createLogger, type LogFormat } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
-import { collect, ipAddress, port, portRange, urlList } from './options.js';
+import { nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
+import { collect, ipAddress, logFormatOption, port, portRange, urlList } from './options.js';
 import { writeReadyFile } from './ready-file.js';
 import { startScheduler } from '../scheduler/start.js';
 import { onShutdown } from './shutdown.js';
 
-interface ServerFlags extends Partial<LeaderElectionFlags> {
+interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags> {
+  logFormat?: LogFormat;
   dataDir: string;
   bindAddress: string;
   httpsPort: number;
@@ -38,19 +40,19 @@ interface ServerFlags extends Partial<LeaderElectionFlags> {
 export function registerServer(program: Command): void {
   apiServerOptions(program.command('apiserver').description('run the API server alone (embedded SQLite store, or --etcd-endpoints)'))
     .action(async (flags: ServerFlags) => {
-      const log = createLogger('server');
+      const log = createLogger('server', undefined, flags.logFormat);
       const api = await startApi(flags);
       onShutdown(log, () => api.stop());
       printReady(flags, api);
     });
 
-  leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent')))
+  nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))))
     .option('--disable-agent', 'do not run a node agent in this process')
     .option('--node-name <name>', 'node name of the local agent (default: host name)')
     .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
     .action(async (flags: ServerFlags) => {
-      const log = createLogger('server');
+      const log = createLogger('server', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
       const advertise = advertiseAddress(flags);
       const timings = flags.leaderElect === false ? undefined : timingsFromFlags(flags as LeaderElectionFlags);
@@ -62,7 +64,7 @@ export function registerServer(program: Command): void {
         await api.stop();
       });
 
-      const cmLog = createLogger('controller-manager');
+      const cmLog = createLogger('controller-manager', undefined, flags.logFormat);
       const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager');
       stops.push(runWhileLeading({
         leaseName: 'kube-controller-manager', clientConfig: cmConfig, logger: cmLog, timings, onLost: 'campaign',
@@ -74,7 +76,7 @@ export function registerServer(program: Command): void {
         },
       }).stop);
 
-      const schedLog = createLogger('scheduler');
+      const schedLog = createLogger('scheduler', undefined, flags.logFormat);
       const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler');
       stops.push(runWhileLeading({
         leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign',
@@ -84,11 +86,12 @@ export function registerServer(program: Command): void {
       if (!flags.disableAgent) {
         const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
         const creds = await issueNodeCredentials(api.pki, { nodeName, nodeIp: advertise });
-        const agentLog = createLogger('agent');
+        const agentLog = createLogger('agent', undefined, flags.logFormat);
         const client = new ApiClient({ server: api.url, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` }, { logger: agentLog });
         const agent = await startAgent({
           client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
+          nodeConditions: nodeConditionsFromFlags(flags),
         });
         stops.push(async () => { await agent.stop(); client.close(); });
         kubelet = { host: advertise, port: agent.kubeletPort };
@@ -98,7 +101,7 @@ export function registerServer(program: Command): void {
 }
 
 function apiServerOptions(cmd: Command): Command {
-  return cmd
+  return logFormatOption(cmd)
     .option('--data-dir <dir>', 'data directory (store, certificates, kubeconfig)', '/var/lib/trireme')
     .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
     .option('--https-port <port>', 'API server port', port, 6443)
@@ -114,13 +117,13 @@ function advertiseAddress(flags: ServerFlags): string {
 
 async function startApi(flags: ServerFlags): Promise<RunningApiServer> {
   const dataDir = resolve(flags.dataDir);
-  const logger = createLogger('store');
+  const logger = createLogger('store', undefined, flags.logFormat);
   const store = flags.etcdEndpoints
     ? openStore({ backend: 'etcd', endpoints: flags.etcdEndpoints, prefix: flags.etcdPrefix, logger })
     : openStore({ backend: 'sqlite', dataDir, logger });
   return startApiServer({
     dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
-    tlsSans: flags.tlsSan, logger: createLogger('apiserver'),
+    tlsSans: flags.tlsSan, logger: createLogger('apiserver', undefined, flags.logFormat),
   });
 }
 

@@ -2,8 +2,9 @@
 // lifecycle controller with taint-based eviction on a seconds scale. Per node (the queue key is
 // the node name) it (1) marks Ready/MemoryPressure/DiskPressure/PIDPressure Unknown when neither
 // the Lease `kube-node-lease/<node>` nor the Ready heartbeat was renewed within the grace period
-// (nodelifecycle/health.ts), (2) keeps the not-ready/unreachable NoExecute and unschedulable
-// NoSchedule taints in line with Ready and `spec.unschedulable` (nodelifecycle/taints.ts), and
+// (nodelifecycle/health.ts), (2) keeps the not-ready/unreachable NoExecute taints in line with
+// Ready, and the NoSchedule taints in line with the conditions (not-ready, unreachable,
+// memory/disk/pid-pressure, network-unavailable) and `spec.unschedulable` (nodelifecycle/taints.ts), and
 // (3) deletes the pods bound to the node that do not tolerate its NoExecute taints, or whose
 // tolerationSeconds ran out (nodelifecycle/eviction.ts), re-queueing itself for the next
 // deadline. Guarantees: node writes are PUTs of the cached object (compare-and-swap with the

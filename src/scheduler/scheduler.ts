@@ -10,8 +10,9 @@
 // summary message (patched only when the message changes) and a FailedScheduling event,
 // and is retried when nodes, pods, namespaces or services change, or after
 // maxUnschedulableMs; a bound pod gets a Scheduled event.
-// Does not: elect a leader (run one scheduler per scheduler name), preempt, or retry a
-// status patch that failed (the next attempt writes it again).
+// Does not: elect a leader itself — `trireme scheduler` and `trireme server` run it only while
+// holding the kube-system/kube-scheduler Lease, with its writes fenced (src/cli/leading.ts) —,
+// preempt, or retry a status patch that failed (the next attempt writes it again).
 import type { Namespace as NamespaceT, Node as NodeT, Pod as PodT, Service as ServiceT } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../api/object.js';
 import { performance } from 'node:perf_hooks';

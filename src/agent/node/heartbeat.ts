@@ -1,9 +1,12 @@
 // Node registration and liveness: creates (or adopts) the Node, posts its status every
 // `statusPeriodMs` (or at once when it changed), and renews the Lease `kube-node-lease/<node>`
-// every `leasePeriodMs`.
+// every `leasePeriodMs`. Each status is computed from fresh host readings (readings.ts) through
+// the pure condition decisions (conditions.ts), which remember when each pressure signal was last
+// below its threshold (the transition period).
 // Guarantees: failures are logged and retried on the next tick (the agent keeps running pods while
-// the API is unreachable); labels the agent owns are (re)applied, other labels are kept. Does not
-// remove the Node on stop (like the kubelet: the node controller decides).
+// the API is unreachable); labels the agent owns are (re)applied, other labels are kept; a change
+// of a condition's status is logged once. Does not remove the Node on stop (like the kubelet: the
+// node controller decides), nor set taints (the node lifecycle controller derives them).
 import type { Node as V1Node } from 'kubernetes-types/core/v1.js';
 import type { Lease as V1Lease } from 'kubernetes-types/coordination/v1.js';
 import type { KubeObject } from '../../api/object.js';
@@ -12,7 +15,10 @@ import { resource } from '../../client/resources.js';
 import { isTriremeError } from '../../errors.js';
 import type { Clock, Timer } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { hostFacts, newNode, nodeLabels, nodeStatus, statusChanged, type HostFacts, type NodeParams } from './node-object.js';
+import { decideConditions, type HostReadings, type PressureMemory } from './conditions.js';
+import { newNode, nodeLabels, nodeStatus, statusChanged, type NodeParams, type NodeState } from './node-object.js';
+import type { HostFacts } from './readings.js';
+import type { SystemReserved, Thresholds } from './thresholds.js';
 import { microTime } from '../../api/time.js';
 import { NODE_LEASE_NAMESPACE } from '../../api/namespaces.js';
 
@@ -30,7 +36,17 @@ export interface HeartbeatOptions {
   statusPeriodMs?: number;
   leasePeriodMs?: number;
   leaseDurationSeconds?: number;
-  host?: () => HostFacts;
+  facts: HostFacts;
+  /** Fresh readings for each status; the first filesystem is the data dir's. */
+  read: () => Promise<HostReadings>;
+  conditions: NodeConditionsConfig;
+}
+
+export interface NodeConditionsConfig {
+  thresholds: Thresholds;
+  reserved: SystemReserved;
+  /** How long a pressure condition stays True after its signal cleared. */
+  transitionMs: number;
 }
 
 export class NodeHeartbeat {
@@ -39,10 +55,17 @@ export class NodeHeartbeat {
   private leaseFailing = false;
   private timers: Timer[] = [];
   private stopped = false;
-  private readonly host: () => HostFacts;
+  private pressure: PressureMemory = {};
 
-  constructor(private readonly o: HeartbeatOptions) {
-    this.host = o.host ?? hostFacts;
+  constructor(private readonly o: HeartbeatOptions) {}
+
+  /** Reads the host and decides the conditions (updating the pressure memory). */
+  private async state(now: number): Promise<NodeState> {
+    const readings = await this.o.read();
+    const { conditions, memory } = decideConditions({ readings, ...this.o.conditions, memory: this.pressure, now });
+    this.pressure = memory;
+    const fss = readings.filesystems;
+    return { conditions, ephemeralStorageBytes: 'error' in fss ? undefined : fss[0]?.capacityBytes };
   }
 
   /** Registers the node (once) and starts both loops; resolves after the first attempt. */
@@ -68,8 +91,10 @@ export class NodeHeartbeat {
 
   /** Creates or updates the Node; exported for tests through start(). */
   async syncNode(): Promise<void> {
-    const { client, params, clock } = this.o;
+    const { client, params, clock, facts } = this.o;
+    const { reserved } = this.o.conditions;
     const now = clock.now();
+    const state = await this.state(now);
     let node: Node | undefined;
     try {
       node = await client.get<Node>(NODES, undefined, params.nodeName);
@@ -78,18 +103,19 @@ export class NodeHeartbeat {
     }
     if (!node) {
       try {
-        const created = await client.create<Node>(NODES, undefined, newNode(params, this.host(), now) as Node);
+        const created = await client.create<Node>(NODES, undefined, newNode(params, facts, state, reserved, now) as Node);
         node = created;
       } catch (e) {
         if (!isTriremeError(e, 'AlreadyExists')) throw e;
         node = await client.get<Node>(NODES, undefined, params.nodeName);
       }
     }
-    const labels = nodeLabels(params);
+    const labels = nodeLabels(params, facts);
     if (Object.entries(labels).some(([k, v]) => node?.metadata?.labels?.[k] !== v)) {
       node = await client.patch<Node>(NODES, undefined, params.nodeName, 'merge', { metadata: { labels } });
     }
-    const status = nodeStatus(params, this.host(), this.lastStatus ?? node.status, now);
+    const prev = this.lastStatus ?? node.status;
+    const status = nodeStatus(params, facts, state, reserved, prev, now);
     const due = now - this.lastStatusAt >= (this.o.statusPeriodMs ?? 10_000) - 50;
     // The node lifecycle controller may have marked us Unknown while we were away: the server's
     // Ready differing from ours is a reason to post at once, not at the next period.
@@ -97,8 +123,21 @@ export class NodeHeartbeat {
     const serverDiffers = readyOf(node.status) !== readyOf(status);
     if (due || serverDiffers || statusChanged(this.lastStatus, status)) {
       await client.patch<Node>(NODES, undefined, params.nodeName, 'merge', { status }, { subresource: 'status' });
+      this.logTransitions(this.lastStatus, status);
       this.lastStatus = status;
       this.lastStatusAt = now;
+    }
+  }
+
+  private logTransitions(before: Node['status'], after: NonNullable<Node['status']>): void {
+    for (const c of after.conditions ?? []) {
+      const old = before?.conditions?.find((o) => o.type === c.type);
+      if (old?.status === c.status) continue;
+      const healthy = c.type === 'Ready' ? c.status === 'True' : c.status === 'False';
+      if (!old && healthy) continue; // registration: only trouble is news
+      const fields = { condition: c.type, status: c.status, reason: c.reason, message: c.message };
+      if (healthy) this.o.logger.info(fields, 'node condition changed');
+      else this.o.logger.warn(fields, 'node condition changed');
     }
   }
 

@@ -48,7 +48,8 @@ export class ProcessRuntime implements Runtime {
   /** Running instances to poll for exit (those whose shim is not our child). */
   private readonly watched = new Map<string, ContainerRef>();
   private poller: NodeJS.Timeout | undefined;
-  private readonly shimCommand: ShimCommand;
+  /** The shim every container starts with (node status checks that it is still there). */
+  readonly shimCommand: ShimCommand;
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.log = opts.logger ?? silentLogger;
