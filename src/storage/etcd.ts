@@ -248,7 +248,8 @@ export class EtcdStore implements Store {
 
   async readiness(): Promise<StoreReadiness> {
     if (this.closed) return { ok: false, message: 'etcd: store is closed' };
-    // One absolute deadline for every attempt: the client's retries cannot stretch it.
+    // One absolute deadline for every attempt: the client's retries cannot stretch it. (gRPC
+    // deadlines are wall-clock dates, as in defaultCallOptions, not the injected clock's time.)
     const options = { deadline: Date.now() + READINESS_DEADLINE_MS };
     const [read, alarms] = await Promise.allSettled([
       this.call(() => this.client.kv.range({ key: this.probeKey(), count_only: true }, options)),
