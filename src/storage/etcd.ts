@@ -12,7 +12,8 @@
 //   ourselves: the client reports only "Watcher canceled").
 // - Client policy: a host's circuit breaker half-opens after 200 ms and every call is retried
 //   (3 attempts, 50 ms apart) with its own 5 s deadline, so a leader loss stalls writes for
-//   about the election time rather than the client's default 5 s breaker.
+//   about the election time rather than the client's default 5 s breaker. An exhausted space
+//   quota is neither retried nor counted by the breaker (the host is fine).
 // - Readiness (`readiness()`), answered within about 2 s: a linearizable (quorum) read, etcd's
 //   alarm list (NOSPACE, CORRUPT), and the outcome of the last write; while that write failed,
 //   each check also sends a write probe (a transaction whose compare is always false, so it goes
@@ -28,7 +29,7 @@
 // - Multi-key etcd transactions written by someone else under the prefix (several events at one
 //   revision) are not supported by the exactly-once filter; this store never writes them.
 import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, handleWhen, retry } from 'cockatiel';
-import { CompareResult, CompareTarget, Etcd3, isRecoverableError, type IKeyValue, type IRequestOp, type IResponseHeader, type Watcher } from 'etcd3';
+import { CompareResult, CompareTarget, Etcd3, GRPCResourceExhastedError, isRecoverableError, type IKeyValue, type IRequestOp, type IResponseHeader, type Watcher } from 'etcd3';
 import { TriremeError, type ErrorCode } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -65,6 +66,15 @@ export function bytePrefixEnd(p: Buffer): Buffer {
     }
   }
   return Buffer.from([0]);
+}
+
+/**
+ * Failures the client retries and counts against a host's breaker: etcd3's recoverable ones
+ * except an exhausted space quota, where the host is fine and a retry cannot help (counting it
+ * would open the breaker and fail reads too).
+ */
+function retriable(err: Error): boolean {
+  return isRecoverableError(err) && !(err instanceof GRPCResourceExhastedError);
 }
 
 /** Refusals: etcd answered, the store is fine. */
@@ -110,8 +120,8 @@ export class EtcdStore implements Store {
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ATTEMPT_DEADLINE_MS }),
       grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
       faultHandling: {
-        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 200, breaker: new ConsecutiveBreaker(3) }),
-        global: retry(handleWhen(isRecoverableError), { maxAttempts: 3, backoff: new ConstantBackoff(50) }),
+        host: () => circuitBreaker(handleWhen(retriable), { halfOpenAfter: 200, breaker: new ConsecutiveBreaker(3) }),
+        global: retry(handleWhen(retriable), { maxAttempts: 3, backoff: new ConstantBackoff(50) }),
       },
     });
   }
@@ -238,7 +248,8 @@ export class EtcdStore implements Store {
 
   async readiness(): Promise<StoreReadiness> {
     if (this.closed) return { ok: false, message: 'etcd: store is closed' };
-    // One absolute deadline for every attempt: the client's retries cannot stretch it.
+    // One absolute deadline for every attempt: the client's retries cannot stretch it. (gRPC
+    // deadlines are wall-clock dates, as in defaultCallOptions, not the injected clock's time.)
     const options = { deadline: Date.now() + READINESS_DEADLINE_MS };
     const [read, alarms] = await Promise.allSettled([
       this.call(() => this.client.kv.range({ key: this.probeKey(), count_only: true }, options)),
@@ -258,7 +269,7 @@ export class EtcdStore implements Store {
     return decideReadiness({
       backend: 'etcd',
       readError: read.status === 'rejected' ? (read.reason as Error).message : undefined,
-      alarms: alarms.status === 'fulfilled' ? alarms.value.alarms.map((a) => `${a.alarm} on member ${a.memberID}`) : undefined,
+      alarms: alarms.status === 'fulfilled' ? alarms.value.alarms.map((a) => `${a.alarm.toUpperCase()} on member ${a.memberID}`) : undefined,
       // When the read failed too, the alarm call's failure says nothing new.
       alarmError: alarms.status === 'rejected' && read.status === 'fulfilled' ? (alarms.reason as Error).message : undefined,
       lastWrite: this.lastWrite,

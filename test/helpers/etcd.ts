@@ -11,6 +11,8 @@ export class EtcdProcess {
     readonly dataDir: string,
     readonly clientPort: number,
     readonly peerPort: number,
+    /** More etcd flags, e.g. `--quota-backend-bytes`. */
+    readonly extraArgs: string[] = [],
   ) {}
 
   get endpoint(): string {
@@ -22,7 +24,7 @@ export class EtcdProcess {
     const child = spawn(
       pathOf(deps.etcd),
       ['--name', 't', '--data-dir', this.dataDir, '--listen-client-urls', this.endpoint, '--advertise-client-urls', this.endpoint,
-        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `t=${peer}`],
+        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `t=${peer}`, ...this.extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;

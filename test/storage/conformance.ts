@@ -372,5 +372,20 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         await rejectsWith(s.list(p), 'StoreClosed');
         await s.close();
       }));
+
+    test('readiness: ready while healthy, also after a refused write; not ready once closed', () =>
+      withStore(async (s, p) => {
+        const fresh = await s.readiness();
+        assert.equal(fresh.ok, true, fresh.message);
+        await s.create(`${p}a`, 'x');
+        await rejectsWith(s.create(`${p}a`, 'x'), 'AlreadyExists');
+        const after = await s.readiness();
+        assert.equal(after.ok, true, after.message);
+        assert.match(after.message, /read ok, last write ok/);
+        await s.close();
+        const closed = await s.readiness();
+        assert.equal(closed.ok, false);
+        assert.match(closed.message, /closed/);
+      }));
   });
 }

@@ -2,14 +2,18 @@
 // member (SIGSTOP: connections accepted, nothing answered) makes readiness false within its
 // ~2 s deadline, and thawing it (SIGCONT) makes it true again; a killed member fails reads and
 // writes, and after a restart the write probe clears the failed write, so readiness returns
-// without any client write. Under CI=true a missing etcd fails the test.
+// without any client write; a member whose space quota is exhausted refuses writes with
+// InsufficientStorage and is not ready (NOSPACE alarm) until an operator compacts, defragments
+// and disarms it. Under CI=true a missing etcd fails the test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isTriremeError } from '../../src/errors.js';
 import { EtcdStore } from '../../src/storage/etcd.js';
 import { pollUntil } from '../../src/util/poll.js';
+import { Etcd3 } from 'etcd3';
 import { deps, missingOf, requireCapability } from '../helpers/require-dep.js';
 import { EtcdProcess } from '../helpers/etcd.js';
 import { freePort } from '../helpers/net.js';
@@ -89,5 +93,51 @@ test('a killed etcd: the failed write keeps readiness false until the write prob
     assert.equal((await store.create('/k3', 'v')).key, '/k3');
   } finally {
     await store.close();
+  }
+});
+
+test('etcd out of space: writes are InsufficientStorage, not ready (NOSPACE), ready again after compact, defrag and disarm', { timeout: 90_000 }, async (t) => {
+  if (!requireCapability(t, missing)) return;
+  const dir = await mkdtemp(join(tmpdir(), 'trireme-etcd-nospace-'));
+  const small = new EtcdProcess(join(dir, 'data'), await freePort('127.0.0.1'), await freePort('127.0.0.1'), ['--quota-backend-bytes', String(4 * 1024 * 1024)]);
+  const store = EtcdStore.open({ endpoints: [small.endpoint] });
+  const admin = new Etcd3({ hosts: small.endpoint });
+  try {
+    await small.start();
+    const pad = 'x'.repeat(256 * 1024);
+    let refused: unknown;
+    for (let i = 0; i < 200 && refused === undefined; i++) {
+      try {
+        await store.update('/big', pad + String(i)).catch(async (e: unknown) => {
+          if (isTriremeError(e, 'NotFound')) return store.create('/big', pad);
+          throw e;
+        });
+      } catch (err) {
+        refused = err;
+      }
+    }
+    assert.ok(refused !== undefined, 'etcd never ran out of space');
+    assert.ok(isTriremeError(refused, 'InsufficientStorage'), String(refused));
+    assert.match((refused as Error).message, /space quota is exhausted, nothing was written/);
+    const sick = await store.readiness();
+    t.diagnostic(sick.message);
+    assert.equal(sick.ok, false);
+    assert.match(sick.message, /last write failed .*space quota/);
+    assert.match(sick.message, /alarms raised: NOSPACE on member/);
+
+    // The operator's way out (etcd does not clear NOSPACE by itself).
+    const rev = await store.currentRevision();
+    await admin.kv.compact({ revision: rev, physical: true });
+    await admin.maintenance.defragment();
+    const alarms = await admin.maintenance.alarm({ action: 'Get', alarm: 'None', memberID: 0 });
+    for (const a of alarms.alarms) await admin.maintenance.alarm({ action: 'Deactivate', alarm: a.alarm, memberID: a.memberID });
+    const back = await readyAgain(store);
+    assert.match(back.message, /last write ok/);
+    await store.update('/big', 'small again');
+  } finally {
+    admin.close();
+    await store.close();
+    await small.kill();
+    await rm(dir, { recursive: true, force: true });
   }
 });
