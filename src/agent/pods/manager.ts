@@ -15,6 +15,7 @@ import { resource } from '../../client/resources.js';
 import type { Logger } from '../../util/log.js';
 import type { ContainerLookup } from '../runtime/context.js';
 import type { PodSink } from './sink.js';
+import { restorePorts } from './ports-file.js';
 import { PodWorker, type WorkerDeps } from './worker.js';
 
 type PodObj = Pod & KubeObject;
@@ -31,15 +32,7 @@ export class PodManager {
 
   /** Restores port assignments from disk, so no port is handed out twice after a restart. */
   async restore(): Promise<void> {
-    for (const uid of await fs.readdir(this.d.podsDir).catch(() => [] as string[])) {
-      try {
-        const ports = JSON.parse(await fs.readFile(path.join(this.d.podsDir, uid, 'ports.json'), 'utf8')) as Record<string, number>;
-        const pod = JSON.parse(await fs.readFile(path.join(this.d.podsDir, uid, 'pod.json'), 'utf8')) as Pod;
-        this.d.ports.restore(uid, ports, pod.spec?.hostNetwork === true);
-      } catch {
-        continue;
-      }
-    }
+    await restorePorts(this.d.podsDir, this.d.ports, this.log);
   }
 
   /** Starts the informer; resolves after the first list is handled. */
