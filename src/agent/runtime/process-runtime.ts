@@ -279,6 +279,8 @@ export class ProcessRuntime implements Runtime {
 
   /** An instance whose shim is gone: kill what is provably left of it, record how it ended. */
   private async recordLoss(dir: string, state: StateFile, verdict: Exclude<Verdict, { kind: 'running' }>): Promise<void> {
+    // The shim writes exit.json and then exits: it may have done both since inspect read it.
+    if (await this.exitRecorded(dir)) return;
     let exit: ExitFile;
     if (verdict.kind === 'gone') {
       const message = verdict.why === 'rebooted'
