@@ -12,7 +12,8 @@
 // Does not: wait for the agent's node to be Ready (the caller checks through the API).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, readJsonSync, type StateFile } from '../../src/agent/runtime/state-files.js';
+import { isLive as isAlive } from '../../src/agent/runtime/proc-identity.js';
+import { readJsonSync, type StateFile } from '../../src/agent/runtime/state-files.js';
 import type { ChildTracker } from '../../src/launch/children.js';
 import { startCliServer, type ServerProcess } from './server-process.js';
 
@@ -89,7 +90,12 @@ export function sweepContainers(dataDir: string): SweepResult {
       for (const attempt of subdirs(join(containers, name))) {
         const dir = join(containers, name, attempt);
         out.instances++;
-        const state = readJsonSync<StateFile>(join(dir, 'state.json'));
+        let state: StateFile | undefined;
+        try {
+          state = readJsonSync<StateFile>(join(dir, 'state.json'));
+        } catch {
+          continue; // damaged: its pids cannot be trusted
+        }
         if (state === undefined) continue;
         if (isAlive(state.pid, state.procStart) && kill(-state.pgid, 'SIGKILL')) out.killedContainers++;
       }

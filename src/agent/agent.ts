@@ -124,7 +124,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // The informer retries until the API answers; orphans are cleaned once we know what is ours.
   void manager.startInformer(opts.client).then(
     () => (stopped ? undefined : manager.cleanupOrphans()),
-    (e: unknown) => log.error({ err: e }, 'pod informer failed to start'),
+    (e: unknown) => {
+      if (!stopped) log.error({ err: e }, 'pod informer failed to start');
+    },
   ).catch((e: unknown) => log.error({ err: e }, 'orphan cleanup failed'));
 
   log.info({ node: opts.nodeName, ip: opts.nodeIp, kubeletPort: server.port, dataDir: opts.dataDir }, 'agent started');

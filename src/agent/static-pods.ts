@@ -8,7 +8,11 @@
 //   recreated when deleted or stale, removed when the manifest goes, and carries the status.
 // Guarantees: manifests are re-read every `periodMs`; a file that does not parse is logged and
 // skipped (a pod already running from its earlier content keeps running until the file is fixed
-// or removed). Does not resolve ConfigMap/Secret references (static pods cannot use them).
+// or removed). A mirror pod to delete (its manifest is gone, or it is stale, or it is left over
+// from before an agent restart: found by one list of this node's pods once the API answers) stays
+// on the to-delete list until the API confirms the delete (or NotFound), retried every period;
+// a failing mirror write is logged once per failure streak (a typed error), not per attempt.
+// Does not resolve ConfigMap/Secret references (static pods cannot use them).
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +22,7 @@ import type { KubeObject } from '../api/object.js';
 import type { ApiClient } from '../client/api-client.js';
 import type { EventRecorder } from '../client/events.js';
 import { resource } from '../client/resources.js';
-import { isTriremeError } from '../errors.js';
+import { TriremeError, isTriremeError } from '../errors.js';
 import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { PodManager } from './pods/manager.js';
@@ -81,6 +85,12 @@ export class StaticPods {
   /** uid → static pod. */
   private readonly pods = new Map<string, Pod>();
   private readonly mirrors = new Map<string, PodObj>();
+  /** "ns/name" → the mirror pod to delete (uid precondition), until the API confirms. */
+  private readonly toDelete = new Map<string, { namespace: string; name: string; uid?: string }>();
+  /** Keys whose last mirror write failed (so a failure streak is logged once). */
+  private readonly failing = new Set<string>();
+  /** Whether leftover mirrors of this node (from before a restart) were looked for. */
+  private orphansListed = false;
   private timer: Timer | undefined;
   private stopped = false;
 
@@ -149,10 +159,12 @@ export class StaticPods {
   private async syncMirrors(): Promise<void> {
     const c = this.o.client;
     const wanted = new Map([...this.pods.values()].map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
+    await this.listOrphans(wanted);
     for (const [key, pod] of wanted) {
       const ns = pod.metadata?.namespace ?? 'default';
       const name = pod.metadata?.name ?? '';
       const hash = pod.metadata?.annotations?.[HASH_ANNOTATION];
+      this.toDelete.delete(key);
       try {
         let cur: PodObj | undefined;
         try {
@@ -161,7 +173,8 @@ export class StaticPods {
           if (!isTriremeError(e, 'NotFound')) throw e;
         }
         if (cur && (cur.metadata?.annotations?.[MIRROR_ANNOTATION] !== hash || cur.metadata?.deletionTimestamp)) {
-          await c.delete(PODS, ns, name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+          // Stale: replace it. A failed delete fails this sync; the next period retries.
+          await this.deleteMirror(ns, name, cur.metadata?.uid);
           cur = undefined;
         }
         if (!cur) {
@@ -171,16 +184,71 @@ export class StaticPods {
         this.mirrors.set(key, cur);
         const w = this.o.manager.worker(pod.metadata?.uid ?? '');
         if (w) w.mirrorName = name;
+        this.succeeded(key);
       } catch (e) {
-        this.o.logger.debug({ err: e, pod: key }, 'mirror pod sync failed (API unreachable?)');
+        this.failed(key, 'syncing the mirror pod', e);
       }
     }
-    // Mirrors of manifests that are gone.
+    // Mirrors of manifests that are gone: delete them, and keep trying until the API confirms.
     for (const [key, m] of [...this.mirrors]) {
       if (wanted.has(key)) continue;
-      await c.delete(PODS, m.metadata?.namespace, m.metadata?.name ?? '', { gracePeriodSeconds: 0 }).catch(() => undefined);
       this.mirrors.delete(key);
+      this.toDelete.set(key, { namespace: m.metadata?.namespace ?? 'default', name: m.metadata?.name ?? '', uid: m.metadata?.uid });
     }
+    for (const [key, d] of [...this.toDelete]) {
+      try {
+        await this.deleteMirror(d.namespace, d.name, d.uid);
+        this.toDelete.delete(key);
+        this.succeeded(key);
+      } catch (e) {
+        this.failed(key, 'deleting the mirror pod', e);
+      }
+    }
+  }
+
+  /** Once the API answers: this node's mirror pods that no manifest accounts for (agent restart). */
+  private async listOrphans(wanted: Map<string, Pod>): Promise<void> {
+    if (this.orphansListed) return;
+    let pods: PodObj[];
+    try {
+      pods = (await this.o.client.list<PodObj>(PODS, undefined, { fieldSelector: `spec.nodeName=${this.o.nodeName}` })).items;
+    } catch (e) {
+      this.failed('(list)', 'listing this node\'s mirror pods', e);
+      return;
+    }
+    this.succeeded('(list)');
+    this.orphansListed = true;
+    for (const p of pods) {
+      const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
+      if (p.metadata?.annotations?.[MIRROR_ANNOTATION] === undefined || wanted.has(key)) continue;
+      this.toDelete.set(key, { namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', uid: p.metadata?.uid });
+    }
+  }
+
+  /** Deletes a mirror pod (NotFound counts as done); throws a typed error otherwise. */
+  private async deleteMirror(namespace: string, name: string, uid: string | undefined): Promise<void> {
+    try {
+      await this.o.client.delete(PODS, namespace, name, { gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) });
+    } catch (e) {
+      if (isTriremeError(e, 'NotFound')) return;
+      // A uid precondition that fails means someone replaced the pod: not ours to delete.
+      if (isTriremeError(e, 'Conflict') && uid) return;
+      throw new TriremeError(isTriremeError(e) ? e.code : 'ServiceUnavailable', `deleting mirror pod ${namespace}/${name}: ${(e as Error).message}`, { cause: e, context: { namespace, name } });
+    }
+  }
+
+  private failed(key: string, what: string, err: unknown): void {
+    const retryMs = this.o.periodMs ?? 5000;
+    if (this.failing.has(key)) {
+      this.o.logger.debug({ err, pod: key }, `${what} failed again; retrying`);
+      return;
+    }
+    this.failing.add(key);
+    this.o.logger.warn({ err, pod: key, retryMs }, `${what} failed; retrying every period`);
+  }
+
+  private succeeded(key: string): void {
+    if (this.failing.delete(key)) this.o.logger.info({ pod: key }, 'mirror pod sync recovered');
   }
 
   private sinkFor(uid: string): PodSink {

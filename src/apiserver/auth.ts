@@ -235,7 +235,8 @@ function ruleAllows(rule: ResourceRule | NonResourceRule, user: UserInfo, a: Aut
   if (rule.namespaces && (a.namespace === undefined || !rule.namespaces.includes(a.namespace))) return false;
   if (rule.ownNodeOnly) {
     if (!user.name.startsWith(NODE_USER_PREFIX)) return false;
-    // Creates carry no name in their attributes; the admission step checks the body.
+    // Creates carry no name in their attributes, and nothing checks the body's name yet
+    // (no NodeRestriction admission; docs/security.md says so).
     if (a.name !== undefined && a.name !== user.name.slice(NODE_USER_PREFIX.length)) return false;
   }
   return true;

@@ -4,15 +4,10 @@
 import { isIP } from 'node:net';
 import { TriremeError } from '../errors.js';
 import { isDns1123Subdomain } from '../api/validation/index.js';
+import type { NodeCredentials } from '../api/join.js';
 import type { Pki } from './pki.js';
 
-export interface NodeCredentials {
-  caPem: string;
-  clientCertPem: string;
-  clientKeyPem: string;
-  servingCertPem: string;
-  servingKeyPem: string;
-}
+export type { NodeCredentials };
 
 export async function issueNodeCredentials(pki: Pki, request: unknown): Promise<NodeCredentials> {
   const r = (request ?? {}) as { nodeName?: unknown; nodeIp?: unknown };

@@ -10,11 +10,12 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { TriremeError } from '../errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { writePrivateFile } from '../util/private-file.js';
 
 // The library takes its provider from a global; Node's webcrypto is a complete implementation.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -91,21 +92,7 @@ export function caFingerprint(caCertPem: string): string {
   return createHash('sha256').update(new NodeX509(caCertPem).raw).digest('hex');
 }
 
-/**
- * Writes a file readable by its owner only. The temp file is created 0600 before any byte
- * lands in it and then renamed over the target, so readers see the old or the new content.
- */
-export async function writePrivateFile(path: string, data: string, mode = 0o600): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, data, { mode, flag: 'wx' });
-    await chmod(tmp, mode); // writeFile's mode is filtered by the umask; make it exact
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
+export { writePrivateFile };
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {

@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TriremeError } from '../errors.js';
 import type { UserInfo } from './auth.js';
+import { JOIN_TOKEN_PREFIX, parseJoinToken } from '../api/join.js';
 import { caFingerprint, writePrivateFile } from './pki.js';
 
-const PREFIX = 'K10';
 const HASH = /^[0-9a-f]{64}$/i;
 /** The role part of tokens we write; k3s uses `server` for the server token too. */
 export const JOIN_TOKEN_ROLE = 'server';
@@ -22,32 +22,11 @@ export function joinTokenPath(dataDir: string): string {
   return join(dataDir, 'token');
 }
 
-export interface ParsedJoinToken {
-  /** SHA-256 hex of the CA certificate's DER; absent for a bare secret. */
-  caHash?: string;
-  /** The `server` in `::server:`; absent when the token has no role part. */
-  role?: string;
-  secret: string;
-}
-
 export function formatJoinToken(caCertPem: string, secret: string): string {
-  return `${PREFIX}${caFingerprint(caCertPem)}::${JOIN_TOKEN_ROLE}:${secret}`;
+  return `${JOIN_TOKEN_PREFIX}${caFingerprint(caCertPem)}::${JOIN_TOKEN_ROLE}:${secret}`;
 }
 
-/** Accepts `K10<hash>::<role>:<secret>`, `K10<hash>::<secret>`, or a bare secret. */
-export function parseJoinToken(token: string): ParsedJoinToken {
-  const t = token.trim();
-  if (t === '') throw new TriremeError('Invalid', 'join token is empty');
-  if (!t.startsWith(PREFIX) || !t.includes('::')) return { secret: t };
-  const sep = t.indexOf('::');
-  const caHash = t.slice(PREFIX.length, sep).toLowerCase();
-  if (!HASH.test(caHash)) throw new TriremeError('Invalid', 'join token CA hash is not 64 hex characters');
-  const rest = t.slice(sep + 2);
-  const colon = rest.indexOf(':');
-  const parsed: ParsedJoinToken = colon < 0 ? { caHash, secret: rest } : { caHash, role: rest.slice(0, colon), secret: rest.slice(colon + 1) };
-  if (parsed.secret === '') throw new TriremeError('Invalid', 'join token has an empty secret');
-  return parsed;
-}
+export { parseJoinToken, type ParsedJoinToken } from '../api/join.js';
 
 /** True when `hash` (hex, any case) is the SHA-256 of this CA certificate's DER. */
 export function verifyCaHash(caCertPem: string, hash: string): boolean {

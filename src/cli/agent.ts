@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { startAgent } from '../agent/agent.js';
+import { loadOrJoin } from '../agent/node-join.js';
+import { isTriremeError } from '../errors.js';
 import { ApiClient } from '../client/api-client.js';
 import { createLogger, type LogFormat } from '../util/log.js';
-import { loadOrJoin } from './node-join.js';
 import { nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { ipAddress, logFormatOption, port, portRange } from './options.js';
 import { writeReadyFile } from './ready-file.js';
@@ -36,7 +37,16 @@ export function registerAgent(program: Command): void {
       const log = createLogger('agent', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
       const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
-      const creds = await loadOrJoin(dataDir, flags.server, flags.token, nodeName, flags.nodeIp);
+      let creds;
+      try {
+        creds = await loadOrJoin(dataDir, flags.server, flags.token, nodeName, flags.nodeIp, { logger: log });
+      } catch (e) {
+        // One line a person can act on, not a stack trace.
+        if (!isTriremeError(e)) throw e;
+        process.stderr.write(`trireme agent: cannot join: ${e.message}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const client = new ApiClient({ server: flags.server, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` }, { logger: log });
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,

@@ -2,9 +2,14 @@
 // telling handlers what changed. Guarantees: handlers see every change in order (a relist after
 // 410 Gone or a broken watch reports the difference as add/update/delete); `start()` resolves
 // once the first list is cached. Cached objects are shared: handlers must not change them.
+// `start()` rejects (and the informer stops) when the first list fails permanently — 401, 403,
+// 404 or 400 (a bad selector): retrying cannot help and a caller waiting forever would hide it —
+// when `syncTimeoutMs` passes without a first list (a Timeout naming the last error), or when
+// `stop()` comes first. Transient failures (unreachable, 5xx, 429) are retried with backoff, as
+// client-go's reflector does; after the first sync every failure is retried.
 import type { KubeObject } from '../api/object.js';
 import type { ResourceInfo } from '../api/resources.js';
-import { isTriremeError } from '../errors.js';
+import { TriremeError, isTriremeError, type ErrorCode } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { ApiClient } from './api-client.js';
@@ -24,7 +29,12 @@ export interface InformerOptions {
   clock?: Clock;
   /** Longest pause between reconnection attempts. */
   maxBackoffMs?: number;
+  /** Reject `start()` if the first list has not succeeded by then (default: wait while retrying). */
+  syncTimeoutMs?: number;
 }
+
+/** List failures that no retry can fix, so the first sync fails with them. */
+const PERMANENT: readonly ErrorCode[] = ['Unauthorized', 'Forbidden', 'NotFound', 'BadRequest', 'Invalid'];
 
 export class Informer<T extends KubeObject> {
   private readonly cache = new Map<string, T>();
@@ -37,6 +47,8 @@ export class Informer<T extends KubeObject> {
   private stopped = false;
   private failures = 0;
   private firstSync: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private syncTimer: Timer | undefined;
+  private lastError: Error | undefined;
   synced = false;
 
   constructor(private readonly client: ApiClient, readonly res: ResourceInfo, private readonly opts: InformerOptions = {}) {
@@ -51,6 +63,13 @@ export class Informer<T extends KubeObject> {
   start(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.firstSync = { resolve, reject };
+      const limit = this.opts.syncTimeoutMs;
+      if (limit !== undefined) {
+        this.syncTimer = this.clock.setTimeout(() => {
+          const last = this.lastError ? `; last error: ${this.lastError.message}` : '';
+          this.failSync(new TriremeError('Timeout', `${this.what()}: no first list within ${limit} ms${last}`, { cause: this.lastError, context: { resource: this.res.resource } }));
+        }, limit);
+      }
       void this.relist();
     });
   }
@@ -59,6 +78,21 @@ export class Informer<T extends KubeObject> {
     this.stopped = true;
     this.watchHandle?.stop();
     if (this.timer) this.clock.clearTimeout(this.timer);
+    if (!this.synced) this.failSync(new TriremeError('ServiceUnavailable', `${this.what()}: stopped before the first list`, { context: { resource: this.res.resource, stopped: true } }));
+  }
+
+  private what(): string {
+    return `informer for ${this.res.group ? `${this.res.resource}.${this.res.group}` : this.res.resource}`;
+  }
+
+  /** Rejects the first-sync promise (once) and stops the informer. */
+  private failSync(err: TriremeError): void {
+    const pending = this.firstSync;
+    this.firstSync = undefined;
+    if (this.syncTimer) this.clock.clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    if (!this.stopped) this.stop();
+    pending?.reject(err);
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
@@ -88,10 +122,18 @@ export class Informer<T extends KubeObject> {
       this.failures = 0;
       if (!this.synced) {
         this.synced = true;
+        if (this.syncTimer) this.clock.clearTimeout(this.syncTimer);
+        this.syncTimer = undefined;
         this.firstSync?.resolve();
+        this.firstSync = undefined;
       }
       this.watch();
     } catch (err) {
+      if (!this.synced && isTriremeError(err) && PERMANENT.includes(err.code)) {
+        this.log.error({ err: err.message, resource: this.res.resource, code: err.code }, 'informer first list failed permanently');
+        this.failSync(new TriremeError(err.code, `${this.what()}: first list failed: ${err.message}`, { cause: err, context: { resource: this.res.resource } }));
+        return;
+      }
       this.retry(err as Error, 'list');
     }
   }
@@ -148,6 +190,7 @@ export class Informer<T extends KubeObject> {
 
   private retry(err: Error, what: string): void {
     if (this.stopped) return;
+    this.lastError = err;
     this.failures++;
     const delay = Math.min(this.opts.maxBackoffMs ?? 5000, 100 * 2 ** Math.min(this.failures, 10));
     this.log.warn({ err: err.message, resource: this.res.resource, delay }, `informer ${what} failed; retrying`);

@@ -15,13 +15,18 @@ import { resource } from '../../client/resources.js';
 import type { Logger } from '../../util/log.js';
 import type { ContainerLookup } from '../runtime/context.js';
 import type { PodSink } from './sink.js';
+import { restorePorts } from './ports-file.js';
 import { PodWorker, type WorkerDeps } from './worker.js';
 
 type PodObj = Pod & KubeObject;
 
+/** Pause before a new pod informer after the API refused the first list for good. */
+const INFORMER_RETRY_MS = 10_000;
+
 export class PodManager {
   private readonly workers = new Map<string, PodWorker>();
   private informer: Informer<PodObj> | undefined;
+  private stopped = false;
   private readonly log: Logger;
 
   constructor(private readonly d: WorkerDeps, private readonly apiSink: PodSink | undefined) {
@@ -31,27 +36,33 @@ export class PodManager {
 
   /** Restores port assignments from disk, so no port is handed out twice after a restart. */
   async restore(): Promise<void> {
-    for (const uid of await fs.readdir(this.d.podsDir).catch(() => [] as string[])) {
-      try {
-        const ports = JSON.parse(await fs.readFile(path.join(this.d.podsDir, uid, 'ports.json'), 'utf8')) as Record<string, number>;
-        const pod = JSON.parse(await fs.readFile(path.join(this.d.podsDir, uid, 'pod.json'), 'utf8')) as Pod;
-        this.d.ports.restore(uid, ports, pod.spec?.hostNetwork === true);
-      } catch {
-        continue;
-      }
-    }
+    await restorePorts(this.d.podsDir, this.d.ports, this.log);
   }
 
-  /** Starts the informer; resolves after the first list is handled. */
+  /**
+   * Starts the informer; resolves after the first list is handled. A first list refused for good
+   * (401/403/404: the informer gives up) is logged and tried again every INFORMER_RETRY_MS with a
+   * fresh informer, since the node's permissions may be fixed meanwhile; rejects only on stop().
+   */
   async startInformer(client: ApiClient): Promise<void> {
-    const inf = new Informer<PodObj>(client, resource('', 'pods'), { fieldSelector: `spec.nodeName=${this.d.nodeName}`, logger: this.log, clock: this.d.clock });
-    inf.on({
-      add: (p) => this.upsert(p, this.apiSink),
-      update: (_o, p) => this.upsert(p, this.apiSink),
-      delete: (p) => this.workers.get(p.metadata?.uid ?? '')?.markGone(),
-    });
-    this.informer = inf;
-    await inf.start();
+    for (;;) {
+      const inf = new Informer<PodObj>(client, resource('', 'pods'), { fieldSelector: `spec.nodeName=${this.d.nodeName}`, logger: this.log, clock: this.d.clock });
+      inf.on({
+        add: (p) => this.upsert(p, this.apiSink),
+        update: (_o, p) => this.upsert(p, this.apiSink),
+        delete: (p) => this.workers.get(p.metadata?.uid ?? '')?.markGone(),
+      });
+      this.informer = inf;
+      try {
+        await inf.start();
+        return;
+      } catch (err) {
+        if (this.stopped) throw err;
+        this.log.error({ err, retryMs: INFORMER_RETRY_MS }, 'cannot list the pods of this node; retrying');
+        await new Promise<void>((r) => this.d.clock.setTimeout(r, INFORMER_RETRY_MS));
+        if (this.stopped) throw err;
+      }
+    }
   }
 
   /** Adds or updates a pod (from the API or a static manifest) with the sink it reports to. */
@@ -98,6 +109,7 @@ export class PodManager {
   };
 
   stop(): void {
+    this.stopped = true;
     this.informer?.stop();
     for (const w of this.workers.values()) w.stop();
   }

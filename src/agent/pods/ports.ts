@@ -7,6 +7,7 @@
 // between the test bind and the container's own bind (nothing can without holding it).
 import net from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { TriremeError } from '../../errors.js';
 
 /** `"<container>/<port name or number>"` → host port. Recorded on the pod as annotation PORTS_ANNOTATION. */
 export type PortAssignment = Record<string, number>;
@@ -122,6 +123,6 @@ export class PortAllocator {
       if (await this.bindable(p)) return p;
       this.used.delete(p);
     }
-    throw new Error(`no free host port in ${lo}-${hi}`);
+    throw new TriremeError('ServiceUnavailable', `no free host port in ${lo}-${hi}`, { context: { range: [lo, hi] } });
   }
 }

@@ -13,6 +13,8 @@ import { deps, needs } from '../../helpers/require-dep.js';
 import type { ContainerConfig, ContainerInfo } from '../../../src/agent/runtime/runtime.js';
 import type { StateFile } from '../../../src/agent/runtime/state-files.js';
 import { readLogs } from '../../../src/agent/logs/reader.js';
+import { isLive, procStartTime, readBootId } from '../../../src/agent/runtime/proc-identity.js';
+import { pollUntil } from '../../../src/util/poll.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -182,6 +184,21 @@ for (const shim of ['native', 'node'] as const) {
       await untilExited(second);
       assert.equal((await collect(first.logDir, true)).toString(), 'one\ntwo');
       assert.equal((await collect(first.logDir)).toString(), 'three\n');
+    });
+
+    it('records the start times and boot id; a lost shim gets its container killed and reported', async () => {
+      const c = cfg(['sleep', '30']);
+      const info = await rt.start(c);
+      assert.equal(info.state, 'running');
+      const state = JSON.parse(await readFile(path.join(rt.dir(c), 'state.json'), 'utf8')) as StateFile;
+      assert.equal(state.procStart, procStartTime(state.pid));
+      assert.equal(state.shimStart, procStartTime(state.shimPid));
+      assert.equal(state.bootId, readBootId());
+      process.kill(state.shimPid, 'SIGKILL');
+      const done = await untilExited(c);
+      assert.equal(done.exitCode, 137);
+      assert.equal(done.message, 'the container shim was lost');
+      await pollUntil('the orphaned container is killed', () => !isLive(state.pid), { timeoutMs: 5000, everyMs: 20 });
     });
   });
 }

@@ -10,7 +10,9 @@
  *      lines longer than maxLineBytes cut into P records, an unterminated last line written as
  *      P at exit, size rotation to current.log.1 before a record would push current.log past
  *      maxLogBytes,
- *   4. writes state.json {shimPid, pid, pgid, startedAt, procStart} once the exec succeeded,
+ *   4. writes state.json {shimPid, pid, pgid, startedAt, procStart, shimStart, bootId} once the
+ *      exec succeeded (the /proc start times of the container and of this shim, and the boot
+ *      id, so that a later agent never takes a recycled pid for them),
  *   5. writes exit.json {exitCode, signal, finishedAt, reason[, message]} when the process ended
  *      and its pipes drained (at most 1 s after the exit: a grandchild may hold them open), then
  *      exits 0. A start failure gives exit.json {exitCode 128, reason StartError, message
@@ -468,18 +470,43 @@ static char *proc_start(pid_t pid) {
   return out;
 }
 
+/* /proc/sys/kernel/random/boot_id without its newline, or NULL. */
+static char *boot_id(void) {
+  char data[128];
+  int fd = open_cloexec("/proc/sys/kernel/random/boot_id", O_RDONLY, 0);
+  if (fd < 0) return NULL;
+  ssize_t n;
+  do n = read(fd, data, sizeof data - 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n <= 0) return NULL;
+  data[n] = '\0';
+  size_t len = strcspn(data, " \n");
+  if (len == 0) return NULL;
+  char *out = xrealloc(NULL, len + 1);
+  memcpy(out, data, len);
+  out[len] = '\0';
+  return out;
+}
+
+static void put_opt_str(buf_t *b, const char *key, char *value) {
+  if (!value) return;
+  buf_str(b, ",\"");
+  buf_str(b, key);
+  buf_str(b, "\":");
+  buf_json_str(b, value);
+  free(value);
+}
+
 static void write_state(const char *dir, pid_t pid, int64_t started) {
   buf_t b = {0};
   buf_fmt(&b, "{\"shimPid\":%lld", (long long)getpid());
   buf_fmt(&b, ",\"pid\":%lld", (long long)pid);
   buf_fmt(&b, ",\"pgid\":%lld", (long long)pid);
   buf_fmt(&b, ",\"startedAt\":%lld", (long long)started);
-  char *ps = proc_start(pid);
-  if (ps) {
-    buf_str(&b, ",\"procStart\":");
-    buf_json_str(&b, ps);
-    free(ps);
-  }
+  put_opt_str(&b, "procStart", proc_start(pid));
+  put_opt_str(&b, "shimStart", proc_start(getpid()));
+  put_opt_str(&b, "bootId", boot_id());
   buf_str(&b, "}");
   char *file = path_join(dir, "state.json");
   write_file_atomic(file, &b);

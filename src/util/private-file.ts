@@ -1,0 +1,18 @@
+// Writing a file readable by its owner only (keys, tokens, credentials).
+// Guarantees: the temp file is created with the mode before any byte lands in it (exclusive
+// create), its mode is set exactly (the umask does not filter it), and it is renamed over the
+// target, so readers see the old or the new content; the temp file is removed on failure.
+import { randomBytes } from 'node:crypto';
+import { chmod, rename, rm, writeFile } from 'node:fs/promises';
+
+export async function writePrivateFile(path: string, data: string, mode = 0o600): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, data, { mode, flag: 'wx' });
+    await chmod(tmp, mode); // writeFile's mode is filtered by the umask; make it exact
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
