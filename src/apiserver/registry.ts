@@ -254,10 +254,14 @@ export class Registry {
   private async checkNamespaceOpen(namespace: string): Promise<void> {
     const nsInfo = RESOURCES.find((r) => r.kind === 'Namespace')!;
     const key = storeKey(nsInfo, undefined, namespace);
-    // The cache answers the common case without a store read; a namespace it has not seen yet
-    // (created a moment ago) is looked up in the store. Terminating never reverts, so a cached
-    // Terminating is final.
-    let ns = this.cache(nsInfo).get(key)?.value;
+    // The cache answers the common case without a store read, once it has applied this
+    // server's own namespace writes (so a delete through this server is seen at once); a
+    // namespace it has not seen yet (created a moment ago) is looked up in the store.
+    // Terminating never reverts, so a cached Terminating is final.
+    const cache = this.cache(nsInfo);
+    const wrote = this.written.get(storePrefix(nsInfo)) ?? 0;
+    if (wrote > cache.revision) await cache.waitFor(wrote, 5000);
+    let ns = cache.get(key)?.value;
     if (!ns) {
       const kv = await this.store.get(key);
       if (!kv) throw new TriremeError('NotFound', `namespaces "${namespace}" not found`, { context: { name: namespace, kind: 'namespaces' } });

@@ -1,6 +1,6 @@
 // The rules every kind shares (pure): which kinds count `generation`, what an update of the
 // main resource or of `/status` may change, and the strategy a kind without rules of its own
-// gets. Guarantees: nothing here reads or writes anything; results are new objects.
+// gets. Guarantees: nothing here reads or writes anything or modifies its inputs.
 // Does not: default or validate (src/api does).
 import type { KubeObject } from '../../api/object.js';
 import type { ResourceInfo } from '../../api/resources.js';

@@ -1,7 +1,7 @@
 // The shape of a per-kind strategy: the hooks the generic registry calls around its writes.
 // Guarantees: the rule hooks (`prepareCreate`, `prepareUpdate`, `planDelete`,
-// `readyToRemove`) are pure — they neither read nor write anything and return new objects,
-// leaving their inputs untouched, so they can be table-tested alone. Only the two I/O hooks
+// `readyToRemove`) are pure — they neither read nor write anything and never modify their
+// inputs (a changed object is a new one), so they can be table-tested alone. Only the two I/O hooks
 // (`reserve`, `afterWrite`) touch the store, and only for what the kind owns outside its
 // own object (a Service's ClusterIP and NodePort keys). Does not: hold any state itself (a
 // strategy with I/O gets its allocator from the registry that builds it).
