@@ -83,12 +83,17 @@ describe('registry per-kind hooks (SQLite store)', () => {
     assert.equal(again.spec?.ports?.[0]?.nodePort, nodePort);
   });
 
-  it('a pod on a node is marked for its grace period; the zero-grace delete removes it', async () => {
+  it('a pod on a node is marked for its grace period, survives status writes, and the zero-grace delete removes it', async () => {
     await reg.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: 'n1', terminationGracePeriodSeconds: 7, containers: [{ name: 'c', image: 'x' }] } });
     const first = await reg.delete(PODS, 'default', 'p');
     assert.equal(first.deleted, false);
     assert.equal(first.object.metadata?.deletionTimestamp, '2024-01-01T00:00:07Z');
     assert.equal(first.object.metadata?.deletionGracePeriodSeconds, 7);
+    // The node reports its containers stopping: a status write during the grace period keeps the pod.
+    await reg.readModifyWrite(PODS, 'default', 'p', { subresource: 'status' }, (cur) => ({ ...cur, status: { phase: 'Running', message: 'stopping' } }));
+    const stillThere = await reg.get(PODS, 'default', 'p');
+    assert.equal((stillThere.status as { message?: string }).message, 'stopping');
+    assert.equal(stillThere.metadata?.deletionGracePeriodSeconds, 7);
     const confirmed = await reg.delete(PODS, 'default', 'p', { gracePeriodSeconds: 0 });
     assert.equal(confirmed.deleted, true);
     await rejects(reg.get(PODS, 'default', 'p'), 'NotFound');

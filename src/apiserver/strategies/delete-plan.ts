@@ -44,8 +44,10 @@ export function planDelete(current: KubeObject, req: DeleteRequest, now: number)
 
 /**
  * Every kind's rule for an update of a marked object: once its last finalizer is gone it is
- * removed rather than stored.
+ * removed rather than stored, unless it is in a graceful deletion (a grace period above 0:
+ * a pod whose node has not confirmed yet), which only a delete ends, as in Kubernetes.
  */
 export function readyToRemove(next: KubeObject): boolean {
-  return Boolean(next.metadata?.deletionTimestamp) && (next.metadata?.finalizers ?? []).length === 0;
+  const meta = next.metadata;
+  return Boolean(meta?.deletionTimestamp) && (meta?.finalizers ?? []).length === 0 && (meta?.deletionGracePeriodSeconds ?? 0) === 0;
 }

@@ -79,6 +79,8 @@ describe('removal on update of a marked object', () => {
     ['not marked: stored', readyToRemove, cm({ finalizers: [] }), false],
     ['marked, a finalizer left: stored', readyToRemove, cm({ deletionTimestamp: EARLIER, finalizers: ['a'] }), false],
     ['marked, last finalizer gone: removed', readyToRemove, cm({ deletionTimestamp: EARLIER, finalizers: [] }), true],
+    ['graceful deletion under way (grace 30), no finalizers: stored until a delete ends it', readyToRemove, cm({ deletionTimestamp: EARLIER, deletionGracePeriodSeconds: 30, finalizers: [] }), false],
+    ['marked with grace 0, no finalizers: removed', readyToRemove, cm({ deletionTimestamp: EARLIER, deletionGracePeriodSeconds: 0, finalizers: [] }), true],
     ['namespace still holding spec.finalizers: stored', NAMESPACE.readyToRemove, ns({ deletionTimestamp: EARLIER }), false],
     ['namespace finalized: removed', NAMESPACE.readyToRemove, { ...ns({ deletionTimestamp: EARLIER }), spec: { finalizers: [] } }, true],
     ['namespace finalized but a metadata finalizer left: stored', NAMESPACE.readyToRemove, { ...ns({ deletionTimestamp: EARLIER, finalizers: ['a'] }), spec: {} }, false],
