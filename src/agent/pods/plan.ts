@@ -139,7 +139,7 @@ function planInit(o: PodObservation, policy: RestartPolicy, actions: PodAction[]
       if (o.volumesReady) actions.push({ type: 'start', container: ic.name, init: true, attempt: 0 });
     } else if (latest.state === 'exited') {
       // An init container that failed is retried unless the pod never restarts anything.
-      if (policy === 'Never') return { done: false, failed: true };
+      if (!shouldRestart(policy, latest.exitCode ?? 1, true)) return { done: false, failed: true };
       if (o.volumesReady) actions.push(restartOrWait(o, ic, latest, true));
     }
     return { done: false, failed: false };
