@@ -236,9 +236,8 @@ export class PodWorker {
     const specOf = (name: string): Container | undefined => specs.find((c) => c.name === name);
     const ref = (name: string, attempt: number): ContainerRef => ({ podUid: this.uid, name, attempt });
     if (plan.terminating) this.d.probes.remove(this.uid);
-    const stops: PodAction[] = plan.actions.filter((a) => a.type === 'stop');
+    const stops = plan.actions.filter((a): a is Extract<PodAction, { type: 'stop' }> => a.type === 'stop');
     await Promise.all(stops.map(async (a) => {
-      if (a.type !== 'stop') return;
       this.sink.event(this.pod, 'Normal', 'Killing', `Stopping container ${a.container}`);
       await this.stopInstance(specOf(a.container), ref(a.container, a.attempt), a.graceMs);
     }));
