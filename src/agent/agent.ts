@@ -73,6 +73,8 @@ export interface RunningAgent {
   /** The port the kubelet API listens on (kubeletPort, or the one picked for 0). */
   kubeletPort: number;
   lookup: ContainerLookup;
+  /** The pod workers of this node, by pod uid. */
+  pods: PodManager;
   stop(): Promise<void>;
 }
 
@@ -133,6 +135,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   return {
     kubeletPort: server.port,
     lookup: manager.lookup,
+    pods: manager,
     async stop() {
       stopped = true;
       heartbeat.stop();

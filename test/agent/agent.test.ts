@@ -13,25 +13,16 @@ import { resource } from '../../src/client/resources.js';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../src/agent/agent.js';
 import { silentLogger } from '../../src/util/log.js';
 import type { StateFile } from '../../src/agent/runtime/state-files.js';
+import { pollUntil } from '../../src/util/poll.js';
 
 type PodObj = Pod & KubeObject;
 const PODS = resource('', 'pods');
 const NODES = resource('', 'nodes');
 const LEASES = resource('coordination.k8s.io', 'leases');
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls `fn` until it returns a value (15 s at most). */
+function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  return pollUntil(what, fn, { timeoutMs, everyMs: 100 });
 }
 
 function alive(pid: number): boolean {
@@ -199,7 +190,10 @@ describe('agent (integration)', () => {
     const restarts = before.status?.containerStatuses?.[0]?.restartCount;
     await agent!.stop();
     agent = await startAgent(opts);
-    await new Promise((r) => setTimeout(r, 2500));
+    // A duplicate would be started by the new agent's first sync of the pod: wait until that
+    // sync completed (it also posted the status the new worker computed), then look.
+    const restarted = agent;
+    await waitFor('the new agent synced the pod', () => Promise.resolve((restarted.pods.worker(before.metadata!.uid!)?.syncs ?? 0) >= 1));
     const after_ = await api.client.get<PodObj>(PODS, 'default', 'web');
     assert.equal(await pidOf(after_, 'app'), pid);
     assert.ok(alive(pid));

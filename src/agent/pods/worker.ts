@@ -1,28 +1,34 @@
-// One pod's worker: drives what runs toward the pod's spec, one sync at a time.
-// Each sync: (terminating? → preStop, SIGTERM, grace, SIGKILL, delete from the API, clean up)
-// else ports → volumes → init containers in order → containers (start, restart per policy with
-// back-off, kill on liveness/startup failure) → status (posted only when changed).
-// Guarantees: syncs never overlap (a kick during a sync runs another one after it); a container
-// instance is started at most once (the runtime refuses duplicates); the worker never throws
-// (errors are logged and retried on the next kick). Does not watch the API: its owner feeds it
-// pod updates (update/markGone) and kicks it on container exits and timers.
+// One pod's worker: drives what runs toward the pod's spec, one sync at a time, by executing
+// the plan of plan.ts. Each sync: the edges (pod directory, host ports, ConfigMaps/Secrets,
+// volumes; skipped while terminating) → observe (runtime instances, probe results, back-off and
+// start failures recorded here) → `planPod` → execute its actions (start, back-off timer,
+// register/forget probes, kill, stop + delete + clean up) → plan again over a fresh observation
+// for the status (posted only when changed).
+// Guarantees: syncs never overlap (a kick during a sync runs another one after it); every
+// action that changes what runs triggers another sync at once; a container instance is started
+// at most once (the runtime refuses duplicates); the worker never throws (errors are logged and
+// retried a second later). All decisions are the plan's; time comes from the injected clock.
+// Does not watch the API: its owner feeds it pod updates (update/markGone) and kicks it on
+// container exits and timers.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { ConfigMap, Container, Pod, PodCondition, Probe, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Container, Pod, PodCondition, Secret } from 'kubernetes-types/core/v1.js';
 import type { Clock, Timer } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { ProbeManager } from '../probes/manager.js';
-import { probeTerminationGracePeriodSeconds, type ProbeKind } from '../probes/spec.js';
+import type { ProbeKind } from '../probes/spec.js';
 import { runCommand } from '../probes/exec.js';
 import type { ContainerContext } from '../runtime/context.js';
-import type { ContainerInfo, Runtime } from '../runtime/runtime.js';
-import { decideRestart, type BackoffConfig, type BackoffEntry } from './backoff.js';
+import type { ContainerInfo, ContainerRef, Runtime } from '../runtime/runtime.js';
+import type { BackoffConfig, BackoffEntry } from './backoff.js';
 import { ConfigError, buildArgv, buildEnv, envReferences } from './env.js';
+import { planPod, probeOf, type PodAction, type PodObservation, type PodPlan, type ProbeView, type Waiting } from './plan.js';
 import { PortAllocator, portEnv, resolvePort, type PortAssignment } from './ports.js';
-import { normalisePolicy, shouldRestart } from './restart-policy.js';
 import type { PodSink } from './sink.js';
-import { computePodStatus, type ContainerView } from './status.js';
+import { computePodStatus } from './status.js';
 import { VolumeError, materialiseVolumes, prepareMounts, volumeReferences } from './volumes.js';
+
+type Sources = { configMaps: Map<string, ConfigMap>; secrets: Map<string, Secret> };
 
 export interface WorkerDeps {
   nodeName: string;
@@ -40,10 +46,6 @@ export interface WorkerDeps {
 
 const PROBE_KINDS: readonly ProbeKind[] = ['startup', 'liveness', 'readiness'];
 
-function probeOf(c: Container, kind: ProbeKind): Probe | undefined {
-  return kind === 'liveness' ? c.livenessProbe : kind === 'readiness' ? c.readinessProbe : c.startupProbe;
-}
-
 export function podDir(podsDir: string, uid: string): string {
   return path.join(podsDir, uid);
 }
@@ -56,11 +58,14 @@ export class PodWorker {
   private timer: Timer | undefined;
   private timerAt = 0;
   private readonly backoff = new Map<string, BackoffEntry>();
-  private readonly waiting = new Map<string, { reason: string; message?: string }>();
+  /** Why a container could not be started (config error, mount failure), until it starts. */
+  private readonly blocked = new Map<string, Waiting>();
   private readonly contexts = new Map<string, { env: Record<string, string>; cwd: string }>();
   /** container → attempt whose probes are registered. */
   private readonly probed = new Map<string, number>();
-  private readonly killRequests = new Map<string, string>();
+  /** A liveness/startup failure of the registered instance, until the plan kills it. */
+  private readonly probeFailures = new Map<string, { attempt: number; kind: 'liveness' | 'startup' }>();
+  private completedSyncs = 0;
   private volumes: Map<string, string> | undefined;
   private volumesAt = 0;
   private volumesVersion = '';
@@ -98,6 +103,10 @@ export class PodWorker {
   }
   get current(): Pod {
     return this.pod;
+  }
+  /** How many syncs completed (lets a caller wait until the worker has looked at least once). */
+  get syncs(): number {
+    return this.completedSyncs;
   }
 
   update(pod: Pod): void {
@@ -172,58 +181,111 @@ export class PodWorker {
   }
 
   private async sync(): Promise<void> {
-    if (this.gone || this.pod.metadata?.deletionTimestamp) {
-      await this.terminate();
+    const terminating = this.gone || Boolean(this.pod.metadata?.deletionTimestamp);
+    let ports: PortAssignment = {};
+    let sources: Sources = { configMaps: new Map(), secrets: new Map() };
+    let volumesReady = false;
+    if (!terminating) {
+      // The edges before deciding: the pod's directory, host ports, ConfigMaps/Secrets, volumes.
+      await fs.mkdir(this.dir, { recursive: true });
+      await fs.writeFile(path.join(this.dir, 'pod.json'), JSON.stringify(this.pod));
+      ports = await this.ensurePorts();
+      sources = await this.fetchSources();
+      volumesReady = await this.ensureVolumes(sources);
+    }
+    const plan = planPod(await this.observe(volumesReady));
+    await this.execute(plan, ports, sources);
+    if (plan.terminating) {
+      this.completedSyncs++;
       return;
     }
-    await fs.mkdir(this.dir, { recursive: true });
-    await fs.writeFile(path.join(this.dir, 'pod.json'), JSON.stringify(this.pod));
-    const ports = await this.ensurePorts();
-    const sources = await this.fetchSources();
-    const volumesOk = await this.ensureVolumes(sources);
-    const instances = await this.instances();
-    const policy = normalisePolicy(this.pod.spec?.restartPolicy);
-    let initFailed = false;
-    let initDone = true;
-    if (volumesOk) {
-      for (const ic of this.pod.spec?.initContainers ?? []) {
-        const latest = instances.get(ic.name)?.at(-1);
-        if (latest?.state === 'exited' && latest.exitCode === 0) continue;
-        initDone = false;
-        if (!latest) await this.startContainer(ic, 0, true, ports, sources);
-        else if (latest.state === 'exited') {
-          if (policy === 'Never') initFailed = true;
-          else await this.restartOrWait(ic, latest, true, ports, sources);
-        }
-        break;
-      }
-      if (initDone) {
-        for (const c of this.pod.spec?.containers ?? []) {
-          let latest = instances.get(c.name)?.at(-1);
-          if (latest?.state === 'running') {
-            const why = this.killRequests.get(c.name);
-            if (why !== undefined) {
-              latest = await this.killForProbe(c, latest, why);
-            } else {
-              this.ensureProbes(c, latest, ports);
-            }
-          }
-          if (!latest) await this.startContainer(c, 0, false, ports, sources);
-          else if (latest.state === 'exited') {
-            this.d.probes.remove(this.uid, c.name);
-            this.probed.delete(c.name);
-            if (shouldRestart(policy, latest.exitCode ?? 1, false)) await this.restartOrWait(c, latest, false, ports, sources);
-            else this.waiting.delete(c.name);
-          }
-        }
-      }
-    } else {
-      initDone = (this.pod.spec?.initContainers ?? []).length === 0;
-    }
-    await this.postStatus(policy, initFailed, ports);
+    // The status shows the state after the actions ran: the plan of a fresh observation (its
+    // actions, if any, are the next sync's job; `again` is set by every action that changed
+    // what runs).
+    const after = planPod(await this.observe(volumesReady));
+    await this.postStatus(after, ports);
     // Exits of instances this agent did not spawn are found by polling; keep a slow tick for
-    // volume refreshes and missed events.
-    this.kickAfter(this.d.volumeRefreshMs);
+    // volume refreshes and missed events, until the pod is done for good.
+    if (!after.done) this.kickAfter(this.d.volumeRefreshMs);
+    this.completedSyncs++;
+  }
+
+  /** What the plan decides over: the runtime's instances, the probes, the worker's records. */
+  private async observe(volumesReady: boolean): Promise<PodObservation> {
+    const instances = await this.instances();
+    const probes = new Map<string, ProbeView>();
+    for (const c of this.pod.spec?.containers ?? []) {
+      const attempt = this.probed.get(c.name);
+      const failure = this.probeFailures.get(c.name);
+      probes.set(c.name, {
+        ...(attempt !== undefined ? { attempt } : {}),
+        startupDone: this.d.probes.startupDone(this.uid, c.name),
+        ready: this.d.probes.isReady(this.uid, c.name),
+        ...(failure && failure.attempt === attempt ? { failed: failure.kind } : {}),
+      });
+    }
+    return {
+      pod: this.pod, gone: this.gone, now: this.d.clock.now(), volumesReady, instances, probes,
+      backoff: new Map(this.backoff), backoffConfig: this.d.backoff, blocked: new Map(this.blocked),
+    };
+  }
+
+  /** Runs the plan's actions in order; the stops of a terminating pod run in parallel. */
+  private async execute(plan: PodPlan, ports: PortAssignment, sources: Sources): Promise<void> {
+    const specs = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])];
+    const specOf = (name: string): Container | undefined => specs.find((c) => c.name === name);
+    const ref = (name: string, attempt: number): ContainerRef => ({ podUid: this.uid, name, attempt });
+    if (plan.terminating) this.d.probes.remove(this.uid);
+    const stops = plan.actions.filter((a): a is Extract<PodAction, { type: 'stop' }> => a.type === 'stop');
+    await Promise.all(stops.map(async (a) => {
+      this.sink.event(this.pod, 'Normal', 'Killing', `Stopping container ${a.container}`);
+      await this.stopInstance(specOf(a.container), ref(a.container, a.attempt), a.graceMs);
+    }));
+    for (const a of plan.actions) {
+      switch (a.type) {
+        case 'start': {
+          const c = specOf(a.container);
+          if (!c) break;
+          if (a.backoff) {
+            this.backoff.set(c.name, a.backoff);
+            this.lastEvent.delete(`backoff/${c.name}`);
+          }
+          await this.startContainer(c, a.attempt, ports, sources);
+          break;
+        }
+        case 'backoff':
+          this.eventOnce(`backoff/${a.container}`, 'Warning', 'BackOff', 'Back-off restarting failed container');
+          this.kickAfter(a.until - this.d.clock.now());
+          break;
+        case 'probe': {
+          const c = specOf(a.container);
+          if (c) this.ensureProbes(c, a.attempt, a.startedAt, ports);
+          break;
+        }
+        case 'unprobe':
+          this.forgetProbes(a.container);
+          break;
+        case 'kill':
+          this.sink.event(this.pod, 'Normal', 'Killing', a.message);
+          this.forgetProbes(a.container);
+          await this.stopInstance(specOf(a.container), ref(a.container, a.attempt), a.graceMs);
+          this.again = true;
+          break;
+        case 'stop':
+          break; // above
+        case 'deletePod':
+          await this.sink.deletePod(this.pod);
+          break;
+        case 'cleanup':
+          await this.d.runtime.removePod(this.uid);
+          this.d.ports.release(this.uid);
+          await fs.rm(this.dir, { recursive: true, force: true });
+          this.finished = true;
+          if (this.timer) this.d.clock.clearTimeout(this.timer);
+          this.onFinished(this.uid);
+          break;
+      }
+    }
   }
 
   private async instances(): Promise<Map<string, ContainerInfo[]>> {
@@ -259,7 +321,7 @@ export class PodWorker {
     return ports;
   }
 
-  private async fetchSources(): Promise<{ configMaps: Map<string, ConfigMap>; secrets: Map<string, Secret> }> {
+  private async fetchSources(): Promise<Sources> {
     const cms = new Set<string>();
     const secs = new Set<string>();
     const add = (r: { configMaps: Set<string>; secrets: Set<string> }): void => {
@@ -281,7 +343,7 @@ export class PodWorker {
     return { configMaps, secrets };
   }
 
-  private async ensureVolumes(src: { configMaps: Map<string, ConfigMap>; secrets: Map<string, Secret> }): Promise<boolean> {
+  private async ensureVolumes(src: Sources): Promise<boolean> {
     const version = JSON.stringify([...src.configMaps.values(), ...src.secrets.values()].map((o) => o.metadata?.resourceVersion));
     const fresh = this.volumes && version === this.volumesVersion && this.d.clock.now() - this.volumesAt < this.d.volumeRefreshMs;
     if (fresh) return true;
@@ -295,7 +357,7 @@ export class PodWorker {
       if (!(e instanceof VolumeError)) throw e;
       this.eventOnce('mount', 'Warning', 'FailedMount', `MountVolume.SetUp failed: ${e.message}`);
       for (const c of [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])]) {
-        if (!this.running.has(c.name)) this.waiting.set(c.name, { reason: 'ContainerCreating' });
+        if (!this.running.has(c.name)) this.blocked.set(c.name, { reason: 'ContainerCreating' });
       }
       this.kickAfter(2000);
       return this.volumes !== undefined;
@@ -315,7 +377,7 @@ export class PodWorker {
     };
   }
 
-  private async startContainer(c: Container, attempt: number, init: boolean, ports: PortAssignment, src: { configMaps: Map<string, ConfigMap>; secrets: Map<string, Secret> }): Promise<void> {
+  private async startContainer(c: Container, attempt: number, ports: PortAssignment, src: Sources): Promise<void> {
     let env: Record<string, string>;
     let argv: string[];
     let cwd: string;
@@ -328,51 +390,34 @@ export class PodWorker {
       await fs.mkdir(cwd, { recursive: true });
     } catch (e) {
       if (!(e instanceof ConfigError) && !(e instanceof VolumeError)) throw e;
-      this.waiting.set(c.name, { reason: 'CreateContainerConfigError', message: e.message });
+      this.blocked.set(c.name, { reason: 'CreateContainerConfigError', message: e.message });
       this.eventOnce(`config/${c.name}`, 'Warning', 'Failed', `Error: ${e.message}`);
       this.kickAfter(10_000);
       return;
     }
     this.lastEvent.delete(`config/${c.name}`);
-    const ref = { podUid: this.uid, name: c.name, attempt };
     const info = await this.d.runtime.start({
-      ...ref, namespace: this.namespace, podName: this.name, argv, env, cwd,
+      podUid: this.uid, name: c.name, attempt, namespace: this.namespace, podName: this.name, argv, env, cwd,
       logDir: path.join(this.dir, 'logs', c.name),
     });
     this.contexts.set(c.name, { env, cwd });
-    this.waiting.delete(c.name);
+    this.blocked.delete(c.name);
     this.sink.event(this.pod, 'Normal', 'Created', `Created container ${c.name}`);
     if (info.state === 'running') {
       this.running.add(c.name);
       this.sink.event(this.pod, 'Normal', 'Started', `Started container ${c.name}`);
-      if (!init) this.ensureProbes(c, info, ports);
     } else if (info.reason === 'StartError') {
       this.sink.event(this.pod, 'Warning', 'Failed', `Error: ${info.message ?? 'failed to start'}`);
     }
+    // The next sync registers probes for a running instance or applies the restart policy.
     this.again = true;
   }
 
-  private async restartOrWait(c: Container, latest: ContainerInfo, init: boolean, ports: PortAssignment, src: { configMaps: Map<string, ConfigMap>; secrets: Map<string, Secret> }): Promise<void> {
-    const now = this.d.clock.now();
-    const run = { startedAt: latest.startedAt ?? latest.finishedAt ?? now, finishedAt: latest.finishedAt ?? now };
-    const decision = decideRestart(this.backoff.get(c.name), run, now, this.d.backoff);
-    if (decision.action === 'wait') {
-      const secs = Math.round((decision.entry?.delayMs ?? 0) / 1000);
-      this.waiting.set(c.name, { reason: 'CrashLoopBackOff', message: `back-off ${secs}s restarting failed container=${c.name} pod=${this.name}_${this.namespace}(${this.uid})` });
-      this.eventOnce(`backoff/${c.name}`, 'Warning', 'BackOff', 'Back-off restarting failed container');
-      this.kickAfter(decision.until - now);
-      return;
-    }
-    this.backoff.set(c.name, decision.entry);
-    this.lastEvent.delete(`backoff/${c.name}`);
-    await this.startContainer(c, latest.attempt + 1, init, ports, src);
-  }
-
-  private ensureProbes(c: Container, info: ContainerInfo, ports: PortAssignment): void {
-    if (this.probed.get(c.name) === info.attempt) return;
-    this.probed.set(c.name, info.attempt);
+  /** Registers the probes of instance `attempt`; their failures are recorded for the plan. */
+  private ensureProbes(c: Container, attempt: number, startedAt: number | undefined, ports: PortAssignment): void {
+    this.probed.set(c.name, attempt);
     this.d.probes.remove(this.uid, c.name);
-    this.killRequests.delete(c.name);
+    this.probeFailures.delete(c.name);
     const ctxEnv = this.contexts.get(c.name);
     for (const kind of PROBE_KINDS) {
       const probe = probeOf(c, kind);
@@ -386,97 +431,47 @@ export class PodWorker {
           return { exitCode: r.exitCode, output: r.output };
         },
       }, (r) => {
-        if (!r.success && (kind === 'liveness' || kind === 'startup')) this.killRequests.set(c.name, `Container ${c.name} failed ${kind} probe, will be restarted`);
+        if (!r.success && (kind === 'liveness' || kind === 'startup')) this.probeFailures.set(c.name, { attempt, kind });
         this.kick();
       }, {
-        ...(info.startedAt !== undefined ? { startedAt: info.startedAt } : {}),
+        ...(startedAt !== undefined ? { startedAt } : {}),
         onFailure: (message) => this.sink.event(this.pod, 'Warning', 'Unhealthy', `${label} probe failed: ${message}`),
       });
     }
   }
 
-  private async killForProbe(c: Container, latest: ContainerInfo, why: string): Promise<ContainerInfo | undefined> {
-    this.killRequests.delete(c.name);
-    this.sink.event(this.pod, 'Normal', 'Killing', why);
-    const probe = c.livenessProbe ?? c.startupProbe;
-    const grace = probeTerminationGracePeriodSeconds(probe, this.pod.spec?.terminationGracePeriodSeconds);
-    this.d.probes.remove(this.uid, c.name);
-    this.probed.delete(c.name);
-    await this.stopInstance(c, latest, grace * 1000);
-    return this.d.runtime.inspect(latest);
+  private forgetProbes(container: string): void {
+    this.d.probes.remove(this.uid, container);
+    this.probed.delete(container);
+    this.probeFailures.delete(container);
   }
 
   /** preStop exec hook (bounded by the grace period), then SIGTERM → SIGKILL for the rest of it. */
-  private async stopInstance(c: Container | undefined, inst: ContainerInfo, graceMs: number): Promise<void> {
-    const started = Date.now();
+  private async stopInstance(c: Container | undefined, inst: ContainerRef, graceMs: number): Promise<void> {
+    const started = this.d.clock.now();
     const hook = c?.lifecycle?.preStop?.exec?.command;
     const ctx = this.contexts.get(inst.name);
     if (hook && hook.length > 0 && graceMs > 0) {
       const r = await runCommand(hook, { env: ctx?.env ?? {}, cwd: ctx?.cwd ?? this.dir, timeoutMs: graceMs });
       if (r.exitCode !== 0) this.sink.event(this.pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: exit code ${r.exitCode}: ${r.output.slice(0, 200)}`);
     }
-    await this.d.runtime.stop(inst, Math.max(0, graceMs - (Date.now() - started)));
+    await this.d.runtime.stop(inst, Math.max(0, graceMs - (this.d.clock.now() - started)));
   }
 
-  private async terminate(): Promise<void> {
-    const spec = this.pod.spec;
-    const graceS = this.pod.metadata?.deletionGracePeriodSeconds ?? spec?.terminationGracePeriodSeconds ?? 30;
-    const all = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
-    const live = (await this.d.runtime.listPod(this.uid)).filter((i) => i.state !== 'exited');
-    this.d.probes.remove(this.uid);
-    await Promise.all(live.map(async (inst) => {
-      this.sink.event(this.pod, 'Normal', 'Killing', `Stopping container ${inst.name}`);
-      await this.stopInstance(all.find((c) => c.name === inst.name), inst, graceS * 1000);
-    }));
-    if (!this.gone) await this.sink.deletePod(this.pod);
-    await this.d.runtime.removePod(this.uid);
-    this.d.ports.release(this.uid);
-    await fs.rm(this.dir, { recursive: true, force: true });
-    this.finished = true;
-    if (this.timer) this.d.clock.clearTimeout(this.timer);
-    this.onFinished(this.uid);
-  }
-
-  private async postStatus(policy: ReturnType<typeof normalisePolicy>, initFailed: boolean, ports: PortAssignment): Promise<void> {
-    const instances = await this.instances();
-    const view = (c: Container, init: boolean): ContainerView => {
-      const l = instances.get(c.name) ?? [];
-      const latest = l.at(-1);
-      const running = latest?.state === 'running';
-      const probesReady = this.d.probes.isReady(this.uid, c.name);
-      const w = this.waiting.get(c.name);
-      // A waiting reason only applies while the latest instance is not running.
-      const waiting = running ? undefined : w ?? (latest ? undefined : { reason: init || this.initComplete(instances) ? 'ContainerCreating' : 'PodInitializing' });
-      return {
-        name: c.name, image: c.image ?? '',
-        ...(latest ? { latest } : {}), ...(l.at(-2) ? { previous: l.at(-2) } : {}),
-        ...(waiting ? { waiting } : {}),
-        ready: init ? latest?.state === 'exited' && latest.exitCode === 0 : running && probesReady,
-        started: running && this.d.probes.startupDone(this.uid, c.name),
-      };
-    };
+  private async postStatus(plan: PodPlan, ports: PortAssignment): Promise<void> {
     const extra: PodCondition[] = Object.keys(ports).length > 0
       ? [{ type: 'trireme.io/PortsAllocated', status: 'True', reason: 'HostPorts', message: JSON.stringify(ports) }]
       : [];
     // Transition times come from what we last computed (the informer's copy may lag behind).
     const pod: Pod = { ...this.pod, status: { ...this.pod.status, conditions: this.lastConditions ?? this.pod.status?.conditions ?? [] } };
     const status = computePodStatus({
-      pod, policy, initFailed, nodeIp: this.d.nodeIp, startTime: this.startTime, now: this.d.clock.now(), runtimeName: this.d.runtime.name,
-      init: (this.pod.spec?.initContainers ?? []).map((c) => view(c, true)),
-      containers: (this.pod.spec?.containers ?? []).map((c) => view(c, false)),
-      extraConditions: extra,
+      pod, policy: plan.policy, initFailed: plan.initFailed, nodeIp: this.d.nodeIp, startTime: this.startTime, now: this.d.clock.now(), runtimeName: this.d.runtime.name,
+      init: plan.init, containers: plan.containers, extraConditions: extra,
     });
     this.lastConditions = status.conditions;
     const json = JSON.stringify(status);
     if (json === this.lastStatus) return;
     await this.sink.patchStatus(this.pod, status);
     this.lastStatus = json;
-  }
-
-  private initComplete(instances: Map<string, ContainerInfo[]>): boolean {
-    return (this.pod.spec?.initContainers ?? []).every((c) => {
-      const l = instances.get(c.name)?.at(-1);
-      return l?.state === 'exited' && l.exitCode === 0;
-    });
   }
 }

@@ -117,7 +117,7 @@ test('startup gates liveness and readiness; success stops the startup probe', as
   await advance(clock, 1100); // startup's third run at t=6s succeeds
   assert.equal(m.startupDone('u', 'c'), true);
   assert.equal(m.isReady('u', 'c'), true, 'readiness ran as soon as startup succeeded');
-  assert.ok(live.calls.length >= 1);
+  assert.equal(live.calls.length, 1, 'liveness ran as soon as startup succeeded');
   assert.deepEqual(events, ['startup:true', 'readiness:true']);
   await advance(clock, 10_000);
   assert.equal(startup.calls.length, 3, 'startup probe stops once it succeeded');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { runCommand, execProbe } from '../../../src/agent/probes/exec.js';
 import { grpcProbe, decodeHealthCheckStatus, encodeHealthCheckRequest } from '../../../src/agent/probes/grpc.js';
 import { proberFor } from '../../../src/agent/probes/prober.js';
 import type { ProbeContext } from '../../../src/agent/probes/types.js';
+import { pollUntil } from '../../../src/util/poll.js';
+import { processGone } from '../../helpers/process.js';
 
 async function listen(server: http.Server | net.Server | http2.Http2Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -88,13 +90,16 @@ test('exec: exit codes, env and cwd, output, timeout kills the process group', a
     assert.equal(three.output, 'oops\n');
     const missing = await runCommand(['/nonexistent/bin'], { env: {}, cwd: dir, timeoutMs: 2000 });
     assert.equal(missing.exitCode, 127);
-    // The child's grandchild would touch `late` after 1 s unless the whole group is killed.
+    // The background subshell would touch `late` after 1 s unless the whole group is killed:
+    // once that subshell is gone (killed, or ended after touching), `late` tells which.
     const t0 = Date.now();
-    const slow = await runCommand(['sh', '-c', '(sleep 1; touch late) & sleep 5'], { env: {}, cwd: dir, timeoutMs: 200 });
+    const slow = await runCommand(['sh', '-c', '(sleep 1; touch late) & echo $! > bg.pid; sleep 5'], { env: {}, cwd: dir, timeoutMs: 400 });
     assert.equal(slow.timedOut, true);
     assert.equal(slow.exitCode, -1);
     assert.ok(Date.now() - t0 < 1000);
-    await new Promise((r) => setTimeout(r, 1300));
+    const bg = Number(await readFile(join(dir, 'bg.pid'), 'utf8'));
+    assert.ok(bg > 0);
+    await pollUntil('the background subshell to end', () => processGone(bg), { timeoutMs: 5000, everyMs: 20 });
     assert.equal(existsSync(join(dir, 'late')), false);
 
     const exec = (cmd: string[], timeoutMs: number) => runCommand(cmd, { env: {}, cwd: dir, timeoutMs });

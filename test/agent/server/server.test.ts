@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -10,6 +10,8 @@ import { silentLogger } from '../../../src/util/log.js';
 import { ContainerLogWriter } from '../../../src/agent/logs/writer.js';
 import type { ContainerContext } from '../../../src/agent/runtime/context.js';
 import { startKubeletServer, type KubeletServer } from '../../../src/agent/server/server.js';
+import { pollUntil } from '../../../src/util/poll.js';
+import { processGone } from '../../helpers/process.js';
 
 let dir: string;
 let ca: string;
@@ -96,11 +98,9 @@ test('containerLogs follow streams until the container stops', async () => {
       res.on('end', () => resolve(res.statusCode ?? 0));
     }).on('error', reject);
   });
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(received.join(''), 'first\n');
+  await pollUntil('the first line', () => received.join('') === 'first\n', { timeoutMs: 5000, everyMs: 10 });
   w.write('stderr', Buffer.from('second\n'));
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(received.join(''), 'first\nsecond\n');
+  await pollUntil('the second line', () => received.join('') === 'first\nsecond\n', { timeoutMs: 5000, everyMs: 10 });
   w.write('stdout', Buffer.from('bye\n'));
   w.close();
   containers.set('default/pod1/web', { ...ctx, running: false });
@@ -182,10 +182,18 @@ test('exec: unknown command is an error Status; unknown or stopped container ref
 });
 
 test('exec: a client that disconnects stops the command', async () => {
+  // The command prints its pid, then would touch the marker a second later unless stopped:
+  // once that pid is gone (killed, or ended after touching), the marker tells which.
   const marker = join(dir, 'work', 'survived');
-  const ws = new WebSocket(`wss://127.0.0.1:${server.port}/exec/default/pod1/web?command=sh&command=-c&command=${encodeURIComponent(`sleep 1; touch ${marker}`)}&stdout=true`, ['v5.channel.k8s.io'], { ca, cert: admin.certPem, key: admin.keyPem });
-  await new Promise((r) => ws.on('open', r));
+  const ws = new WebSocket(`wss://127.0.0.1:${server.port}/exec/default/pod1/web?command=sh&command=-c&command=${encodeURIComponent(`echo $$; sleep 1; touch ${marker}`)}&stdout=true`, ['v5.channel.k8s.io'], { ca, cert: admin.certPem, key: admin.keyPem });
+  const pid = await new Promise<number>((resolve, reject) => {
+    ws.on('message', (m: Buffer) => {
+      if (m[0] === 1) resolve(Number(m.subarray(1).toString().trim()));
+    });
+    ws.on('error', reject);
+  });
+  assert.ok(pid > 0);
   ws.terminate();
-  await new Promise((r) => setTimeout(r, 1500));
-  await assert.rejects(() => import('node:fs/promises').then((fs) => fs.access(marker)));
+  await pollUntil('the exec\'d command to end', () => processGone(pid), { timeoutMs: 5000, everyMs: 20 });
+  await assert.rejects(() => access(marker));
 });
