@@ -29,6 +29,7 @@ import { cliMain, resultsDir } from './lib/paths.js';
 import { machine, round } from './lib/report.js';
 import { benchTracker, startCliServer } from './lib/server-process.js';
 import { Samples, summarize, type LatencySummary } from './lib/stats.js';
+import { kubeTime, microTime } from '../src/api/time.js';
 
 const PODS = resource('', 'pods');
 const NODES = resource('', 'nodes');
@@ -83,7 +84,7 @@ async function pool<T>(items: T[], concurrency: number, fn: (x: T) => Promise<vo
 }
 
 function fakeNode(name: string): KubeObject {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = kubeTime(Date.now());
   return {
     metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
     spec: {},
@@ -110,7 +111,7 @@ async function registerNodes(client: ApiClient, count: number): Promise<void> {
     }
     await client.create(LEASES, 'kube-node-lease', {
       metadata: { name, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime(Date.now()) },
     });
   });
 }

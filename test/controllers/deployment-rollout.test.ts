@@ -8,6 +8,7 @@ import { startControllerManager } from '../../src/controllers/manager.js';
 import { silentLogger } from '../../src/util/log.js';
 import { isTriremeError } from '../../src/errors.js';
 import { deployment, trackPods, waitFor, type DeploymentLike, type PodLike, type RsLike } from './fixtures.js';
+import { kubeTime } from '../../src/api/time.js';
 
 const PODS = resource('', 'pods');
 const DEPLOY = resource('apps', 'deployments');
@@ -40,7 +41,7 @@ describe('deployment rollouts (in-process API server)', () => {
             if (p.metadata?.deletionTimestamp || p.metadata?.name?.startsWith('stuck-')) continue;
             if (p.status?.conditions?.some((c) => c.type === 'Ready')) continue;
             await api.client.patch(PODS, NS, p.metadata?.name ?? '', 'merge', {
-              status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+              status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: kubeTime(Date.now()) }] },
             }, { subresource: 'status' }).catch((e: unknown) => {
               if (!isTriremeError(e, 'NotFound')) throw e;
             });

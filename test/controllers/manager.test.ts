@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/util/log.js';
 import type { ConfigMapObj, DeploymentLike, NodeLike, PodLike, RsLike } from './fixtures.js';
 import { deployment, trackPods, waitFor } from './fixtures.js';
 import { isTriremeError } from '../../src/errors.js';
+import { kubeTime } from '../../src/api/time.js';
 
 const PODS = resource('', 'pods');
 const NODES = resource('', 'nodes');
@@ -32,7 +33,7 @@ describe('controller manager (in-process API server)', () => {
   const markAllReady = async () => {
     for (const p of await activePods()) {
       if (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
-      const t = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const t = kubeTime(Date.now());
       try {
         await api.client.patch(PODS, NS, p.metadata?.name ?? '', 'merge', {
           status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: t }] },

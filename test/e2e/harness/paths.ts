@@ -1,18 +1,10 @@
 // E2E harness: where things are (repository, fixtures, the CLI the servers run) and the run id.
-import { existsSync, readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = dirname(fileURLToPath(import.meta.url));
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageInfo } from '../../../src/util/package-info.js';
 
 /** The repository root: the nearest ancestor holding the trireme package.json. */
-export const repoRoot: string = (() => {
-  for (let dir = here; ; dir = dirname(dir)) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'trireme') return dir;
-    if (dirname(dir) === dir) throw new Error(`no trireme package.json above ${here}`);
-  }
-})();
+export const repoRoot: string = packageInfo().root;
 
 /** Fixture files live in the source tree (tsc does not copy them into the build). */
 export function fixture(name: string): string {
