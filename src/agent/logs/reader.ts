@@ -7,9 +7,11 @@
 //   - text is the container's bytes: P fragments are joined (no newline), F records end with one;
 //     `timestamps` prefixes each record with its RFC3339Nano time (Go formatting) and a space;
 //   - `follow` keeps reading `current.log` as it grows, moves on to the new file after a size
-//     rotation, and ends when the container is no longer running and its output is drained, when
-//     the file it followed became the previous instance's log, or when the stream is destroyed
-//     (client gone) — it never holds the file open after that.
+//     rotation (after two rotations between two looks the lines of the file in between are
+//     lost, the stream goes on), and ends when the container is no longer running and its
+//     output is drained, when a new instance replaced `previous.log` (the followed file became
+//     it or was copied into it), or when the stream is destroyed (client gone) — it never holds
+//     the file open after that.
 // Does not: notice a new instance that started while following (kubectl's -f ends with the
 // instance, as with the kubelet), or interleave stdout/stderr more precisely than the file.
 import { stat } from 'node:fs/promises';
@@ -131,6 +133,7 @@ export function readLogs(src: LogSource, opts: LogReadOptions = {}): Readable {
       // Open current before rotated: if a rotation happens in between, both handles name the
       // same file and we skip the duplicate instead of missing a file.
       let follow: LineFile | undefined;
+      let previousAtStart: number | undefined;
       let initial: Buffer[] = [];
       if (opts.previous) {
         const prev = await LineFile.open(join(dir, PREVIOUS_LOG));
@@ -139,6 +142,8 @@ export function readLogs(src: LogSource, opts: LogReadOptions = {}): Readable {
           initial = await prev.readLines();
         }
       } else {
+        // A new instance replaces previous.log; a size rotation never touches it.
+        previousAtStart = await inode(join(dir, PREVIOUS_LOG));
         const cur = await LineFile.open(join(dir, CURRENT_LOG));
         const rot = await LineFile.open(join(dir, ROTATED_LOG));
         if (cur) opened.push(cur);
@@ -168,10 +173,12 @@ export function readLogs(src: LogSource, opts: LogReadOptions = {}): Readable {
         const curIno = await inode(join(dir, CURRENT_LOG));
         if (curIno !== follow.ino) {
           // Our file was renamed away. Drain what was written to it before the rename, then
-          // either continue with the fresh current.log (size rotation) or stop (it became the
-          // previous instance's log).
+          // stop if a new instance took over (previous.log changed: our file became it or was
+          // copied into it), else it was a size rotation — possibly two since the last look,
+          // our file then replaced and the lines of the one in between lost: continue with the
+          // fresh current.log.
           if (!(await emitLines(await follow.readLines()))) return;
-          if ((await inode(join(dir, ROTATED_LOG))) !== follow.ino) return;
+          if ((await inode(join(dir, PREVIOUS_LOG))) !== previousAtStart) return;
           await follow.close();
           follow = undefined;
           continue;

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { FakeClock } from '../../../src/util/clock.js';
 import { ContainerLogWriter, rotateForNewInstance } from '../../../src/agent/logs/writer.js';
 import { logsMissing, readLogs } from '../../../src/agent/logs/reader.js';
+import { pollUntil } from '../../../src/util/poll.js';
 
 const T0 = Date.UTC(2024, 4, 1, 10, 0, 0, 0);
 
@@ -93,8 +94,7 @@ test('follow: streams new lines, survives rotation, ends when the container stop
     const received: string[] = [];
     stream.on('data', (c: Buffer) => received.push(c.toString()));
     const ended = new Promise<void>((r) => stream.on('end', r));
-    await new Promise((r) => setTimeout(r, 60));
-    assert.equal(received.join(''), 'before\n');
+    await pollUntil('the line written before following', () => received.join('') === 'before\n', { timeoutMs: 5000, everyMs: 5 });
     for (let i = 0; i < 20; i++) {
       w.write('stdout', Buffer.from(`follow-${i}\n`));
       if (i % 5 === 0) await new Promise((r) => setTimeout(r, 30));
@@ -114,18 +114,73 @@ test('follow: streams new lines, survives rotation, ends when the container stop
   });
 });
 
+test('follow keeps going when the file rotated twice between two looks (the lines in between are lost)', async () => {
+  await withDir(async (dir) => {
+    const clock = new FakeClock(T0);
+    let running = true;
+    const w = new ContainerLogWriter(dir, { clock, maxBytes: 200 });
+    w.write('stdout', Buffer.from('first\n'));
+    const stream = readLogs({ logDir: dir, isRunning: () => running, clock, pollMs: 100 }, { follow: true });
+    const received: string[] = [];
+    stream.on('data', (c: Buffer) => received.push(c.toString()));
+    const ended = new Promise<void>((r) => stream.on('end', r));
+    await pollUntil('the first line', () => received.join('') === 'first\n', { timeoutMs: 5000, everyMs: 5 });
+    // The follower waits on the fake clock: everything below happens before it looks again.
+    for (let i = 0; i < 30; i++) w.write('stdout', Buffer.from(`burst-${i}\n`));
+    w.write('stdout', Buffer.from('after\n'));
+    await pollUntil('the line after the burst', () => {
+      clock.advance(100);
+      return received.join('').endsWith('after\n');
+    }, { timeoutMs: 5000, everyMs: 5 });
+    running = false;
+    w.close();
+    await pollUntil('the end of the stream', async () => {
+      clock.advance(100);
+      return Promise.race([ended.then(() => true), new Promise<false>((r) => setImmediate(() => r(false)))]);
+    }, { timeoutMs: 5000, everyMs: 5 });
+    assert.ok(received.join('').startsWith('first\n'));
+  });
+});
+
+test('follow ends when a new instance copies the rotated and current files into previous.log', async () => {
+  await withDir(async (dir) => {
+    const clock = new FakeClock(T0);
+    const w = new ContainerLogWriter(dir, { clock, maxBytes: 200 });
+    for (let i = 0; i < 8; i++) w.write('stdout', Buffer.from(`line-${i}\n`));
+    const stream = readLogs({ logDir: dir, isRunning: () => true, clock, pollMs: 100 }, { follow: true });
+    const received: string[] = [];
+    stream.on('data', (c: Buffer) => received.push(c.toString()));
+    const ended = new Promise<void>((r) => stream.on('end', r));
+    await pollUntil('the last line', () => received.join('').endsWith('line-7\n'), { timeoutMs: 5000, everyMs: 5 });
+    w.close();
+    rotateForNewInstance(dir);
+    const next = new ContainerLogWriter(dir, { clock });
+    next.write('stdout', Buffer.from('new instance\n'));
+    await pollUntil('the end of the stream', async () => {
+      clock.advance(100);
+      return Promise.race([ended.then(() => true), new Promise<false>((r) => setImmediate(() => r(false)))]);
+    }, { timeoutMs: 5000, everyMs: 5 });
+    next.close();
+    assert.equal(received.join('').includes('new instance'), false, 'the new instance is not followed');
+  });
+});
+
 test('follow ends when the followed file becomes previous.log, and when the client goes away', async () => {
   await withDir(async (dir) => {
     const w = new ContainerLogWriter(dir);
     w.write('stdout', Buffer.from('one\n'));
     const s1 = readLogs({ logDir: dir, isRunning: () => true, pollMs: 10 }, { follow: true });
-    const text = all(s1);
-    await new Promise((r) => setTimeout(r, 30));
+    const got: string[] = [];
+    s1.on('data', (c: Buffer) => got.push(c.toString()));
+    const ended = new Promise<void>((r) => s1.on('end', r));
+    // Only once the follower has the file open may the instance change.
+    await pollUntil('the first line', () => got.join('') === 'one\n', { timeoutMs: 5000, everyMs: 5 });
     w.write('stdout', Buffer.from('two\n'));
     w.close();
     rotateForNewInstance(dir);
     new ContainerLogWriter(dir).close();
-    assert.equal(await text, 'one\ntwo\n');
+    await ended;
+    assert.equal(got.join(''), 'one\ntwo\n');
 
     const s2 = readLogs({ logDir: dir, isRunning: () => true, pollMs: 10 }, { follow: true });
     const closed = new Promise<void>((r) => s2.on('close', r));
