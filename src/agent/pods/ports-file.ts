@@ -10,29 +10,24 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { TriremeError } from '../../errors.js';
 import type { Logger } from '../../util/log.js';
+import { corruptFile, decodeJson, readJson } from '../runtime/state-files.js';
 import { PORTS_ANNOTATION, type PortAllocator, type PortAssignment } from './ports.js';
 
 export const PORTS_FILE = 'ports.json';
 export const PORTS_CONDITION = 'trireme.io/PortsAllocated';
 
-function corrupt(file: string, why: string, cause?: unknown): TriremeError {
-  return new TriremeError('Internal', `${file} is unreadable: ${why}`, { context: { file, corrupt: true }, cause });
-}
-
 /** Parses a port assignment (ports.json, the annotation, the condition message); throws if malformed. */
 export function parsePorts(text: string, what: string): PortAssignment {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw corrupt(what, `not JSON (${(e as Error).message})`, e);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw corrupt(what, 'not a map of ports');
+  return portsOf(decodeJson<unknown>(what, text), what);
+}
+
+/** A decoded document as a port assignment; throws a corrupt-file error naming `what` if it is not one. */
+function portsOf(v: unknown, what: string): PortAssignment {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw corruptFile(what, 'not a map of ports');
   const out: PortAssignment = {};
   for (const [k, p] of Object.entries(v)) {
-    if (!Number.isInteger(p) || (p as number) < 1 || (p as number) > 65535) throw corrupt(what, `${k}: ${JSON.stringify(p)} is not a port`);
+    if (!Number.isInteger(p) || (p as number) < 1 || (p as number) > 65535) throw corruptFile(what, `${k}: ${JSON.stringify(p)} is not a port`);
     out[k] = p as number;
   }
   return out;
@@ -41,14 +36,8 @@ export function parsePorts(text: string, what: string): PortAssignment {
 /** The pod's ports.json; undefined if there is none; throws a corrupt-file error otherwise. */
 export async function readPortsFile(podDir: string): Promise<PortAssignment | undefined> {
   const file = path.join(podDir, PORTS_FILE);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw corrupt(file, (e as Error).message, e);
-  }
-  return parsePorts(text, file);
+  const v = await readJson<unknown>(file);
+  return v === undefined ? undefined : portsOf(v, file);
 }
 
 /** The assignment a pod records about itself (annotation, else condition); undefined if none or malformed. */

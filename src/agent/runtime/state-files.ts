@@ -82,7 +82,8 @@ export async function writeJson(file: string, v: unknown): Promise<void> {
   await fs.rename(tmp, file);
 }
 
-function decode<T>(file: string, text: string, shape?: Shape<T>): T {
+/** `text` as JSON (of `shape`, when given); a corrupt-file error naming `file` otherwise. */
+export function decodeJson<T>(file: string, text: string, shape?: Shape<T>): T {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -102,7 +103,7 @@ export async function readJson<T>(file: string, shape?: Shape<T>): Promise<T | u
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw corruptFile(file, (e as Error).message, e);
   }
-  return decode(file, text, shape);
+  return decodeJson(file, text, shape);
 }
 
 /** readJson, synchronously (the Node shim). */
@@ -114,5 +115,5 @@ export function readJsonSync<T>(file: string, shape?: Shape<T>): T | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw corruptFile(file, (e as Error).message, e);
   }
-  return decode(file, text, shape);
+  return decodeJson(file, text, shape);
 }

@@ -443,18 +443,24 @@ static void write_exit(const char *dir, int exit_code, const char *signal, int64
   free(b.data);
 }
 
+/* Reads a small file (one read) into data as a NUL-terminated string; 0 if absent or empty. */
+static int read_small(const char *path, char *data, size_t size) {
+  int fd = open_cloexec(path, O_RDONLY, 0);
+  if (fd < 0) return 0;
+  ssize_t n;
+  do n = read(fd, data, size - 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n <= 0) return 0;
+  data[n] = '\0';
+  return 1;
+}
+
 /* Field 22 of /proc/<pid>/stat (start time in clock ticks), or NULL. */
 static char *proc_start(pid_t pid) {
   char path[64], data[4096];
   snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-  int fd = open_cloexec(path, O_RDONLY, 0);
-  if (fd < 0) return NULL;
-  ssize_t n;
-  do n = read(fd, data, sizeof data - 1);
-  while (n < 0 && errno == EINTR);
-  close(fd);
-  if (n <= 0) return NULL;
-  data[n] = '\0';
+  if (!read_small(path, data, sizeof data)) return NULL;
   char *p = strrchr(data, ')');
   if (!p || !p[1] || !p[2]) return NULL;
   p += 2; /* field 3 */
@@ -473,14 +479,7 @@ static char *proc_start(pid_t pid) {
 /* /proc/sys/kernel/random/boot_id without its newline, or NULL. */
 static char *boot_id(void) {
   char data[128];
-  int fd = open_cloexec("/proc/sys/kernel/random/boot_id", O_RDONLY, 0);
-  if (fd < 0) return NULL;
-  ssize_t n;
-  do n = read(fd, data, sizeof data - 1);
-  while (n < 0 && errno == EINTR);
-  close(fd);
-  if (n <= 0) return NULL;
-  data[n] = '\0';
+  if (!read_small("/proc/sys/kernel/random/boot_id", data, sizeof data)) return NULL;
   size_t len = strcspn(data, " \n");
   if (len == 0) return NULL;
   char *out = xrealloc(NULL, len + 1);
