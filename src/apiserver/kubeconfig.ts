@@ -6,7 +6,8 @@
 // Does not: merge into ~/.kube/config, or revoke the certificate of a replaced file.
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { parseKubeconfig } from '../client/config.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { MASTERS_GROUP } from './auth.js';
 import { caFingerprint, leafProblem, writePrivateFile, type Pki } from './pki.js';
@@ -26,7 +27,6 @@ export interface KubeconfigSpec {
 }
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
 
 /** A kubeconfig (YAML) for one cluster and one certificate-authenticated user. */
 export function renderKubeconfig(spec: KubeconfigSpec): string {
@@ -44,41 +44,6 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
   });
 }
 
-/** What the current context of a kubeconfig points at; undefined if it has no such shape. */
-export function readCurrentCredentials(text: string): KubeconfigSpec | undefined {
-  const doc: unknown = parse(text);
-  if (!isRecord(doc)) return undefined;
-  const ctxName = doc['current-context'];
-  const ctx = findNamed(doc.contexts, ctxName)?.context;
-  if (!isRecord(ctx)) return undefined;
-  const cluster = findNamed(doc.clusters, ctx.cluster)?.cluster;
-  const user = findNamed(doc.users, ctx.user)?.user;
-  if (!isRecord(cluster) || !isRecord(user)) return undefined;
-  const server = cluster.server;
-  const ca = cluster['certificate-authority-data'];
-  const cert = user['client-certificate-data'];
-  const key = user['client-key-data'];
-  if (typeof server !== 'string' || typeof ca !== 'string' || typeof cert !== 'string' || typeof key !== 'string') return undefined;
-  return {
-    serverUrl: server,
-    caCertPem: unb64(ca),
-    clientCertPem: unb64(cert),
-    clientKeyPem: unb64(key),
-    clusterName: String(ctx.cluster),
-    userName: String(ctx.user),
-    contextName: String(ctxName),
-  };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function findNamed(list: unknown, name: unknown): Record<string, unknown> | undefined {
-  if (!Array.isArray(list) || typeof name !== 'string') return undefined;
-  return list.find((e): e is Record<string, unknown> => isRecord(e) && e.name === name);
-}
-
 export function adminKubeconfigPath(dataDir: string): string {
   return join(dataDir, 'kubeconfig.yaml');
 }
@@ -92,12 +57,12 @@ async function existingIsValid(path: string, serverUrl: string, caCertPem: strin
     throw e;
   }
   try {
-    const cur = readCurrentCredentials(text);
-    if (!cur || cur.serverUrl !== serverUrl) return false;
-    if (caFingerprint(cur.caCertPem) !== caFingerprint(caCertPem)) return false;
-    return (await leafProblem(cur.clientCertPem, cur.clientKeyPem, caCertPem, now)) === undefined;
+    const cur = parseKubeconfig(text, path);
+    if (cur.server !== serverUrl || !cur.certPem || !cur.keyPem) return false;
+    if (caFingerprint(cur.caPem) !== caFingerprint(caCertPem)) return false;
+    return (await leafProblem(cur.certPem, cur.keyPem, caCertPem, now)) === undefined;
   } catch {
-    return false; // unparsable YAML or certificates: replace the file
+    return false; // unparsable YAML, no such context, or bad certificates: replace the file
   }
 }
 

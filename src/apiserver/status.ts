@@ -34,12 +34,6 @@ export function statusFromError(err: unknown): StatusBody {
   return body;
 }
 
-export function statusSuccess(details?: StatusBody['details']): StatusBody {
-  const body: StatusBody = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
-  if (details) body.details = details;
-  return body;
-}
-
 /** `deployments.apps "web"` as Kubernetes names a resource in messages. */
 export function qualifiedName(group: string, resource: string, name?: string): string {
   const gr = group === '' ? resource : `${resource}.${group}`;

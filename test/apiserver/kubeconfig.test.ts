@@ -14,7 +14,8 @@ import { FakeClock } from '../../src/util/clock.js';
 import { deps, needs } from '../helpers/require-dep.js';
 import { ensurePki, type Pki } from '../../src/apiserver/pki.js';
 import { createAuthenticator, type UserInfo } from '../../src/apiserver/auth.js';
-import { readCurrentCredentials, renderKubeconfig, writeAdminKubeconfig } from '../../src/apiserver/kubeconfig.js';
+import { renderKubeconfig, writeAdminKubeconfig } from '../../src/apiserver/kubeconfig.js';
+import { parseKubeconfig } from '../../src/client/config.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 const KUBECTL = '/usr/bin/kubectl';
@@ -77,10 +78,10 @@ test('renderKubeconfig produces a kubeconfig the yaml package reads back', () =>
   assert.equal(doc['current-context'], 'n1');
   assert.deepEqual(doc.contexts[0], { name: 'n1', context: { cluster: 'trireme', user: 'system:node:n1', namespace: 'kube-system' } });
   assert.equal(Buffer.from(doc.users[0]!.user['client-key-data']!, 'base64').toString(), 'KEY');
-  const back = readCurrentCredentials(text);
-  assert.equal(back?.serverUrl, 'https://h:6443');
-  assert.equal(back?.caCertPem, 'CA');
-  assert.equal(back?.clientCertPem, 'CERT');
+  const back = parseKubeconfig(text, 'kubeconfig.yaml');
+  assert.equal(back.server, 'https://h:6443');
+  assert.equal(back.caPem, 'CA');
+  assert.equal(back.certPem, 'CERT');
 });
 
 test('the admin kubeconfig is 0600 and holds the CA and an admin/system:masters client cert', async () => {
@@ -102,10 +103,9 @@ test('the admin kubeconfig is 0600 and holds the CA and an admin/system:masters 
 });
 
 test('Node https with the kubeconfig credentials authenticates as admin', async () => {
-  const creds = readCurrentCredentials(await readFile(await writeAdminKubeconfig(dir, { serverUrl, pki }), 'utf8'));
-  assert.ok(creds);
+  const creds = parseKubeconfig(await readFile(await writeAdminKubeconfig(dir, { serverUrl, pki }), 'utf8'), 'kubeconfig.yaml');
   const body = await new Promise<string>((resolve, reject) => {
-    https.get(`${creds.serverUrl}/version`, { ca: creds.caCertPem, cert: creds.clientCertPem, key: creds.clientKeyPem, agent: false }, (res) => {
+    https.get(`${creds.server}/version`, { ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, agent: false }, (res) => {
       let b = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (b += c));
@@ -128,14 +128,14 @@ test('an existing valid kubeconfig is kept; a changed server, CA, or broken file
   await writeAdminKubeconfig(d, { serverUrl: 'https://10.0.0.2:6443', pki: p });
   const moved = await readFile(path, 'utf8');
   assert.notEqual(moved, first);
-  assert.equal(readCurrentCredentials(moved)?.serverUrl, 'https://10.0.0.2:6443');
+  assert.equal(parseKubeconfig(moved, path).server, 'https://10.0.0.2:6443');
 
   await writeAdminKubeconfig(d, { serverUrl: 'https://10.0.0.2:6443', pki }); // another cluster's CA
-  assert.equal(readCurrentCredentials(await readFile(path, 'utf8'))?.caCertPem, pki.caCertPem);
+  assert.equal(parseKubeconfig(await readFile(path, 'utf8'), path).caPem, pki.caCertPem);
 
   await writeFile(path, 'not: [valid');
   await writeAdminKubeconfig(d, { serverUrl: 'https://10.0.0.2:6443', pki: p });
-  assert.equal(readCurrentCredentials(await readFile(path, 'utf8'))?.caCertPem, p.caCertPem);
+  assert.equal(parseKubeconfig(await readFile(path, 'utf8'), path).caPem, p.caCertPem);
   assert.equal((await stat(path)).mode & 0o777, 0o600);
 });
 
