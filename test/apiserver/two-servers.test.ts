@@ -16,7 +16,6 @@ import { pollUntil } from '../../src/util/poll.js';
 import { startTestApiServer, type TestApiServer } from '../helpers/api-server.js';
 import { EtcdProcess } from '../helpers/etcd.js';
 import { deps, needs } from '../helpers/require-dep.js';
-import { freePort } from '../helpers/net.js';
 
 const CM = resource('', 'configmaps');
 const NS = 'default';
@@ -50,7 +49,7 @@ describe('two API servers in one process on one etcd', { skip: needs(deps.etcd),
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'trireme-two-'));
-    etcd = new EtcdProcess(join(root, 'etcd'), await freePort('127.0.0.1'), await freePort('127.0.0.1'));
+    etcd = await EtcdProcess.onFreePorts(join(root, 'etcd'));
     await etcd.start();
     const etcdSpec = { endpoints: [etcd.endpoint], prefix: `/two-${randomBytes(4).toString('hex')}` };
     const dataDir = join(root, 'data');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { EtcdStore } from '../../src/storage/etcd.js';
 import { EtcdProcess } from '../helpers/etcd.js';
 import { deps, needs } from '../helpers/require-dep.js';
-import { freePort, killAll, startServer, type ServerHandle } from './harness.js';
+import { killAll, startServer, type ServerHandle } from './harness.js';
 
 const HOST = '127.0.0.44';
 
@@ -20,7 +20,7 @@ describe('a server on an external etcd', { skip: needs(deps.etcd, deps.kubectl),
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'trireme-e2e-etcd-'));
-    etcd = new EtcdProcess(join(root, 'etcd'), await freePort('127.0.0.1'), await freePort('127.0.0.1'));
+    etcd = await EtcdProcess.onFreePorts(join(root, 'etcd'));
     await etcd.start();
     server = await startServer({ host: HOST, extraArgs: ['--etcd-endpoints', etcd.endpoint, '--etcd-prefix', '/e2e'] });
   });

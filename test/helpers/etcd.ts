@@ -1,6 +1,7 @@
 // Test helper: one real etcd member on loopback (the Debian etcd-server package), in a data dir
 // the caller owns, the `etcd` found on PATH. `start` again after `kill` reuses the data dir and ports.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '../../src/util/free-port.js';
 import { deps, pathOf } from './require-dep.js';
 
 /** One etcd member on loopback; `start` again after `kill` reuses the data dir and ports. */
@@ -14,6 +15,11 @@ export class EtcdProcess {
     /** More etcd flags, e.g. `--quota-backend-bytes`. */
     readonly extraArgs: string[] = [],
   ) {}
+
+  /** A member on two ports of 127.0.0.1 that are free now (etcd cannot report ports it chose). */
+  static async onFreePorts(dataDir: string, extraArgs: string[] = []): Promise<EtcdProcess> {
+    return new EtcdProcess(dataDir, await freePort('127.0.0.1'), await freePort('127.0.0.1'), extraArgs);
+  }
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.clientPort}`;

@@ -16,7 +16,6 @@ import { pollUntil } from '../../src/util/poll.js';
 import { Etcd3 } from 'etcd3';
 import { deps, missingOf, requireCapability } from '../helpers/require-dep.js';
 import { EtcdProcess } from '../helpers/etcd.js';
-import { freePort } from '../helpers/net.js';
 
 const missing = missingOf(deps.etcd);
 let etcd: EtcdProcess | undefined;
@@ -25,7 +24,7 @@ let root = '';
 before(async () => {
   if (missing) return;
   root = await mkdtemp(join(tmpdir(), 'trireme-etcd-ready-'));
-  etcd = new EtcdProcess(join(root, 'data'), await freePort('127.0.0.1'), await freePort('127.0.0.1'));
+  etcd = await EtcdProcess.onFreePorts(join(root, 'data'));
   await etcd.start();
 });
 
@@ -99,7 +98,7 @@ test('a killed etcd: the failed write keeps readiness false until the write prob
 test('etcd out of space: writes are InsufficientStorage, not ready (NOSPACE), ready again after compact, defrag and disarm', { timeout: 90_000 }, async (t) => {
   if (!requireCapability(t, missing)) return;
   const dir = await mkdtemp(join(tmpdir(), 'trireme-etcd-nospace-'));
-  const small = new EtcdProcess(join(dir, 'data'), await freePort('127.0.0.1'), await freePort('127.0.0.1'), ['--quota-backend-bytes', String(4 * 1024 * 1024)]);
+  const small = await EtcdProcess.onFreePorts(join(dir, 'data'), ['--quota-backend-bytes', String(4 * 1024 * 1024)]);
   const store = EtcdStore.open({ endpoints: [small.endpoint] });
   const admin = new Etcd3({ hosts: small.endpoint });
   try {

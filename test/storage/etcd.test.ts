@@ -13,7 +13,6 @@ import type { Store } from '../../src/storage/store.js';
 import { WatchRecorder, eventRevision, runStoreConformance } from './conformance.js';
 import { EtcdProcess } from '../helpers/etcd.js';
 import { deps, needs } from '../helpers/require-dep.js';
-import { freePort } from '../helpers/net.js';
 
 // etcd from PATH; under CI=true a missing etcd fails this file naming it (test/helpers/require-dep.ts).
 describe('EtcdStore on a real etcd', { skip: needs(deps.etcd) }, () => {
@@ -22,7 +21,7 @@ describe('EtcdStore on a real etcd', { skip: needs(deps.etcd) }, () => {
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'trireme-etcd-'));
-    etcd = new EtcdProcess(join(root, 'data'), await freePort('127.0.0.1'), await freePort('127.0.0.1'));
+    etcd = await EtcdProcess.onFreePorts(join(root, 'data'));
     await etcd.start();
   });
 
