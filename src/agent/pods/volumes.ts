@@ -13,6 +13,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ConfigMap, Container, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1.js';
+import { tempSibling } from '../../util/private-file.js';
 
 export class VolumeError extends Error {
   constructor(message: string) {
@@ -59,7 +60,7 @@ async function writeIfChanged(file: string, data: Buffer, mode: number): Promise
     await fs.chmod(file, mode);
     return;
   }
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = tempSibling(file);
   await fs.writeFile(tmp, data, { mode });
   await fs.chmod(tmp, mode);
   await fs.rename(tmp, file);

@@ -7,6 +7,7 @@
 // actions. Does not lock: each file has exactly one writer.
 import { promises as fs, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { TriremeError } from '../../errors.js';
+import { tempSibling } from '../../util/private-file.js';
 
 /** What the shim runs. */
 export interface SpecFile {
@@ -71,13 +72,13 @@ export function isCorrupt(e: unknown): e is TriremeError {
 }
 
 export function writeJsonSync(file: string, v: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = tempSibling(file);
   writeFileSync(tmp, JSON.stringify(v));
   renameSync(tmp, file);
 }
 
 export async function writeJson(file: string, v: unknown): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = tempSibling(file);
   await fs.writeFile(tmp, JSON.stringify(v));
   await fs.rename(tmp, file);
 }
