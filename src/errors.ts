@@ -20,7 +20,9 @@ export type ErrorCode =
   | 'ServiceUnavailable'
   | 'InsufficientStorage'
   | 'Internal'
-  | 'StoreClosed';
+  | 'StoreClosed'
+  /** This server's etcd member was removed from the cluster; it must rejoin with an empty etcd data dir. */
+  | 'MemberRemoved';
 
 /** A field-level problem, as Kubernetes reports it in `Status.details.causes`. */
 export interface FieldCause {

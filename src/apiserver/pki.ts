@@ -205,13 +205,13 @@ async function generateCa(now: number): Promise<{ certPem: string; keyPem: strin
 
 async function issueLeaf(
   ca: CaMaterial,
-  p: { subject: x509.JsonName; days: number; now: number; usage: x509.ExtendedKeyUsage; sans?: San[] },
+  p: { subject: x509.JsonName; days: number; now: number; usages: x509.ExtendedKeyUsageType[]; sans?: San[] },
 ): Promise<IssuedCert> {
   const keys = await generateKeyPair();
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([p.usage]),
+    new x509.ExtendedKeyUsageExtension(p.usages),
     await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
@@ -305,7 +305,7 @@ export async function ensurePki(dataDir: string, opts: { sans: string[]; clock?:
       subject: subjectName(SERVER_COMMON_NAME, []),
       days: SERVER_DAYS,
       now: clock.now(),
-      usage: x509.ExtendedKeyUsage.serverAuth,
+      usages: [x509.ExtendedKeyUsage.serverAuth],
       sans: [...all.values()],
     });
     await writePrivateFile(paths.serverKey, issued.keyPem);
@@ -327,17 +327,39 @@ export async function ensurePki(dataDir: string, opts: { sans: string[]; clock?:
         subject: subjectName(subject.commonName, subject.organizations),
         days,
         now: clock.now(),
-        usage: x509.ExtendedKeyUsage.clientAuth,
+        usages: [x509.ExtendedKeyUsage.clientAuth],
       });
     },
     issueServingCert: (commonName, names, days = SERVER_DAYS) => issueLeaf(ca, {
       subject: subjectName(commonName, []),
       days,
       now: clock.now(),
-      usage: x509.ExtendedKeyUsage.serverAuth,
+      usages: [x509.ExtendedKeyUsage.serverAuth],
       sans: names.map(parseSan),
     }),
   };
+}
+
+/** What a certificate issued by `issueFromCa` is for (its ExtendedKeyUsage). */
+export type CertUsage = 'serverAuth' | 'clientAuth';
+
+/**
+ * Issues a certificate signed by the given CA with any mix of usages (an etcd peer certificate
+ * serves and dials, so it needs both). Keeps the one CA: callers pass the cluster CA's PEMs.
+ */
+export async function issueFromCa(
+  caPems: { caCertPem: string; caKeyPem: string },
+  p: { commonName: string; organizations?: string[]; sans?: string[]; usages: CertUsage[]; days?: number; clock?: Clock },
+): Promise<IssuedCert> {
+  if (p.commonName === '') throw new TriremeError('Invalid', 'certificate needs a common name');
+  const ca: CaMaterial = { cert: new x509.X509Certificate(caPems.caCertPem), key: await importSigningKey(caPems.caKeyPem) };
+  return issueLeaf(ca, {
+    subject: subjectName(p.commonName, p.organizations ?? []),
+    days: p.days ?? SERVER_DAYS,
+    now: (p.clock ?? systemClock).now(),
+    usages: p.usages.map((u) => x509.ExtendedKeyUsage[u]),
+    sans: (p.sans ?? []).map(parseSan),
+  });
 }
 
 function safeCertSans(certPem: string): San[] {

@@ -43,6 +43,8 @@ export interface EtcdStoreOptions {
   prefix?: string;
   logger?: Logger;
   clock?: Clock;
+  /** TLS with a client certificate (https:// endpoints), e.g. a managed member's `clientTls`. */
+  tls?: { caPem: string; certPem: string; keyPem: string };
 }
 
 /** Deadline of one attempt of a unary call; retries get their own. */
@@ -116,6 +118,9 @@ export class EtcdStore implements Store {
     this.clock = opts.clock ?? systemClock;
     this.client = new Etcd3({
       hosts: opts.endpoints,
+      ...(opts.tls === undefined ? {} : {
+        credentials: { rootCertificate: Buffer.from(opts.tls.caPem), certChain: Buffer.from(opts.tls.certPem), privateKey: Buffer.from(opts.tls.keyPem) },
+      }),
       // Per attempt, and never on streams (a deadline would end every watch after 5 s).
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ATTEMPT_DEADLINE_MS }),
       grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
