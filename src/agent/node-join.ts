@@ -8,6 +8,7 @@
 // unreachable, timed out) → the server is unavailable, retried with backoff (0.5 s doubling to
 // 8 s) until `retryForMs` (default 60 s) has passed, one warn line per retry. A CA that differs
 // from the token's pin is Forbidden, never retried. Does not renew certificates.
+// A joining server (src/cluster/server-join.ts) reuses the pinned-CA fetch, the request and the retry.
 import https from 'node:https';
 import { X509Certificate, createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -102,13 +103,18 @@ export async function loadOrJoin(dataDir: string, server: string, token: string 
   return creds;
 }
 
-async function joinWithRetry(server: string, token: string, nodeName: string, nodeIp: string, opts: JoinOptions): Promise<NodeCredentials> {
+function joinWithRetry(server: string, token: string, nodeName: string, nodeIp: string, opts: JoinOptions): Promise<NodeCredentials> {
+  return retryJoin(() => joinOnce(server, token, nodeName, nodeIp, opts.requestTimeoutMs ?? 15_000), opts);
+}
+
+/** Runs `attempt` until it succeeds, fails for good, or `retryForMs` is spent (see the header). */
+export async function retryJoin<T>(attempt: () => Promise<T>, opts: JoinOptions): Promise<T> {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? silentLogger;
   const deadline = clock.now() + (opts.retryForMs ?? 60_000);
   for (let delay = 500; ; delay = Math.min(delay * 2, 8000)) {
     try {
-      return await joinOnce(server, token, nodeName, nodeIp, opts.requestTimeoutMs ?? 15_000);
+      return await attempt();
     } catch (e) {
       if (!retriable(e) || clock.now() + delay > deadline) throw e;
       log.warn({ err: (e as Error).message, retryMs: delay }, 'joining the cluster failed; retrying');
@@ -119,8 +125,22 @@ async function joinWithRetry(server: string, token: string, nodeName: string, no
 
 async function joinOnce(server: string, token: string, nodeName: string, nodeIp: string, timeoutMs: number): Promise<NodeCredentials> {
   const { caHash, secret } = parseJoinToken(token);
-  // The CA is fetched without verification, then trusted only if it matches the token's pin.
-  const caPem = (await httpsRequest(server, '/cacerts', 'GET', { rejectUnauthorized: false }, timeoutMs)).toString('utf8');
+  const caPem = await fetchPinnedCa(server, caHash, timeoutMs);
+  const body = JSON.stringify({ nodeName, nodeIp });
+  const answer = await joinRequest(server, CREDENTIALS_PATH, 'POST', { ca: caPem, headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' } }, timeoutMs, body);
+  try {
+    return JSON.parse(answer.toString('utf8')) as NodeCredentials;
+  } catch (e) {
+    throw new TriremeError('Internal', `${server} answered ${CREDENTIALS_PATH} with something that is not JSON`, { cause: e, context: { server } });
+  }
+}
+
+/**
+ * The server's CA from /cacerts, fetched without verification and trusted only if it matches
+ * the hash the join token pins (none pinned: trusted as fetched). Send no secret before this.
+ */
+export async function fetchPinnedCa(server: string, caHash: string | undefined, timeoutMs: number): Promise<string> {
+  const caPem = (await joinRequest(server, '/cacerts', 'GET', { rejectUnauthorized: false }, timeoutMs)).toString('utf8');
   if (caHash) {
     let actual: string;
     try {
@@ -130,16 +150,11 @@ async function joinOnce(server: string, token: string, nodeName: string, nodeIp:
     }
     if (actual !== caHash.toLowerCase()) throw new TriremeError('Forbidden', `the server's CA (sha256 ${actual}) is not the one the join token pins (${caHash})`, { context: { server } });
   }
-  const body = JSON.stringify({ nodeName, nodeIp });
-  const answer = await httpsRequest(server, CREDENTIALS_PATH, 'POST', { ca: caPem, headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' } }, timeoutMs, body);
-  try {
-    return JSON.parse(answer.toString('utf8')) as NodeCredentials;
-  } catch (e) {
-    throw new TriremeError('Internal', `${server} answered ${CREDENTIALS_PATH} with something that is not JSON`, { cause: e, context: { server } });
-  }
+  return caPem;
 }
 
-function httpsRequest(server: string, path: string, method: string, opts: https.RequestOptions, timeoutMs: number, body?: string): Promise<Buffer> {
+/** One HTTPS request of a join; failures are the typed errors of joinFailure / joinNetworkFailure. */
+export function joinRequest(server: string, path: string, method: string, opts: https.RequestOptions, timeoutMs: number, body?: string): Promise<Buffer> {
   const url = new URL(path, server);
   return new Promise((resolve, reject) => {
     const req = https.request(url, { method, ...opts }, (res) => {

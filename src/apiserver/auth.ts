@@ -201,6 +201,12 @@ export const ROLES: readonly Role[] = [
     rules: [{ kind: 'nonresource', verbs: ['post'], paths: ['/trireme/v1/node-credentials'] }],
   },
   {
+    // The join token is the server token too (as in k3s): its holder may become a server.
+    name: 'trireme:server-bootstrapper',
+    groups: ['system:bootstrappers'],
+    rules: [{ kind: 'nonresource', verbs: ['post'], paths: ['/trireme/v1/server-join'] }],
+  },
+  {
     name: 'system:discovery',
     groups: [AUTHENTICATED_GROUP],
     rules: [{ kind: 'nonresource', verbs: ['get'], paths: [...PUBLIC_INFO_PATHS, '/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'] }],

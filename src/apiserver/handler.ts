@@ -19,6 +19,7 @@ import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { handleResource } from './resource-handler.js';
 import { resolveResource, type RequestContext } from './request-context.js';
 import type { OpenWatches } from './open-watches.js';
+import type { ClusterRoutes } from './cluster-routes.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch } from './watch-handler.js';
 import { qualifiedName, statusFromError } from './status.js';
@@ -41,6 +42,8 @@ export interface HandlerDeps {
   proxyToNode: PodProxy;
   /** This server's open watch streams. */
   watches: OpenWatches;
+  /** Server join, cluster status and member removal (cluster-routes.ts). */
+  cluster: ClusterRoutes;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -101,6 +104,7 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
       sendJson(res, 200, await deps.nodeCredentials(decodeBody(req.headers['content-type'], await readBody(req, 64 * 1024))));
       return ri;
     }
+    if (await deps.cluster.serve(req, res, path)) return ri;
     await serveNonResource(deps, req, res, path, url);
     return ri;
   }
@@ -192,7 +196,9 @@ async function serveHealth(deps: HandlerDeps, res: ServerResponse, path: string,
   const kind = path.split('/')[1];
   let body: string;
   if (url.searchParams.has('verbose')) {
-    body = selected.map((c) => (c.ok ? `[+]${c.name} ok` : `[-]${c.name} failed: ${c.message ?? 'reason withheld'}`)).join('\n') + `\n${kind} check ${ok ? 'passed' : 'failed'}\n`;
+    // Store members are information, not checks: another member's death must not fail this server.
+    const info = kind === 'readyz' && !single ? await deps.cluster.readyzLines() : [];
+    body = [...selected.map((c) => (c.ok ? `[+]${c.name} ok` : `[-]${c.name} failed: ${c.message ?? 'reason withheld'}`)), ...info].join('\n') + `\n${kind} check ${ok ? 'passed' : 'failed'}\n`;
   } else {
     body = ok ? 'ok' : `${kind} check failed`;
   }

@@ -22,6 +22,8 @@ import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { UserInfo } from './auth.js';
+import { createClusterRoutes, type StoreMembership } from './cluster-routes.js';
+import type { StoreBackend } from '../api/cluster-status.js';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -33,6 +35,10 @@ export interface ApiServerOptions {
   tlsSans: string[];
   logger: Logger;
   clock?: Clock;
+  /** Which kind of store `store` is, for GET /trireme/v1/cluster (default sqlite). */
+  storeBackend?: StoreBackend;
+  /** The managed etcd membership, when this server runs a member (server join, member removal). */
+  membership?: StoreMembership;
 }
 
 export interface RunningApiServer {
@@ -83,6 +89,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const deps: HandlerDeps = {
     caPem: pki.caCertPem, proxyToNode, watches,
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
+    cluster: createClusterRoutes({
+      registry, clock, backend: opts.storeBackend ?? 'sqlite', membership: opts.membership, tokenSecret: parseJoinToken(token).secret,
+      secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n` }),
+    }),
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
     authorize: (user, attrs) => authorize(user, attrs),

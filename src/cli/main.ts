@@ -1,6 +1,7 @@
 // `trireme` CLI: one binary, thin subcommands (each in its own file under src/cli/).
 import { Command } from 'commander';
 import { registerAgent } from './agent.js';
+import { registerCluster } from './cluster.js';
 import { registerControllerManager } from './controller-manager.js';
 import { registerScheduler } from './scheduler.js';
 import { registerServer } from './server.js';
@@ -11,4 +12,5 @@ registerServer(program);
 registerAgent(program);
 registerControllerManager(program);
 registerScheduler(program);
+registerCluster(program);
 await program.parseAsync(process.argv);

@@ -22,6 +22,8 @@ export interface ReadyInfo {
   apiServer?: { url: string; port: number; kubeconfig: string };
   /** The node agent's kubelet API, when this process runs an agent. */
   kubelet?: { host: string; port: number };
+  /** The managed etcd member, when this server runs one (its child's pid at the time). */
+  etcd?: { name: string; clientUrl: string; peerUrl: string; pid?: number };
 }
 
 export function readyFilePath(dataDir: string): string {

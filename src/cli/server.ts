@@ -4,7 +4,14 @@
 // The controller manager and the scheduler run only while this server holds their Leases in
 // kube-system (unless --no-leader-elect); on losing one, the component stops and campaigns again.
 // `trireme apiserver` runs the API server alone (DESIGN.md §2: each component can run alone).
-import { resolve } from 'node:path';
+// The store follows from the flags and the data dir (src/cluster/server-mode.ts): SQLite, an
+// external etcd (--etcd-endpoints), or a managed etcd member (--cluster-init, --server + --token,
+// a restart of DATA/etcd with no flags, --cluster-reset; src/cluster/managed-store.ts). A start
+// that cannot go ahead (contradicting flags, a refused join, a removed member) prints one line
+// on stderr and exits 1; so does a member the cluster removes while the server runs.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { startApiServer, type RunningApiServer } from '../apiserver/server.js';
@@ -13,7 +20,16 @@ import { startAgent } from '../agent/agent.js';
 import { ApiClient } from '../client/api-client.js';
 import type { ClientConfig } from '../client/config.js';
 import { startControllerManager } from '../controllers/manager.js';
-import { openStore } from '../storage/open.js';
+import { openStore, SQLITE_FILE } from '../storage/open.js';
+import type { Store } from '../storage/store.js';
+import type { StoreMembership } from '../apiserver/cluster-routes.js';
+import type { StoreBackend } from '../api/cluster-status.js';
+import { caFingerprint } from '../apiserver/pki.js';
+import { etcdPaths } from '../etcd/index.js';
+import { planServerStart, type DataDirState, type ServerPlan } from '../cluster/server-mode.js';
+import { startManagedStore, type ManagedStore } from '../cluster/managed-store.js';
+import { isTriremeError } from '../errors.js';
+import type { Logger } from '../util/log.js';
 import { createLogger, type LogFormat } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
@@ -35,15 +51,23 @@ interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditio
   portRange: [number, number];
   etcdEndpoints?: string[];
   etcdPrefix: string;
+  clusterInit?: boolean;
+  server?: string;
+  token?: string;
+  clusterReset?: boolean;
+  etcdClientPort?: number;
+  etcdPeerPort?: number;
 }
 
 export function registerServer(program: Command): void {
   apiServerOptions(program.command('apiserver').description('run the API server alone (embedded SQLite store, or --etcd-endpoints)'))
     .action(async (flags: ServerFlags) => {
       const log = createLogger('server', undefined, flags.logFormat);
-      const api = await startApi(flags);
-      onShutdown(log, () => api.stop());
-      printReady(flags, api);
+      const started = await refusedAsOneLine('apiserver', () => startApi(flags, log));
+      if (!started) return;
+      const { api, managed } = started;
+      onShutdown(log, async () => { await api.stop(); await managed?.stop(); });
+      printReady(flags, api, undefined, managed);
     });
 
   nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))))
@@ -51,17 +75,33 @@ export function registerServer(program: Command): void {
     .option('--node-name <name>', 'node name of the local agent (default: host name)')
     .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
+    .option('--cluster-init', 'start a new HA cluster: this server runs the first member of a managed etcd')
+    .option('--server <url>', 'join the HA cluster of this server (https://HOST:6443); needs --token')
+    .option('--token <token>', 'join token of the cluster (the first server\'s DATA_DIR/token)')
+    .option('--cluster-reset', 'make this server\'s etcd member a one-member cluster from its own data (after losing the majority for good)')
+    .option('--etcd-client-port <port>', 'client port of the managed etcd member (on the node IP)', port, 2379)
+    .option('--etcd-peer-port <port>', 'peer port of the managed etcd member (on the node IP)', port, 2380)
     .action(async (flags: ServerFlags) => {
       const log = createLogger('server', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
       const advertise = advertiseAddress(flags);
       const timings = flags.leaderElect === false ? undefined : timingsFromFlags(flags as LeaderElectionFlags);
-      const api = await startApi(flags);
+      const started = await refusedAsOneLine('server', () => startApi(flags, log));
+      if (!started) return;
+      const { api, managed } = started;
       const stops: (() => Promise<void>)[] = [];
       let kubelet: { host: string; port: number } | undefined;
-      onShutdown(log, async () => {
+      const stopAll = async (): Promise<void> => {
         for (const stop of stops.reverse()) await stop();
         await api.stop();
+        await managed?.stop();
+      };
+      onShutdown(log, stopAll);
+      // A member the cluster removed while this server ran: nothing it serves can be trusted now.
+      void managed?.member.done.then((failure) => {
+        if (failure === undefined) return;
+        process.stderr.write(`trireme server: ${failure.message}\n`);
+        stopAll().finally(() => process.exit(1));
       });
 
       const cmLog = createLogger('controller-manager', undefined, flags.logFormat);
@@ -96,8 +136,30 @@ export function registerServer(program: Command): void {
         stops.push(async () => { await agent.stop(); client.close(); });
         kubelet = { host: advertise, port: agent.kubeletPort };
       }
-      printReady(flags, api, kubelet);
+      printReady(flags, api, kubelet, managed);
     });
+}
+
+/** Runs a start; a TriremeError that refuses it becomes one line on stderr (not a stack trace) and exit code 1. */
+async function refusedAsOneLine<T>(command: string, start: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await start();
+  } catch (e) {
+    if (!isTriremeError(e)) throw e;
+    process.stderr.write(`trireme ${command}: ${e.message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
+async function dataDirState(dataDir: string): Promise<DataDirState> {
+  const state: DataDirState = { sqliteStore: existsSync(join(dataDir, SQLITE_FILE)), memberConfig: existsSync(etcdPaths(dataDir).config) };
+  try {
+    state.caHash = caFingerprint(await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return state;
 }
 
 function apiServerOptions(cmd: Command): Command {
@@ -115,21 +177,48 @@ function advertiseAddress(flags: ServerFlags): string {
   return flags.nodeIp ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
 }
 
-async function startApi(flags: ServerFlags): Promise<RunningApiServer> {
+async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: RunningApiServer; managed?: ManagedStore }> {
   const dataDir = resolve(flags.dataDir);
+  const plan: ServerPlan = planServerStart(flags, await dataDirState(dataDir));
+  if (plan.mode === 'restart-managed' && plan.ignoredFlags.length > 0) {
+    log.info({ ignored: plan.ignoredFlags }, 'the data dir already has a managed etcd member: restarting it, join/init flags ignored');
+  }
   const logger = createLogger('store', undefined, flags.logFormat);
-  const store = flags.etcdEndpoints
-    ? openStore({ backend: 'etcd', endpoints: flags.etcdEndpoints, prefix: flags.etcdPrefix, logger })
-    : openStore({ backend: 'sqlite', dataDir, logger });
-  return startApiServer({
-    dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
-    tlsSans: flags.tlsSan, logger: createLogger('apiserver', undefined, flags.logFormat),
-  });
+  let store: Store;
+  let backend: StoreBackend = 'sqlite';
+  let membership: StoreMembership | undefined;
+  let managed: ManagedStore | undefined;
+  if (plan.mode === 'sqlite') {
+    store = openStore({ backend: 'sqlite', dataDir, logger });
+  } else if (plan.mode === 'external-etcd') {
+    store = openStore({ backend: 'etcd', endpoints: plan.endpoints, prefix: flags.etcdPrefix, logger });
+    backend = 'etcd';
+  } else {
+    managed = await startManagedStore({
+      plan, dataDir, name: (flags.nodeName ?? hostname()).toLowerCase(), ip: advertiseAddress(flags),
+      clientPort: flags.etcdClientPort ?? 2379, peerPort: flags.etcdPeerPort ?? 2380, tlsSans: flags.tlsSan,
+      logger: createLogger('etcd', undefined, flags.logFormat),
+    });
+    store = openStore({ backend: 'etcd', endpoints: managed.endpoints, prefix: flags.etcdPrefix, tls: managed.tls, logger });
+    backend = 'managed-etcd';
+    membership = managed.membership;
+  }
+  try {
+    const api = await startApiServer({
+      dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
+      tlsSans: flags.tlsSan, logger: createLogger('apiserver', undefined, flags.logFormat), storeBackend: backend, membership,
+    });
+    return { api, ...(managed ? { managed } : {}) };
+  } catch (e) {
+    await managed?.stop();
+    throw e;
+  }
 }
 
 /** The ready banner, and the ready file with the ports actually bound (`--https-port 0`). */
-function printReady(flags: ServerFlags, api: RunningApiServer, kubelet?: { host: string; port: number }): void {
-  writeReadyFile(resolve(flags.dataDir), { pid: process.pid, apiServer: { url: api.url, port: api.port, kubeconfig: api.kubeconfigPath }, ...(kubelet ? { kubelet } : {}) });
+function printReady(flags: ServerFlags, api: RunningApiServer, kubelet?: { host: string; port: number }, managed?: ManagedStore): void {
+  const etcd = managed ? { name: managed.member.name, clientUrl: managed.member.clientUrl, peerUrl: managed.member.peerUrl, pid: managed.member.pid() } : undefined;
+  writeReadyFile(resolve(flags.dataDir), { pid: process.pid, apiServer: { url: api.url, port: api.port, kubeconfig: api.kubeconfigPath }, ...(kubelet ? { kubelet } : {}), ...(etcd ? { etcd } : {}) });
   process.stdout.write(`Trireme API server at ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n  export KUBECONFIG=${api.kubeconfigPath}\n`);
 }
 
