@@ -3,6 +3,7 @@
 // inverses for every token (parts are percent-encoded, so ';' and '/' in them cannot confuse
 // the split); parseFence rejects anything else. Says nothing about whether a token is current:
 // that is the API server's check (src/apiserver/fence-check.ts).
+import { isTriremeError, TriremeError } from '../errors.js';
 
 export const FENCE_HEADER = 'X-Trireme-Fence';
 
@@ -35,4 +36,16 @@ export function parseFence(value: string): Fence | undefined {
     // decodeURIComponent throws on a lone '%'.
     return undefined;
   }
+}
+
+/** Users that are leader-elected components: the API server refuses their writes without a fence. */
+export const LEADER_ELECTED_USERS: readonly string[] = ['system:kube-controller-manager', 'system:kube-scheduler'];
+
+/** The 409 of a write whose fence names a Lease that has moved on (context.fenced marks it). */
+export function fencedError(message: string, lease: string): TriremeError {
+  return new TriremeError('Conflict', message, { context: { fenced: true, lease } });
+}
+
+export function isFencedError(err: unknown): boolean {
+  return isTriremeError(err, 'Conflict') && err.context.fenced === true;
 }

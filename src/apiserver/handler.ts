@@ -1,5 +1,7 @@
 // The API server's request pipeline: authenticate → authorize → route (non-resource paths,
-// discovery, OpenAPI, resources) → fence check of mutating requests → answer; every failure becomes a Status. One function per
+// discovery, OpenAPI, resources) → fence of mutating requests (resolved here, enforced by the
+// registry in each store write; leader-elected identities must carry one) → answer; every
+// failure becomes a Status. One function per
 // stage; resources route to resource-handler.ts, subresources.ts or watch-handler.ts, which share
 // request-context.ts and do not import each other.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,8 +11,9 @@ import type { UserInfo } from './auth.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseAccept, readBody, sendError, sendJson } from './http-util.js';
 import { decodeBody } from './decode-body.js';
-import { FENCE_HEADER } from '../api/fence.js';
-import { checkFence } from './fence-check.js';
+import { FENCE_HEADER, isFencedError } from '../api/fence.js';
+import { requireFence, resolveFence } from './fence-check.js';
+import type { WriteFence } from './registry.js';
 import type { PodProxy } from './pod-proxy.js';
 import type { ApiMetrics } from './metrics.js';
 import { openapiV3Document, openapiV3Paths } from './openapi/index.js';
@@ -54,6 +57,11 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     handle(deps, req, res, url).then((info) => { ri = info; }, (err: unknown) => {
       const status = sendError(res, err);
       if (status.code >= 500) deps.logger.error({ err, method: req.method, path: url.pathname }, 'request failed');
+      if (isFencedError(err)) {
+        const lease = String((err as { context: Record<string, unknown> }).context.lease);
+        deps.metrics.fencedWrites.inc({ lease });
+        deps.logger.info({ lease, method: req.method, path: url.pathname, reason: (err as Error).message }, 'fenced write refused');
+      }
     }).finally(() => {
       const info = ri ?? parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
       if (info.kind === 'resource') {
@@ -109,12 +117,15 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     return ri;
   }
   const info = resolveResource(ri);
-  const fence = req.headers[FENCE_HEADER.toLowerCase()];
-  if (fence !== undefined && MUTATING.has(ri.verb)) {
-    if (Array.isArray(fence)) throw new TriremeError('BadRequest', `more than one ${FENCE_HEADER} header`);
-    await checkFence(deps.registry, fence);
+  const header = req.headers[FENCE_HEADER.toLowerCase()];
+  let fence: WriteFence | undefined;
+  if (MUTATING.has(ri.verb)) {
+    if (Array.isArray(header)) throw new TriremeError('BadRequest', `more than one ${FENCE_HEADER} header`);
+    // Checked here, before the body is read, and again atomically with every store write.
+    if (header !== undefined) fence = await resolveFence(deps.registry.store, header);
+    else if (user) requireFence(user.name, ri);
   }
-  const ctx: RequestContext = { req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode, watches: deps.watches };
+  const ctx: RequestContext = { req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode, watches: deps.watches, ...(fence ? { fence } : {}) };
   if (ri.subresource !== undefined) await handleSubresource(ctx);
   else if (ri.verb === 'watch') await serveWatch(ctx);
   else await handleResource(ctx);

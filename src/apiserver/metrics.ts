@@ -5,6 +5,8 @@ export class ApiMetrics {
   readonly registry = new PromRegistry();
   readonly requests = new Counter({ name: 'apiserver_request_total', help: 'API requests by verb, resource and HTTP code', labelNames: ['verb', 'group', 'resource', 'subresource', 'code'], registers: [this.registry] });
   readonly duration = new Histogram({ name: 'apiserver_request_duration_seconds', help: 'API request latency (watches excluded)', labelNames: ['verb', 'resource'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+  /** Writes refused because their fence's Lease had moved on (a deposed leader's late writes). */
+  readonly fencedWrites = new Counter({ name: 'trireme_apiserver_fenced_writes_total', help: 'Writes refused with 409 because the Lease their fence names has moved on', labelNames: ['lease'], registers: [this.registry] });
   readonly watches = new Gauge({ name: 'apiserver_longrunning_requests', help: 'Open watch streams', labelNames: ['resource'], registers: [this.registry] });
 
   constructor() {

@@ -5,7 +5,9 @@
 // state every namespaced create checks.
 //
 // Guarantees: a write is acknowledged only after the store committed it; updates are
-// compare-and-swap on the revision read, so two writers never both win; a list after this
+// compare-and-swap on the revision read, so two writers never both win; a fenced write
+// (WriteOptions.fence) is applied only while its Lease is unchanged since the fence was last
+// verified, atomically in the store (the store write's guard); a list after this
 // server's own write sees that write; bad input throws a TriremeError and stores nothing.
 // Does not guarantee: read-your-writes for lists across different API servers (a list may
 // briefly lag a write made through another server). List paging is a snapshot: every page
@@ -17,7 +19,8 @@ import { applyDefaults } from '../api/defaults/index.js';
 import { validateCreate, validateUpdate, invalidError } from '../api/validation/index.js';
 import { applyPatch } from '../api/patch/apply-patch.js';
 import { TriremeError, isTriremeError } from '../errors.js';
-import type { KeyValue, Store } from '../storage/store.js';
+import { isGuardFailure, type KeyValue, type Store, type WriteGuard, type WriteOpts } from '../storage/store.js';
+import { isFencedError } from '../api/fence.js';
 import { WatchCache, type CacheEvent, type CachedItem } from '../storage/watch-cache.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -29,6 +32,18 @@ import { ServiceIpAllocator } from './service-ips.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** The request's fence (fence-check.ts): every store write carries its guard. */
+  fence?: WriteFence;
+}
+
+/**
+ * A fence resolved for one request. `guard()` is the Lease key at the revision last verified;
+ * after a write failed that guard, `recheck()` reads the Lease again and either moves the guard
+ * to the Lease's new revision (still the same holder and term) or throws the fenced 409.
+ */
+export interface WriteFence {
+  guard(): WriteGuard;
+  recheck(): Promise<void>;
 }
 
 export interface DeleteOptions extends WriteOptions, DeleteRequest {
@@ -75,6 +90,8 @@ export interface RegistryOptions {
 
 /** Retries of a read-modify-write that lost a compare-and-swap to a concurrent writer. */
 const CAS_RETRIES = 8;
+/** Retries of a fenced write whose Lease was renewed (still ours) between check and write. */
+const FENCE_RETRIES = 5;
 
 export class Registry {
   readonly clock: Clock;
@@ -212,7 +229,9 @@ export class Registry {
       return withTypeMeta(info, obj);
     }
     try {
-      const kv = await this.store.create(storeKey(info, namespace, name), encodeObject(obj));
+      const key = storeKey(info, namespace, name);
+      const value = encodeObject(obj);
+      const kv = await this.fenced(opts.fence, (w) => this.store.create(key, value, w));
       this.noteWrite(info, kv.modRevision);
       return withTypeMeta(info, stamped(obj, kv.modRevision));
     } catch (e) {
@@ -313,8 +332,9 @@ export class Registry {
       if (jsonEqual(next, current)) return current; // a no-op write does not bump the revision
       if (opts.dryRun) return next;
       try {
-        return await this.writeUpdated(info, key, next, kv.modRevision);
+        return await this.writeUpdated(info, key, next, kv.modRevision, opts.fence);
       } catch (e) {
+        if (isFencedError(e)) throw e;
         if (isTriremeError(e, 'Conflict') && attempt < CAS_RETRIES) continue;
         if (isTriremeError(e, 'Conflict')) throw conflict(info, name);
         if (isTriremeError(e, 'NotFound')) throw notFound(info, name);
@@ -324,18 +344,39 @@ export class Registry {
   }
 
   /** Writes an admitted update; an object whose deletion waited only on finalizers now goes. */
-  private async writeUpdated(info: ResourceInfo, key: string, next: KubeObject, expectedRevision: number): Promise<KubeObject> {
+  private async writeUpdated(info: ResourceInfo, key: string, next: KubeObject, expectedRevision: number, fence: WriteFence | undefined): Promise<KubeObject> {
     const meta = next.metadata!;
     const strategy = this.strategy(info.kind);
     if (strategy.readyToRemove(next)) {
-      const { revision } = await this.store.delete(key, expectedRevision);
+      const { revision } = await this.fenced(fence, (w) => this.store.delete(key, expectedRevision, w));
       this.noteWrite(info, revision);
       await strategy.afterWrite?.('removed', next);
       return withTypeMeta(info, { ...next, metadata: { ...meta, resourceVersion: String(revision) } });
     }
-    const out = await this.store.update(key, encodeObject(next), expectedRevision);
+    const value = encodeObject(next);
+    const out = await this.fenced(fence, (w) => this.store.update(key, value, expectedRevision, w));
     this.noteWrite(info, out.modRevision);
     return withTypeMeta(info, stamped(next, out.modRevision));
+  }
+
+  /**
+   * Runs one store write under the request's fence: the write carries the fence's guard; when
+   * the guard fails, the fence re-checks the Lease (throwing the fenced 409 if it moved on) and
+   * the write is tried again with the new guard, a bounded number of times.
+   */
+  private async fenced<T>(fence: WriteFence | undefined, write: (opts: WriteOpts) => Promise<T>): Promise<T> {
+    if (!fence) return write({});
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write({ guard: fence.guard() });
+      } catch (e) {
+        if (!isGuardFailure(e)) throw e;
+        await fence.recheck();
+        if (attempt >= FENCE_RETRIES) {
+          throw new TriremeError('Conflict', `the fencing lease changed ${attempt + 1} times while this write was applied; try again`, { context: { lease: fence.guard().key } });
+        }
+      }
+    }
   }
 
   private admitUpdate(info: ResourceInfo, incoming: KubeObject, current: KubeObject, subresource: UpdateSubresource | undefined): KubeObject {
@@ -395,16 +436,18 @@ export class Registry {
       if (opts.dryRun) return plan.action === 'remove' ? { object: current, deleted: true } : { object: plan.object, deleted: false };
       try {
         if (plan.action === 'remove') {
-          const { revision } = await this.store.delete(key, kv.modRevision);
+          const { revision } = await this.fenced(opts.fence, (w) => this.store.delete(key, kv.modRevision, w));
           this.noteWrite(info, revision);
           await strategy.afterWrite?.('removed', current);
           return { object: current, deleted: true };
         }
         if (jsonEqual(plan.object, current)) return { object: current, deleted: false };
-        const out = await this.store.update(key, encodeObject(plan.object), kv.modRevision);
+        const value = encodeObject(plan.object);
+        const out = await this.fenced(opts.fence, (w) => this.store.update(key, value, kv.modRevision, w));
         this.noteWrite(info, out.modRevision);
         return { object: withTypeMeta(info, stamped(plan.object, out.modRevision)), deleted: false };
       } catch (e) {
+        if (isFencedError(e)) throw e;
         if (isTriremeError(e, 'Conflict') && attempt < CAS_RETRIES) continue;
         if (isTriremeError(e, 'NotFound')) throw notFound(info, name);
         throw e;

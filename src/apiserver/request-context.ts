@@ -18,7 +18,7 @@ import type { OpenWatches } from './open-watches.js';
 import { unknownFields } from './openapi/index.js';
 import type { PodProxy } from './pod-proxy.js';
 import { pruneFields } from './prune-fields.js';
-import type { Registry } from './registry.js';
+import type { Registry, WriteFence } from './registry.js';
 import type { ResourceRequest } from './request-info.js';
 
 /** One resource request, with the parts of its server that the handlers may use. */
@@ -32,6 +32,8 @@ export interface RequestContext {
   proxyToNode: PodProxy;
   /** This server's open watch streams (ended when the server stops). */
   watches: OpenWatches;
+  /** The request's fence (a mutating request with X-Trireme-Fence): every registry write must carry it. */
+  fence?: WriteFence;
 }
 
 /** The served resource a request names; 404 for an unknown one or a wrong scope. */

@@ -44,18 +44,18 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
     }
     case 'create': {
       const obj = await decodeChecked(ctx);
-      const created = await registry.create(info, ri.namespace, obj, { dryRun: dryRun(query) });
+      const created = await registry.create(info, ri.namespace, obj, { dryRun: dryRun(query), fence: ctx.fence });
       return respondObject(ctx, 201, created, rep);
     }
     case 'update': {
       const obj = await decodeChecked(ctx);
-      const updated = await registry.update(info, ri.namespace, ri.name!, obj, { dryRun: dryRun(query) });
+      const updated = await registry.update(info, ri.namespace, ri.name!, obj, { dryRun: dryRun(query), fence: ctx.fence });
       return respondObject(ctx, 200, updated, rep);
     }
     case 'patch': {
       const body = (await readBody(ctx.req)).toString('utf8');
       const ct = ctx.req.headers['content-type'];
-      const opts = { dryRun: dryRun(query) };
+      const opts = { dryRun: dryRun(query), fence: ctx.fence };
       const validation = fieldValidation(query);
       let warnings: string[] = [];
       const check = (patched: KubeObject) => {
@@ -107,7 +107,7 @@ async function deleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
   let body: Record<string, unknown> = {};
   if (raw.length > 0) body = decodeBody(ctx.req.headers['content-type'] ?? 'application/json', raw) as Record<string, unknown>;
   const q = ctx.query;
-  const opts: DeleteOptions = { dryRun: dryRun(q) || (Array.isArray(body.dryRun) && body.dryRun.includes('All')) };
+  const opts: DeleteOptions = { dryRun: dryRun(q) || (Array.isArray(body.dryRun) && body.dryRun.includes('All')), fence: ctx.fence };
   const grace = intParam(q, 'gracePeriodSeconds') ?? (typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined);
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   const policy = q.get('propagationPolicy') ?? (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : undefined);

@@ -47,6 +47,8 @@ export interface RunningApiServer {
   port: number;
   kubeconfigPath: string;
   registry: Registry;
+  /** This server's metrics; /metrics serves its registry (in-process components add theirs to it). */
+  metrics: ApiMetrics;
   stop(): Promise<void>;
 }
 
@@ -105,7 +107,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   log.info({ url, kubeconfig: kubeconfigPath }, 'API server ready');
 
   return {
-    url, port, kubeconfigPath, registry, pki,
+    url, port, kubeconfigPath, registry, pki, metrics,
     async stop() {
       ready = false;
       namespaces.stop();

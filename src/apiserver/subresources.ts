@@ -37,7 +37,7 @@ function notAllowed(ctx: RequestContext): never {
 async function statusSub(ctx: RequestContext): Promise<void> {
   const { ri, registry, info } = ctx;
   const rep = negotiate(ctx.req.headers.accept);
-  const opts = { dryRun: dryRun(ctx.query), subresource: 'status' as const };
+  const opts = { dryRun: dryRun(ctx.query), subresource: 'status' as const, fence: ctx.fence };
   switch (ri.verb) {
     case 'get':
       return respondObject(ctx, 200, await registry.get(info, ri.namespace, ri.name!), rep);
@@ -72,7 +72,7 @@ async function scaleSub(ctx: RequestContext): Promise<void> {
   const rep = negotiate(ctx.req.headers.accept);
   const respond = (obj: KubeObject) => sendJson(ctx.res, 200, toScale(obj));
   if (rep.as !== 'json' && rep.as !== 'yaml') throw new TriremeError('NotAcceptable', 'scale is served as JSON only');
-  const write = (desired: KubeObject) => registry.readModifyWrite(info, ri.namespace, ri.name!, { dryRun: dryRun(ctx.query) }, (current) => {
+  const write = (desired: KubeObject) => registry.readModifyWrite(info, ri.namespace, ri.name!, { dryRun: dryRun(ctx.query), fence: ctx.fence }, (current) => {
     const rv = desired.metadata?.resourceVersion;
     if (rv && rv !== current.metadata?.resourceVersion) {
       throw new TriremeError('Conflict', `Operation cannot be fulfilled on ${info.resource}.${info.group} "${ri.name}": the object has been modified; please apply your changes to the latest version and try again`);
@@ -113,7 +113,7 @@ async function bindingSub(ctx: RequestContext): Promise<void> {
   if (!node) {
     throw new TriremeError('Invalid', `Binding "${ri.name}" is invalid: target.name: Required value`, { causes: [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }] });
   }
-  await registry.readModifyWrite(info, ri.namespace, ri.name!, { dryRun: dryRun(ctx.query), subresource: 'binding' }, (pod) => {
+  await registry.readModifyWrite(info, ri.namespace, ri.name!, { dryRun: dryRun(ctx.query), subresource: 'binding', fence: ctx.fence }, (pod) => {
     const spec = (pod.spec ?? {}) as { nodeName?: string };
     if (pod.metadata?.deletionTimestamp) throw new TriremeError('Conflict', `pod ${ri.name} is being deleted, cannot be assigned to a host`);
     if (spec.nodeName) throw new TriremeError('Conflict', `pod ${ri.name} is already assigned to node "${spec.nodeName}"`, { context: { name: ri.name, kind: 'pods' } });
@@ -132,7 +132,7 @@ async function evictionSub(ctx: RequestContext): Promise<void> {
   if (ri.verb !== 'create') return notAllowed(ctx);
   const ev = await decodeChecked(ctx) as KubeObject & { deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } };
   // No PodDisruptionBudgets are served yet, so every eviction is allowed.
-  await registry.delete(info, ri.namespace, ri.name!, { dryRun: dryRun(ctx.query), gracePeriodSeconds: ev.deleteOptions?.gracePeriodSeconds, preconditions: ev.deleteOptions?.preconditions });
+  await registry.delete(info, ri.namespace, ri.name!, { dryRun: dryRun(ctx.query), fence: ctx.fence, gracePeriodSeconds: ev.deleteOptions?.gracePeriodSeconds, preconditions: ev.deleteOptions?.preconditions });
   sendJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
@@ -141,7 +141,7 @@ async function finalizeSub(ctx: RequestContext): Promise<void> {
   if (ri.verb !== 'update') return notAllowed(ctx);
   const incoming = await decodeChecked(ctx);
   const finalizers = (incoming.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
-  const out = await registry.readModifyWrite(info, undefined, ri.name!, { dryRun: dryRun(ctx.query), subresource: 'finalize' }, (ns) => ({ ...ns, spec: { ...(ns.spec as object), finalizers } }));
+  const out = await registry.readModifyWrite(info, undefined, ri.name!, { dryRun: dryRun(ctx.query), subresource: 'finalize', fence: ctx.fence }, (ns) => ({ ...ns, spec: { ...(ns.spec as object), finalizers } }));
   respondObject(ctx, 200, out, negotiate(ctx.req.headers.accept));
 }
 

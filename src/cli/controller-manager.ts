@@ -1,7 +1,8 @@
 // `trireme controller-manager`: the workload controllers alone, as a client of an API server
 // reached through a kubeconfig, running only while it holds the kube-system/kube-controller-manager
-// Lease (unless --no-leader-elect). Exits non-zero when it loses leadership, so that a supervisor
-// restarts it. Stops gracefully on SIGTERM/SIGINT, releasing the Lease.
+// Lease (always: there is no --no-leader-elect, see src/cli/leading.ts). Exits non-zero when it
+// loses leadership, so that a supervisor restarts it. Stops gracefully on SIGTERM/SIGINT,
+// releasing the Lease.
 import type { Command } from 'commander';
 import { ApiClient } from '../client/api-client.js';
 import { loadKubeconfig } from '../client/config.js';
@@ -29,7 +30,7 @@ export function registerControllerManager(program: Command): void {
       const clientConfig = { ...loadKubeconfig(flags.kubeconfig), userAgent: 'trireme-controller-manager' };
       const running = runWhileLeading({
         leaseName: 'kube-controller-manager', clientConfig, logger: log, onLost: 'exit',
-        timings: flags.leaderElect ? timingsFromFlags(flags) : undefined,
+        timings: timingsFromFlags(flags),
         start: async (fence) => {
           const client = new ApiClient(clientConfig, { logger: log });
           client.setFence(fence);

@@ -1,7 +1,7 @@
 // `trireme scheduler`: the scheduler alone, as a client of an API server reached through a
 // kubeconfig (src/scheduler/start.ts starts it; `trireme server` runs the same in-process).
 // The command schedules only while it holds the kube-system/kube-scheduler Lease
-// (unless --no-leader-elect) and exits non-zero when it loses it, so that a supervisor restarts
+// (always: there is no --no-leader-elect) and exits non-zero when it loses it, so that a supervisor restarts
 // it. Stops on SIGTERM/SIGINT, releasing the Lease.
 import type { Command } from 'commander';
 import { loadKubeconfig } from '../client/config.js';
@@ -42,7 +42,7 @@ export function registerScheduler(program: Command): void {
       };
       const running = runWhileLeading({
         leaseName: 'kube-scheduler', clientConfig: { ...clientConfig, userAgent: clientConfig.userAgent ?? 'trireme-scheduler' }, logger: log, onLost: 'exit',
-        timings: flags.leaderElect ? timingsFromFlags(flags) : undefined,
+        timings: timingsFromFlags(flags),
         start: (fence) => startScheduler(clientConfig, log, { ...opts, fence }),
       });
       onShutdown(log, running.stop);

@@ -2,7 +2,8 @@
 // the controller manager and the scheduler in-process, and a local node agent unless
 // --disable-agent. Each in-process component talks to the API over HTTPS with its own identity.
 // The controller manager and the scheduler run only while this server holds their Leases in
-// kube-system (unless --no-leader-elect); on losing one, the component stops and campaigns again.
+// kube-system (always); on losing one, the component stops and campaigns again. Their holder
+// identities start with the node name; their leader metrics are on the API server's /metrics.
 // `trireme apiserver` runs the API server alone (DESIGN.md §2: each component can run alone).
 // The store follows from the flags and the data dir (src/cluster/server-mode.ts): SQLite, an
 // external etcd (--etcd-endpoints), or a managed etcd member (--cluster-init, --server + --token,
@@ -32,6 +33,7 @@ import { isTriremeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import { createLogger, type LogFormat } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
+import { LeaderMetrics } from '../client/leader-metrics.js';
 import { nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { collect, ipAddress, logFormatOption, port, portRange, urlList } from './options.js';
 import { writeReadyFile } from './ready-file.js';
@@ -85,10 +87,12 @@ export function registerServer(program: Command): void {
       const log = createLogger('server', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
       const advertise = advertiseAddress(flags);
-      const timings = flags.leaderElect === false ? undefined : timingsFromFlags(flags as LeaderElectionFlags);
+      const timings = timingsFromFlags(flags as LeaderElectionFlags);
+      const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
       const started = await refusedAsOneLine('server', () => startApi(flags, log));
       if (!started) return;
       const { api, managed } = started;
+      const leaderMetrics = new LeaderMetrics(api.metrics.registry);
       const stops: (() => Promise<void>)[] = [];
       let kubelet: { host: string; port: number } | undefined;
       const stopAll = async (): Promise<void> => {
@@ -107,7 +111,7 @@ export function registerServer(program: Command): void {
       const cmLog = createLogger('controller-manager', undefined, flags.logFormat);
       const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager');
       stops.push(runWhileLeading({
-        leaseName: 'kube-controller-manager', clientConfig: cmConfig, logger: cmLog, timings, onLost: 'campaign',
+        leaseName: 'kube-controller-manager', clientConfig: cmConfig, logger: cmLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
         start: async (fence) => {
           const controllerClient = new ApiClient(cmConfig, { logger: cmLog });
           controllerClient.setFence(fence);
@@ -119,12 +123,11 @@ export function registerServer(program: Command): void {
       const schedLog = createLogger('scheduler', undefined, flags.logFormat);
       const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler');
       stops.push(runWhileLeading({
-        leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign',
+        leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
         start: (fence) => startScheduler(schedConfig, schedLog, { fence }),
       }).stop);
 
       if (!flags.disableAgent) {
-        const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
         const creds = await issueNodeCredentials(api.pki, { nodeName, nodeIp: advertise });
         const agentLog = createLogger('agent', undefined, flags.logFormat);
         const client = new ApiClient({ server: api.url, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` }, { logger: agentLog });

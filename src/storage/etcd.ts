@@ -4,7 +4,8 @@
 // Guarantees, beyond the Store contract in store.ts:
 // - Revisions are etcd's: a key's modRevision is its etcd mod_revision, every write is one etcd
 //   transaction whose compare makes create/update/delete atomic (compare-and-swap on
-//   create_revision or mod_revision). A resolved write is committed by the etcd quorum.
+//   create_revision or mod_revision). A resolved write is committed by the etcd quorum. A write
+//   guard is one more compare in that same transaction (mod_revision of the guard key).
 // - Keys live under `prefix` in etcd; callers never see it.
 // - A watch resumes by itself after a lost connection from the last revision it delivered, and
 //   drops anything at or below it, so events arrive in order and exactly once. A watch whose
@@ -34,7 +35,7 @@ import { TriremeError, type ErrorCode } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { decideReadiness, type StoreReadiness, type WriteOutcome } from './readiness.js';
-import type { KeyValue, ListResult, Store, StoreEvent, StoreWatch, WatchHandler } from './store.js';
+import { guardFailed, type KeyValue, type ListResult, type Store, type StoreEvent, type StoreWatch, type WatchHandler, type WriteGuard, type WriteOpts } from './store.js';
 
 export interface EtcdStoreOptions {
   /** Client URLs, e.g. `http://127.0.0.1:2379`. */
@@ -161,43 +162,47 @@ export class EtcdStore implements Store {
     return { items, revision: at };
   }
 
-  async create(key: string, value: string): Promise<KeyValue> {
-    return this.recorded(() => this.createKey(key, value));
+  async create(key: string, value: string, opts?: WriteOpts): Promise<KeyValue> {
+    return this.recorded(() => this.createKey(key, value, opts?.guard));
   }
 
-  async update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
-    return this.recorded(() => this.updateKey(key, value, expectedModRevision));
+  async update(key: string, value: string, expectedModRevision?: number, opts?: WriteOpts): Promise<KeyValue> {
+    return this.recorded(() => this.updateKey(key, value, expectedModRevision, opts?.guard));
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
-    return this.recorded(() => this.deleteKey(key, expectedModRevision));
+  async delete(key: string, expectedModRevision?: number, opts?: WriteOpts): Promise<{ prev: KeyValue; revision: number }> {
+    return this.recorded(() => this.deleteKey(key, expectedModRevision, opts?.guard));
   }
 
-  private async createKey(key: string, value: string): Promise<KeyValue> {
+  private async createKey(key: string, value: string, guard: WriteGuard | undefined): Promise<KeyValue> {
     const k = this.k(key);
     const res = await this.call(() =>
       this.client.kv.txn({
-        compare: [{ key: k, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
+        compare: [{ key: k, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }, ...this.guardCompare(guard)],
         success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+        failure: this.guardRead(guard),
       }),
     );
-    if (!res.succeeded) throw new TriremeError('AlreadyExists', `key ${key} already exists`, { context: { key } });
+    if (!res.succeeded) {
+      this.throwIfGuardFailed(guard, res.responses[0]?.response_range.kvs[0]);
+      throw new TriremeError('AlreadyExists', `key ${key} already exists`, { context: { key } });
+    }
     const r = rev(res.header);
     return { key, value, createRevision: r, modRevision: r };
   }
 
-  private async updateKey(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
+  private async updateKey(key: string, value: string, expectedModRevision: number | undefined, guard: WriteGuard | undefined): Promise<KeyValue> {
     const k = this.k(key);
-    const res = await this.guarded(key, expectedModRevision, { request_put: { key: k, value: Buffer.from(value), prev_kv: true } });
+    const res = await this.guarded(key, expectedModRevision, guard, { request_put: { key: k, value: Buffer.from(value), prev_kv: true } });
     const prev = res.responses[0]?.response_put.prev_kv;
     if (!prev) throw new TriremeError('Internal', `etcd returned no previous value for ${key}`, { context: { key } });
     const r = rev(res.header);
     return { key, value, createRevision: Number(prev.create_revision), modRevision: r };
   }
 
-  private async deleteKey(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
+  private async deleteKey(key: string, expectedModRevision: number | undefined, guard: WriteGuard | undefined): Promise<{ prev: KeyValue; revision: number }> {
     const k = this.k(key);
-    const res = await this.guarded(key, expectedModRevision, { request_delete_range: { key: k, prev_kv: true } });
+    const res = await this.guarded(key, expectedModRevision, guard, { request_delete_range: { key: k, prev_kv: true } });
     const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
     if (!prev) throw new TriremeError('Internal', `etcd returned no deleted value for ${key}`, { context: { key } });
     return { prev: this.toKv(prev), revision: rev(res.header) };
@@ -322,21 +327,39 @@ export class EtcdStore implements Store {
    * revision, when given); otherwise the failure branch reads the key to tell NotFound from
    * Conflict.
    */
-  private async guarded(key: string, expected: number | undefined, op: IRequestOp) {
+  private async guarded(key: string, expected: number | undefined, guard: WriteGuard | undefined, op: IRequestOp) {
     const k = this.k(key);
     const compare =
       expected === undefined
         ? { key: k, target: CompareTarget.Create, result: CompareResult.Greater, create_revision: 0 }
         : { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expected };
     const res = await this.call(() =>
-      this.client.kv.txn({ compare: [compare], success: [op], failure: [{ request_range: { key: k } }] }),
+      this.client.kv.txn({ compare: [compare, ...this.guardCompare(guard)], success: [op], failure: [...this.guardRead(guard), { request_range: { key: k } }] }),
     );
     if (res.succeeded) return res;
-    const actual = res.responses[0]?.response_range.kvs[0];
+    this.throwIfGuardFailed(guard, res.responses[0]?.response_range.kvs[0]);
+    const actual = res.responses[guard ? 1 : 0]?.response_range.kvs[0];
     if (!actual) throw new TriremeError('NotFound', `key ${key} not found`, { context: { key } });
     throw new TriremeError('Conflict', `key ${key} was modified (expected revision ${expected}, actual ${actual.mod_revision})`, {
       context: { key, expected, actual: Number(actual.mod_revision) },
     });
+  }
+
+  /** The compare a write guard adds to a write's transaction (an absent key has mod_revision 0). */
+  private guardCompare(guard: WriteGuard | undefined) {
+    return guard ? [{ key: this.k(guard.key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: guard.modRevision }] : [];
+  }
+
+  /** The failure branch's read of the guard key, so a refusal can tell which compare failed. */
+  private guardRead(guard: WriteGuard | undefined): IRequestOp[] {
+    return guard ? [{ request_range: { key: this.k(guard.key) } }] : [];
+  }
+
+  /** After a failed transaction: the guard failed if its key (as read in that transaction) moved. */
+  private throwIfGuardFailed(guard: WriteGuard | undefined, seen: IKeyValue | undefined): void {
+    if (!guard) return;
+    const actual = seen ? Number(seen.mod_revision) : 0;
+    if (actual !== guard.modRevision) throw guardFailed(guard, actual);
   }
 
   /** Runs one write and keeps its outcome for readiness (refusals count as success). */

@@ -3,6 +3,8 @@
 // Guarantees, beyond the Store contract in store.ts:
 // - WAL with synchronous=FULL: once a write's promise resolves, it survives a process crash
 //   and (as far as the disk honours fsync) a power loss.
+// - Write guards are checked inside the commit, at the write's turn in its batch, so the guard
+//   key cannot change between the check and the write.
 // - Group commit: the writes queued in one event-loop turn run in one transaction, one fsync,
 //   acknowledged together after it committed. If the transaction fails (disk full: code
 //   `InsufficientStorage`; other SQLite errors: `Internal`), every write in it fails, none is
@@ -37,7 +39,7 @@ import { TriremeError } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { decideReadiness, type StoreReadiness, type WriteOutcome } from './readiness.js';
-import type { KeyValue, ListResult, Store, StoreEvent, StoreWatch, WatchHandler } from './store.js';
+import { guardFailed, type KeyValue, type ListResult, type Store, type StoreEvent, type StoreWatch, type WatchHandler, type WriteOpts } from './store.js';
 
 export interface SqliteStoreOptions {
   clock?: Clock;
@@ -255,9 +257,10 @@ export class SqliteStore implements Store {
     return { items: rows.map(toKv), revision: this.rev };
   }
 
-  async create(key: string, value: string): Promise<KeyValue> {
+  async create(key: string, value: string, opts?: WriteOpts): Promise<KeyValue> {
     this.assertOpen();
     return this.groupCommit(() => {
+      this.checkGuard(opts);
       if (this.stmt.get.get(key)) throw new TriremeError('AlreadyExists', `key ${key} already exists`, { context: { key } });
       const rev = ++this.rev;
       this.stmt.insertLog.run(rev, key, 0, value, rev, null);
@@ -267,9 +270,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue> {
+  async update(key: string, value: string, expectedModRevision?: number, opts?: WriteOpts): Promise<KeyValue> {
     this.assertOpen();
     return this.groupCommit(() => {
+      this.checkGuard(opts);
       const prev = this.current(key, expectedModRevision);
       const rev = ++this.rev;
       this.stmt.insertLog.run(rev, key, 0, value, prev.createRevision, prev.modRevision);
@@ -279,9 +283,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }> {
+  async delete(key: string, expectedModRevision?: number, opts?: WriteOpts): Promise<{ prev: KeyValue; revision: number }> {
     this.assertOpen();
     return this.groupCommit(() => {
+      this.checkGuard(opts);
       const prev = this.current(key, expectedModRevision);
       const rev = ++this.rev;
       this.stmt.insertLog.run(rev, key, 1, prev.value, prev.createRevision, prev.modRevision);
@@ -508,6 +513,18 @@ export class SqliteStore implements Store {
       }
       throw e;
     }
+  }
+
+  /**
+   * A write's guard, checked when the write applies: inside the batch's transaction, after the
+   * writes before it in the batch (one of which may have changed the guard key), so nothing can
+   * change the key between this check and the write.
+   */
+  private checkGuard(opts: WriteOpts | undefined): void {
+    const g = opts?.guard;
+    if (!g) return;
+    const actual = (this.stmt.get.get(g.key) as KvRow | undefined)?.mod_revision ?? 0;
+    if (actual !== g.modRevision) throw guardFailed(g, actual);
   }
 
   /** The current value of `key`, checked against the expected mod revision. */

@@ -8,12 +8,18 @@
 // - `create` fails with `AlreadyExists` if the key is present; `update`/`delete` with an
 //   expected revision fail with `Conflict` if the key changed since (compare-and-swap), and
 //   with `NotFound` if it is absent.
+// - A write guard (`opts.guard`): the write happens only if the guard key's modRevision still
+//   equals `guard.modRevision` when the write applies (an absent key counts as 0, as in etcd),
+//   atomically with the write; otherwise it fails with `Conflict` whose context has
+//   `guardFailed: true`, and nothing is written. The guard is checked before the key's own
+//   checks, so a write that fails both reports the guard.
 // - A watch delivers every change under its prefix with revision > afterRevision, in revision
 //   order, each exactly once, until cancelled or failed. Starting before the compacted
 //   revision fails with a `Gone` TriremeError (context.compactRevision).
 // - `readiness()` exercises the backend (a read through it, and the outcome of its last write)
 //   and never throws; it is what the API server's /readyz reports (storage/readiness.ts).
 // Not guaranteed: values are opaque strings; nothing here knows about Kubernetes objects.
+import { isTriremeError, TriremeError } from '../errors.js';
 import type { StoreReadiness } from './readiness.js';
 
 export type { StoreReadiness } from './readiness.js';
@@ -46,15 +52,37 @@ export interface StoreWatch {
   cancel(): void;
 }
 
+/** The write happens only while `key`'s modRevision is still `modRevision` (fencing, DESIGN.md §4). */
+export interface WriteGuard {
+  key: string;
+  modRevision: number;
+}
+
+export interface WriteOpts {
+  guard?: WriteGuard;
+}
+
+/** Whether `err` is a write refused because its guard key changed. */
+export function isGuardFailure(err: unknown): boolean {
+  return isTriremeError(err, 'Conflict') && err.context.guardFailed === true;
+}
+
+/** The refusal of a write whose guard key is at `actual` instead of the guard's revision. */
+export function guardFailed(guard: WriteGuard, actual: number): TriremeError {
+  return new TriremeError('Conflict', `write guard failed: key ${guard.key} is at revision ${actual}, not ${guard.modRevision}`, {
+    context: { guardFailed: true, key: guard.key, expected: guard.modRevision, actual },
+  });
+}
+
 export interface Store {
   get(key: string): Promise<KeyValue | undefined>;
   /** Every key with this prefix, in key order. */
   list(prefix: string): Promise<ListResult>;
-  create(key: string, value: string): Promise<KeyValue>;
+  create(key: string, value: string, opts?: WriteOpts): Promise<KeyValue>;
   /** Compare-and-swap when expectedModRevision is given; unconditional otherwise (key must exist). */
-  update(key: string, value: string, expectedModRevision?: number): Promise<KeyValue>;
+  update(key: string, value: string, expectedModRevision?: number, opts?: WriteOpts): Promise<KeyValue>;
   /** Returns the deleted value and the revision of the deletion. */
-  delete(key: string, expectedModRevision?: number): Promise<{ prev: KeyValue; revision: number }>;
+  delete(key: string, expectedModRevision?: number, opts?: WriteOpts): Promise<{ prev: KeyValue; revision: number }>;
   watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch;
   currentRevision(): Promise<number>;
   /** Forgets history at or below `revision` (current values stay). */

@@ -4,7 +4,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { TriremeError } from '../../src/errors.js';
 import { FakeClock } from '../../src/util/clock.js';
 import {
-  decide, LeaderElector, observe, releasedRecord, validateTimings, type LeaseAccess, type LeaseRecord, type StopReason,
+  decide, DEFAULT_ELECTION_TIMINGS, LeaderElector, observe, releasedRecord, validateTimings, type LeaseAccess, type LeaseRecord, type StopReason,
 } from '../../src/client/leader-election.js';
 import { microTime } from '../../src/api/time.js';
 
@@ -220,3 +220,39 @@ test('elector: a renewal lost to a concurrent writer (Conflict) is not counted a
   assert.ok(events.includes('a stopped lost'));
   await a.stop();
 });
+
+test('default timings: valid, and a crashed leader is replaced within 2.7 s at any phase and worst-case jitter', async () => {
+  validateTimings(DEFAULT_ELECTION_TIMINGS);
+  assert.deepEqual(DEFAULT_ELECTION_TIMINGS, { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.5, retryPeriodSeconds: 0.25 });
+  // Crash the leader at several offsets within its renewal period; the candidate's jitter is
+  // the largest possible (random → 0.999).
+  for (const offset of [0, 60, 130, 190, 240]) {
+    const clock = new FakeClock(T0);
+    const lease = new MemoryLease();
+    const mk = (id: string, random: number) => new LeaderElector({
+      lease, namespace: 'kube-system', name: 'x', identity: id, clock, random: () => random,
+      callbacks: { onStartedLeading: () => undefined, onStoppedLeading: () => undefined },
+    });
+    const a = mk('a', 0);
+    const b = mk('b', 0.999);
+    a.start();
+    await runFine(clock, 50);
+    b.start();
+    await runFine(clock, 1_000 + offset);
+    assert.equal(a.isLeader(), true);
+    await a.stop({ release: false });
+    const killedAt = clock.now();
+    while (!b.isLeader() && clock.now() - killedAt < 5_000) await runFine(clock, 10);
+    const took = clock.now() - killedAt;
+    assert.ok(took >= 1_700 && took <= 2_700, `offset ${offset}: took over after ${took} ms`);
+    await b.stop();
+  }
+});
+
+/** Like run(), in 10 ms steps, for timings of a fraction of a second. */
+async function runFine(clock: FakeClock, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 10) {
+    clock.advance(10);
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  }
+}

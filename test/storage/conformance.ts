@@ -192,6 +192,78 @@ export function runStoreConformance(name: string, open: () => Promise<OpenedStor
         assert.deepEqual(d2.prev, again);
       }));
 
+    test('write guard: create, update and delete apply only while the guard key is unchanged', () =>
+      withStore(async (s, p) => {
+        const lease = await s.create(`${p}lease`, 'term-1');
+        const guard = { key: `${p}lease`, modRevision: lease.modRevision };
+        // Guard current: every write applies.
+        const c = await s.create(`${p}obj`, 'v1', { guard });
+        const u = await s.update(`${p}obj`, 'v2', c.modRevision, { guard });
+        const u2 = await s.update(`${p}obj`, 'v3', undefined, { guard });
+        await s.create(`${p}gone`, 'x');
+        await s.delete(`${p}gone`, undefined, { guard });
+        // The guard key moves on (a takeover): the same guard now refuses every write.
+        const moved = await s.update(`${p}lease`, 'term-2');
+        const before = await s.currentRevision();
+        const expectCtx = { guardFailed: true, key: guard.key, expected: guard.modRevision, actual: moved.modRevision };
+        assert.deepEqual(await rejectsWith(s.create(`${p}new`, 'x', { guard }), 'Conflict'), expectCtx);
+        assert.deepEqual(await rejectsWith(s.update(`${p}obj`, 'stale', u2.modRevision, { guard }), 'Conflict'), expectCtx);
+        assert.deepEqual(await rejectsWith(s.update(`${p}obj`, 'stale', undefined, { guard }), 'Conflict'), expectCtx);
+        assert.deepEqual(await rejectsWith(s.delete(`${p}obj`, undefined, { guard }), 'Conflict'), expectCtx);
+        // Nothing was applied and no revision was used.
+        assert.equal(await s.get(`${p}new`), undefined);
+        assert.equal((await s.get(`${p}obj`))?.value, 'v3');
+        assert.equal(await s.currentRevision(), before);
+        assert.ok(u.modRevision > c.modRevision);
+        // A guard at the new revision works again.
+        await s.update(`${p}obj`, 'v4', undefined, { guard: { key: guard.key, modRevision: moved.modRevision } });
+        assert.equal((await s.get(`${p}obj`))?.value, 'v4');
+      }));
+
+    test('write guard: the guard is checked before the key, and an absent guard key counts as revision 0', () =>
+      withStore(async (s, p) => {
+        const lease = await s.create(`${p}lease`, 'x');
+        const obj = await s.create(`${p}obj`, 'v1');
+        // Both the guard and the key's own check fail: the guard is reported.
+        const stale = { key: `${p}lease`, modRevision: lease.modRevision - 1 };
+        assert.equal((await rejectsWith(s.create(`${p}obj`, 'dup', { guard: stale }), 'Conflict')).guardFailed, true);
+        assert.equal((await rejectsWith(s.update(`${p}none`, 'x', undefined, { guard: stale }), 'Conflict')).guardFailed, true);
+        // Guard fine, key check fails: the key's own error, without guardFailed.
+        const fine = { key: `${p}lease`, modRevision: lease.modRevision };
+        await rejectsWith(s.create(`${p}obj`, 'dup', { guard: fine }), 'AlreadyExists');
+        const cas = await rejectsWith(s.update(`${p}obj`, 'x', obj.modRevision + 1000, { guard: fine }), 'Conflict');
+        assert.equal(cas.guardFailed, undefined);
+        await rejectsWith(s.delete(`${p}none`, undefined, { guard: fine }), 'NotFound');
+        // The guard key deleted (or never there): a guard naming its last revision fails ...
+        await s.delete(`${p}lease`);
+        const absent = await rejectsWith(s.update(`${p}obj`, 'x', undefined, { guard: fine }), 'Conflict');
+        assert.deepEqual(absent, { guardFailed: true, key: fine.key, expected: fine.modRevision, actual: 0 });
+        assert.equal((await rejectsWith(s.create(`${p}new`, 'x', { guard: { key: `${p}never`, modRevision: 7 } }), 'Conflict')).actual, 0);
+        // ... and a guard of revision 0 means "while the key is absent".
+        await s.create(`${p}new`, 'x', { guard: { key: `${p}never`, modRevision: 0 } });
+        assert.equal((await s.get(`${p}new`))?.value, 'x');
+        assert.equal((await s.get(`${p}obj`))?.value, 'v1');
+      }));
+
+    test('write guard: a takeover and a stale guarded write racing; the stale one never applies', () =>
+      withStore(async (s, p) => {
+        const lease = await s.create(`${p}lease`, 'holder-a');
+        const guard = { key: `${p}lease`, modRevision: lease.modRevision };
+        await s.create(`${p}obj`, '0');
+        // The takeover is issued first, the guarded writes right behind it (one commit batch on
+        // SQLite, concurrent transactions on etcd): none of them may apply after it.
+        const takeover = s.update(`${p}lease`, 'holder-b', lease.modRevision);
+        const writes = Array.from({ length: 10 }, (_, i) => s.update(`${p}obj`, `a-${i}`, undefined, { guard }));
+        const results = await Promise.allSettled(writes);
+        const t = await takeover;
+        for (const r of results) {
+          if (r.status === 'fulfilled') assert.ok(r.value.modRevision < t.modRevision, 'a guarded write applied after the takeover');
+          else assert.ok(isTriremeError(r.reason, 'Conflict') && r.reason.context.guardFailed === true, String(r.reason));
+        }
+        const obj = await s.get(`${p}obj`);
+        assert.ok(obj !== undefined && obj.modRevision < t.modRevision);
+      }));
+
     test('every change gets a strictly larger revision', () =>
       withStore(async (s, p) => {
         const revs: number[] = [await s.currentRevision()];
