@@ -1,7 +1,7 @@
 // What every cluster has from its first start: the system namespaces and the `default/kubernetes`
-// Service (with Endpoints naming this API server, from which agents learn the servers).
-// Idempotent: run on every start by every server; existing objects are left alone except that
-// this server's address is added to the `kubernetes` Endpoints.
+// Service. Its Endpoints (the live API servers, from which agents learn the servers) are kept by
+// endpoints-reconciler.ts. Idempotent: run on every start by every server; existing objects are
+// left alone.
 import type { KubeObject } from '../api/object.js';
 import { RESOURCES } from '../api/resources.js';
 import { isTriremeError } from '../errors.js';
@@ -18,20 +18,6 @@ export async function bootstrapCluster(registry: Registry, server: { ip: string;
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
     spec: { type: 'ClusterIP', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: server.port }], sessionAffinity: 'None' },
   });
-  const endpoints = byKind('Endpoints');
-  const address = { ip: server.ip };
-  const port = { name: 'https', port: server.port, protocol: 'TCP' };
-  try {
-    await registry.readModifyWrite(endpoints, 'default', 'kubernetes', {}, (cur) => {
-      const subsets = (cur.subsets as { addresses?: { ip: string }[]; ports?: unknown[] }[] | undefined) ?? [];
-      const addrs = subsets[0]?.addresses ?? [];
-      if (addrs.some((a) => a.ip === server.ip)) return cur;
-      return { ...cur, subsets: [{ addresses: [...addrs, address], ports: [port] }] };
-    });
-  } catch (e) {
-    if (!isTriremeError(e, 'NotFound')) throw e;
-    await ensure(registry, 'Endpoints', 'default', { metadata: { name: 'kubernetes' }, subsets: [{ addresses: [address], ports: [port] }] });
-  }
 }
 
 async function ensure(registry: Registry, kind: string, namespace: string | undefined, obj: KubeObject): Promise<void> {

@@ -7,12 +7,22 @@
 // Guarantees: a write is acknowledged only after the store committed it; updates are
 // compare-and-swap on the revision read, so two writers never both win; a fenced write
 // (WriteOptions.fence) is applied only while its Lease is unchanged since the fence was last
-// verified, atomically in the store (the store write's guard); a list after this
-// server's own write sees that write; bad input throws a TriremeError and stores nothing.
-// Does not guarantee: read-your-writes for lists across different API servers (a list may
-// briefly lag a write made through another server). List paging is a snapshot: every page
-// after the first shows the state at the first page's revision (WatchCache.listAt), as long as
-// the cache's event history reaches back to it; after that the continue token is `Gone` (410).
+// verified, atomically in the store (the store write's guard); bad input throws a
+// TriremeError and stores nothing. Lists (resourceVersion semantics as Kubernetes defines them):
+// - unset: the most recent state. On a shared store (etcd) the registry reads the store's
+//   current revision (a quorum read), waits up to `consistentWaitMs` for the watch cache to
+//   reach it (events, or etcd progress notifications for an idle prefix), and otherwise lists
+//   the store itself; so the answer is never older than a write acknowledged by any server. On
+//   a store this process alone writes (SQLite), it waits for this server's own latest write.
+//   When the store cannot confirm its revision (no quorum), the answer comes from the cache
+//   and carries `warning` (STALE_READ_WARNING).
+// - "0": whatever the cache holds (after this server's own writes), never waiting for the store.
+// - N: not older than N (waits for the cache to reach N; 504 Timeout after 5 s).
+// List paging is a snapshot: every page after the first shows the state at the first page's
+// revision (WatchCache.listAt, after the cache reached it), as long as the cache's event history
+// reaches back to it; after that the continue token is `Gone` (410).
+// Does not guarantee: consistent watches from "now" (a watch without resourceVersion starts
+// from this server's cache, as in Kubernetes).
 import type { KubeObject } from '../api/object.js';
 import { RESOURCES, storeKey, storePrefix, groupVersion, type ResourceInfo } from '../api/resources.js';
 import { applyDefaults } from '../api/defaults/index.js';
@@ -22,7 +32,7 @@ import { TriremeError, isTriremeError } from '../errors.js';
 import { isGuardFailure, type KeyValue, type Store, type WriteGuard, type WriteOpts } from '../storage/store.js';
 import { isFencedError } from '../api/fence.js';
 import { WatchCache, type CacheEvent, type CachedItem } from '../storage/watch-cache.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { generateName, jsonEqual, newUid, specPart } from './object-meta.js';
 import { kubeTime } from '../api/time.js';
@@ -64,6 +74,8 @@ export interface ListAnswer {
   revision: number;
   continueToken?: string;
   remainingItemCount?: number;
+  /** Set when the answer may be stale (STALE_READ_WARNING); the handler sends it as a Warning. */
+  warning?: string;
 }
 
 export interface WatchOptions {
@@ -86,12 +98,37 @@ export interface RegistryOptions {
   logger?: Logger;
   /** Events each resource's watch cache keeps for watches that resume. */
   watchHistory?: number;
+  /** How long a consistent list waits for the watch cache before listing the store (default 1 s). */
+  consistentWaitMs?: number;
+}
+
+/** The Warning (299) of a list answered from the cache because the store has no quorum. */
+export const STALE_READ_WARNING = 'the store has no quorum: this answer may be stale';
+
+/** How lists without a resourceVersion were served on a shared store (for tests and metrics). */
+export interface ConsistentReadCounts {
+  /** The cache had reached the store's revision already. */
+  fromCache: number;
+  /** The cache reached it within the wait (an event or a progress notification). */
+  afterWait: number;
+  /** The wait ran out: the list came from the store. */
+  fromStore: number;
+  /** The store could not confirm its revision: the cache answered, marked stale. */
+  stale: number;
 }
 
 /** Retries of a read-modify-write that lost a compare-and-swap to a concurrent writer. */
 const CAS_RETRIES = 8;
 /** Retries of a fenced write whose Lease was renewed (still ours) between check and write. */
 const FENCE_RETRIES = 5;
+/** Default wait of a consistent list for the cache (etcd's progress interval should be well below). */
+const CONSISTENT_WAIT_MS = 1_000;
+/** Bound on the quorum read of the current revision; past it the store counts as without quorum. */
+const CURRENT_REVISION_TIMEOUT_MS = 2_000;
+/** Wait for the cache to reach a resourceVersion the client named (or a continue token's). */
+const RV_WAIT_MS = 5_000;
+
+type Snapshot = { items: CachedItem<KubeObject>[]; revision: number };
 
 export class Registry {
   readonly clock: Clock;
@@ -101,10 +138,13 @@ export class Registry {
   private readonly written = new Map<string, number>();
   /** The per-kind hooks; the Service strategy allocates through this registry's allocator. */
   private readonly strategy: (kind: string) => Strategy;
+  private readonly consistentWaitMs: number;
+  readonly consistentReads: ConsistentReadCounts = { fromCache: 0, afterWait: 0, fromStore: 0, stale: 0 };
 
   constructor(readonly store: Store, opts: RegistryOptions = {}) {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
+    this.consistentWaitMs = opts.consistentWaitMs ?? CONSISTENT_WAIT_MS;
     for (const info of RESOURCES) {
       const prefix = storePrefix(info);
       if (!this.caches.has(prefix)) {
@@ -141,15 +181,20 @@ export class Registry {
 
   async list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions = {}): Promise<ListAnswer> {
     const cache = this.cache(info);
-    const wanted = opts.resourceVersion && opts.resourceVersion !== '0' ? Number(opts.resourceVersion) : this.written.get(storePrefix(info)) ?? 0;
-    if (!Number.isFinite(wanted)) throw new TriremeError('BadRequest', `invalid resourceVersion: ${opts.resourceVersion}`);
-    if (wanted > cache.revision) await cache.waitFor(wanted, 5000);
+    const rv = opts.resourceVersion;
+    const ownWrite = this.written.get(storePrefix(info)) ?? 0;
+    const wanted = rv && rv !== '0' ? Number(rv) : ownWrite;
+    if (!Number.isFinite(wanted)) throw new TriremeError('BadRequest', `invalid resourceVersion: ${rv}`);
     const prefix = storePrefix(info, namespace);
     let startAfter: string | undefined;
-    let snap: { items: CachedItem<KubeObject>[]; revision: number };
+    let snap: Snapshot;
+    let warning: string | undefined;
     if (opts.continueToken) {
       const token = decodeContinue(opts.continueToken, prefix);
       startAfter = token.startAfter;
+      // The first page may have come from another server (or the store): reach its revision first.
+      const need = Math.max(wanted, token.revision);
+      if (need > cache.revision) await cache.waitFor(need, RV_WAIT_MS);
       // Later pages show the state as of the first page, as Kubernetes serves them from etcd.
       try {
         snap = cache.listAt(token.revision, prefix);
@@ -157,7 +202,10 @@ export class Registry {
         if (isTriremeError(e, 'Gone')) throw new TriremeError('Gone', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
         throw e;
       }
+    } else if (!rv && this.store.shared) {
+      ({ snap, warning } = await this.mostRecent(cache, prefix, ownWrite));
     } else {
+      if (wanted > cache.revision) await cache.waitFor(wanted, RV_WAIT_MS);
       snap = cache.list(prefix);
     }
     const out: KubeObject[] = [];
@@ -175,13 +223,80 @@ export class Registry {
       lastKey = item.key;
       if (opts.limit && out.length >= opts.limit) full = true;
     }
-    const answer: ListAnswer = { items: out, revision: snap.revision };
+    const answer: ListAnswer = { items: out, revision: snap.revision, ...(warning ? { warning } : {}) };
     if (full && remaining > 0 && lastKey !== undefined) {
       answer.continueToken = encodeContinue(lastKey, prefix, snap.revision);
       // Kubernetes reports remainingItemCount only for unfiltered lists.
       if (!opts.filter) answer.remainingItemCount = remaining;
     }
     return answer;
+  }
+
+  /**
+   * The state under `prefix` not older than any acknowledged write on a shared store: the cache
+   * once it has reached the store's current revision, else the store's own list.
+   */
+  private async mostRecent(cache: WatchCache<KubeObject>, prefix: string, ownWrite: number): Promise<{ snap: Snapshot; warning?: string }> {
+    const stale = async () => {
+      this.consistentReads.stale++;
+      if (ownWrite > cache.revision) await cache.waitFor(ownWrite, RV_WAIT_MS);
+      return { snap: cache.list(prefix), warning: STALE_READ_WARNING };
+    };
+    const current = await this.confirmedRevision();
+    if (current === undefined) return stale();
+    if (cache.revision >= current) {
+      this.consistentReads.fromCache++;
+      return { snap: cache.list(prefix) };
+    }
+    try {
+      await cache.waitFor(current, this.consistentWaitMs);
+      this.consistentReads.afterWait++;
+      return { snap: cache.list(prefix) };
+    } catch (e) {
+      if (!isTriremeError(e, 'Timeout')) throw e;
+    }
+    // The cache is behind (an idle prefix without progress notifications, or a slow watch):
+    // the store's list is at a revision >= current.
+    let res;
+    try {
+      res = await this.store.list(prefix);
+    } catch (e) {
+      if (isTriremeError(e, 'ServiceUnavailable')) return stale();
+      throw e;
+    }
+    this.consistentReads.fromStore++;
+    const items: CachedItem<KubeObject>[] = [];
+    for (const kv of res.items) {
+      try {
+        items.push({ key: kv.key, value: decodeObject(kv), createRevision: kv.createRevision, modRevision: kv.modRevision });
+      } catch (err) {
+        this.log.error({ err, key: kv.key }, 'cannot decode stored value; leaving it out'); // as the cache does
+      }
+    }
+    return { snap: { items, revision: res.revision } };
+  }
+
+  /** The store's current revision, or undefined when it cannot confirm one in time (no quorum). */
+  private async confirmedRevision(): Promise<number | undefined> {
+    let timer: Timer | undefined;
+    const read = this.store.currentRevision();
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve(undefined), CURRENT_REVISION_TIMEOUT_MS);
+    });
+    try {
+      const revision = await Promise.race([read, deadline]);
+      if (revision === undefined) {
+        read.catch(() => undefined); // its outcome no longer matters; the warning below says why
+        this.log.debug({ timeoutMs: CURRENT_REVISION_TIMEOUT_MS }, 'store did not confirm its current revision in time; answering from the cache');
+      }
+      return revision;
+    } catch (e) {
+      if (!isTriremeError(e, 'ServiceUnavailable')) throw e;
+      this.log.debug({ err: e }, 'store cannot confirm its current revision; answering from the cache');
+      return undefined;
+    } finally {
+      if (timer) this.clock.clearTimeout(timer);
+    }
   }
 
   watch(info: ResourceInfo, namespace: string | undefined, opts: WatchOptions, send: (type: WatchEventType, obj: KubeObject) => void, initialEnd?: (revision: number) => void): { cancel(): void } {

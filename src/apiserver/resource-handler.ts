@@ -28,6 +28,7 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
         filter, limit: intParam(query, 'limit'), continueToken: query.get('continue') ?? undefined,
         resourceVersion: query.get('resourceVersion') ?? undefined,
       });
+      if (answer.warning) addWarnings(ctx.res, [answer.warning]);
       if (rep.as === 'table') {
         return sendJson(ctx.res, 200, buildTable(info.kind, groupVersion(info), answer.items, {
           now: registry.clock.now(), includeObject: includeObject(query),

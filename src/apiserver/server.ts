@@ -1,7 +1,8 @@
 // The API server process: store → registry (watch caches) → HTTPS handler, plus the cluster's
-// first-start bootstrap (PKI, kubeconfig, join token, system namespaces) and the namespace
-// lifecycle loop. Guarantees: it answers only over HTTPS; `stop()` ends watches, stops accepting
-// connections, and closes the store after in-flight writes finished.
+// first-start bootstrap (PKI, kubeconfig, join token, system namespaces), the namespace
+// lifecycle loop and this server's endpoint lease. Guarantees: it answers only over HTTPS; once
+// started, its address is in `default/kubernetes`; `stop()` removes it from there, ends watches,
+// stops accepting connections, and closes the store after in-flight writes finished.
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
@@ -15,6 +16,7 @@ import { issueNodeCredentials } from './node-credentials.js';
 import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
 import { bootstrapCluster } from './bootstrap.js';
+import { EndpointReconciler } from './endpoints-reconciler.js';
 import { NamespaceLifecycle } from './namespace-lifecycle.js';
 import { OpenWatches } from './open-watches.js';
 import { readiness } from './readiness.js';
@@ -39,6 +41,11 @@ export interface ApiServerOptions {
   storeBackend?: StoreBackend;
   /** The managed etcd membership, when this server runs a member (server join, member removal). */
   membership?: StoreMembership;
+  /**
+   * This server's endpoint lease (kept in `default/kubernetes` while it lives): holderIdentity
+   * (default `ip:port`, e.g. the node name), renew interval and ttl (defaults 1 s and 5 s).
+   */
+  endpointLease?: { identity?: string; renewMs?: number; ttlMs?: number };
 }
 
 export interface RunningApiServer {
@@ -81,6 +88,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const url = `https://${hostForUrl(opts.advertiseAddress)}:${port}`;
 
   await bootstrapCluster(registry, { ip: opts.advertiseAddress, port });
+  const endpoints = new EndpointReconciler(registry, { server: { ip: opts.advertiseAddress, port }, ...opts.endpointLease, clock, logger: log });
+  await endpoints.start();
   const namespaces = new NamespaceLifecycle(registry, clock, log);
   namespaces.start();
 
@@ -111,6 +120,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     async stop() {
       ready = false;
       namespaces.stop();
+      // Out of default/kubernetes first, so that clients stop choosing this server.
+      await endpoints.stop();
       watches.endAll();
       await new Promise<void>((resolve) => {
         // Connections still busy after a grace period are cut: shutdown must finish.

@@ -8,7 +8,9 @@
 //   guard is one more compare in that same transaction (mod_revision of the guard key).
 // - Keys live under `prefix` in etcd; callers never see it.
 // - A watch resumes by itself after a lost connection from the last revision it delivered, and
-//   drops anything at or below it, so events arrive in order and exactly once. A watch whose
+//   drops anything at or below it, so events arrive in order and exactly once. etcd's progress
+//   notifications (when the member runs with --experimental-watch-progress-notify-interval)
+//   reach the handler's `onProgress`: everything up to that revision was delivered. A watch whose
 //   resume point was compacted ends with `Gone` (we compare with the compact revision
 //   ourselves: the client reports only "Watcher canceled").
 // - Client policy: a host's circuit breaker half-opens after 200 ms and every call is retried
@@ -104,6 +106,8 @@ interface EtcdWatch {
 }
 
 export class EtcdStore implements Store {
+  /** Several API servers write one etcd: readers confirm the current revision (store.ts). */
+  readonly shared = true;
   private readonly client: Etcd3;
   private readonly prefix: string;
   private readonly log: Logger;
@@ -443,6 +447,10 @@ export class EtcdStore implements Store {
     w.watcher = watcher;
     watcher.on('data', (res) => {
       if (w.watcher !== watcher || w.done) return;
+      if (res.events.length === 0) {
+        this.progress(w, rev(res.header));
+        return;
+      }
       for (const ev of res.events) {
         const r = Number(ev.kv.mod_revision);
         if (r <= w.cursor) continue; // already delivered before a resume
@@ -471,6 +479,24 @@ export class EtcdStore implements Store {
       w.watcher = undefined;
       void this.explainCancel(w, err);
     });
+  }
+
+  /**
+   * A response without events is a progress notification (sent every
+   * `--experimental-watch-progress-notify-interval` to a watcher that is synced and got no
+   * events meanwhile, through the same stream as its events): every event under the prefix up
+   * to the header's revision has been delivered. The cursor moves too, so a resume after a
+   * lost stream starts there.
+   */
+  private progress(w: EtcdWatch, revision: number): void {
+    if (revision <= w.cursor) return;
+    w.cursor = revision;
+    try {
+      w.handler.onProgress?.(revision);
+    } catch (err) {
+      this.log.warn({ err, prefix: w.prefix }, 'etcd store: watch handler threw; ending its watch');
+      this.endWatch(w, err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private scheduleResume(w: EtcdWatch): void {

@@ -46,6 +46,12 @@ export interface WatchHandler {
   onEvent(ev: StoreEvent): void;
   /** Called at most once; the watch has ended. Not called after `cancel()`. */
   onError(err: Error): void;
+  /**
+   * Optional: the store reports that every change under the prefix with revision <= `revision`
+   * has been delivered (etcd progress notifications), so an idle watcher learns that it is
+   * current. Revisions only grow; a backend may never call it (SQLite does not).
+   */
+  onProgress?(revision: number): void;
 }
 
 export interface StoreWatch {
@@ -75,6 +81,12 @@ export function guardFailed(guard: WriteGuard, actual: number): TriremeError {
 }
 
 export interface Store {
+  /**
+   * True when other processes may write this store (etcd): a reader that must see every
+   * acknowledged write then confirms the current revision (`currentRevision`, a quorum read)
+   * instead of trusting its own writes. Absent or false: this process is the only writer.
+   */
+  readonly shared?: boolean;
   get(key: string): Promise<KeyValue | undefined>;
   /** Every key with this prefix, in key order. */
   list(prefix: string): Promise<ListResult>;
@@ -84,6 +96,7 @@ export interface Store {
   /** Returns the deleted value and the revision of the deletion. */
   delete(key: string, expectedModRevision?: number, opts?: WriteOpts): Promise<{ prev: KeyValue; revision: number }>;
   watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch;
+  /** The newest revision of the whole store; on etcd a linearizable (quorum) read. */
   currentRevision(): Promise<number>;
   /** Forgets history at or below `revision` (current values stay). */
   compact(revision: number): Promise<void>;

@@ -15,7 +15,9 @@
 // - Synthetic events after a relist carry the object's modRevision, or for deletions the list
 //   revision (the real deletion revision is unknown); intermediate states are lost.
 // - `waitFor(R)` only resolves for revisions the cache can see: a write under this prefix,
-//   or a (re)list at or after R. Revisions of writes under other prefixes never arrive here.
+//   a (re)list at or after R, or a progress notification from the store (etcd) at or after R.
+//   On a store without progress notifications (SQLite), revisions of writes under other
+//   prefixes never arrive here.
 // - Item order is JavaScript string order (equal to the store's for ASCII keys).
 import { TriremeError, isTriremeError } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
@@ -215,6 +217,7 @@ export class WatchCache<T> {
     this.storeWatch = this.store.watch(this.prefix, revision, {
       onEvent: (ev) => this.onStoreEvent(ev),
       onError: (err) => this.onStoreError(err),
+      onProgress: (revision) => this.onStoreProgress(revision),
     });
   }
 
@@ -252,6 +255,12 @@ export class WatchCache<T> {
       this.log.warn({ err, prefix: this.prefix }, 'relist failed; retrying');
       this.scheduleRelist();
     }
+  }
+
+  /** The store delivered everything under the prefix up to `revision`: the cache is current at it. */
+  private onStoreProgress(revision: number): void {
+    if (this.stopped) return;
+    this.advance(revision);
   }
 
   private onStoreEvent(ev: StoreEvent): void {

@@ -42,6 +42,10 @@ class FlakyStore implements Store {
     this.live.add(entry);
     return { cancel: () => { entry.inner.cancel(); this.live.delete(entry); } };
   }
+  /** Reports progress to every open watch, as etcd's progress notifications do. */
+  progress(revision: number): void {
+    for (const e of this.live) e.handler.onProgress?.(revision);
+  }
   /** Ends every open watch with `err`, as a broken connection would. */
   breakWatches(err: Error): void {
     for (const e of this.live) {
@@ -127,6 +131,31 @@ describe('WatchCache', () => {
     await c.waitFor(1, 10); // already applied: resolves at once
     const other = await store.create('/registry/services/s', pod('s'));
     await assert.rejects(c.waitFor(other.modRevision, 50), (e) => isTriremeError(e, 'Timeout'));
+  });
+
+  test('a progress notification advances an idle cache: waits for other prefixes\' revisions resolve, watches from it work', async () => {
+    const flaky = new FlakyStore(store);
+    const c = cache(flaky);
+    await c.start();
+    await store.create(`${P}ns/a`, pod('a', 1));
+    await until(() => c.list().items.length === 1);
+    const other = await store.create('/registry/services/s', pod('s'));
+    assert.ok(c.revision < other.modRevision, 'a write under another prefix does not reach this cache');
+    const waiting = c.waitFor(other.modRevision, 5000);
+    flaky.progress(other.modRevision - 1); // not far enough yet
+    assert.equal(c.revision, other.modRevision - 1);
+    flaky.progress(other.modRevision);
+    await waiting;
+    assert.equal(c.revision, other.modRevision);
+    assert.equal(c.list().revision, other.modRevision);
+    flaky.progress(other.modRevision - 5); // revisions never go back
+    assert.equal(c.revision, other.modRevision);
+    // A watch from the progress revision gets the next change, and only that.
+    const rec = recorder();
+    c.watch(c.revision, P, rec.handler);
+    await store.update(`${P}ns/a`, pod('a', 2));
+    await until(() => rec.events.length === 1);
+    assert.deepEqual(rec.summary(), ['MODIFIED ns/a 2']);
   });
 
   test('watch replays buffered events after a revision, then live ones, with prev values', async () => {
