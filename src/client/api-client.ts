@@ -11,7 +11,8 @@
 // (refused, unreachable, connect or handshake timeout, TLS failure: nothing was sent) is tried
 // at once on the next server the balancer picks, until every server was tried; one keep-alive
 // pool per server, destroyed when the balancer marks that server down (in-flight requests on
-// it fail then, as after-send failures do).
+// it fail then, as after-send failures do). A GET that failed with ECONNRESET on a reused
+// keep-alive socket before any answer (the server had closed it) is sent again on the next server.
 // Does not retry a request that failed after it was sent: callers (informers, controllers)
 // decide what a failure means.
 import https from 'node:https';
@@ -69,10 +70,13 @@ const TCP_KEEPALIVE_MS = 1000;
 
 /** A failure before the request could be sent: safe to try on another server. */
 class ConnectFailure extends Error {
-  constructor(readonly error: TriremeError, readonly original: Error) {
+  /** `stale`: a reused keep-alive socket the server had already closed — not a judgement of the server. */
+  constructor(readonly error: TriremeError, readonly original: Error, readonly stale = false) {
     super(error.message);
   }
 }
+
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
@@ -211,7 +215,7 @@ export class ApiClient {
         if (!(e instanceof ConnectFailure)) throw e;
         last = e.error;
         if (!this.balancer) throw e.error;
-        this.balancer.reportConnectFailure(server, e.original);
+        if (!e.stale) this.balancer.reportConnectFailure(server, e.original);
         this.log.debug({ server, err: e.original.message, method, path }, 'cannot connect; trying the next server');
         continue;
       }
@@ -223,7 +227,9 @@ export class ApiClient {
   /** One attempt on one server: the status and body, a ConnectFailure, or a TriremeError after sending. */
   private send(server: string, method: string, path: string, query: URLSearchParams | undefined, headers: Record<string, string>, data: Buffer | undefined): Promise<{ code: number; text: string }> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const req = https.request(this.options(server, method, path, query, headers), (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(new TriremeError('ServiceUnavailable', `${method} ${path}: ${e.message}`, { cause: e, context: { server } })));
@@ -233,6 +239,8 @@ export class ApiClient {
       // A request that gets no answer in time is a Timeout; one that cannot reach the server is unavailability.
       req.on('error', (e) => {
         if (!phase.connected()) reject(new ConnectFailure(phase.error(e), e));
+        // The keep-alive race: the server closed a pooled socket as we reused it. A read is safe to send again.
+        else if (req.reusedSocket && !answered && IDEMPOTENT.has(method) && (e as NodeJS.ErrnoException).code === 'ECONNRESET') reject(new ConnectFailure(phase.error(e), e, true));
         else reject(e instanceof TriremeError ? e : new TriremeError('ServiceUnavailable', `${method} ${path}: ${e.message}`, { cause: e, context: { server } }));
       });
       req.setTimeout(this.requestTimeoutMs, () => req.destroy(new TriremeError('Timeout', `${method} ${path}: the server sent nothing for ${this.requestTimeoutMs} ms`, { context: { server } })));
