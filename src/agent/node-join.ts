@@ -7,7 +7,8 @@
 // retry); 400 → the server's own message (no retry); 429/5xx and network errors (refused,
 // unreachable, timed out) → the server is unavailable, retried with backoff (0.5 s doubling to
 // 8 s) until `retryForMs` (default 60 s) has passed, one warn line per retry. A CA that differs
-// from the token's pin is Forbidden, never retried. Does not renew certificates.
+// from the token's pin is Forbidden, never retried. Does not renew certificates. The join goes to
+// the configured server only; later the agent's balancer learns (and remembers) the others.
 // A joining server (src/cluster/server-join.ts) reuses the pinned-CA fetch, the request and the retry.
 import https from 'node:https';
 import { X509Certificate, createHash } from 'node:crypto';
@@ -24,6 +25,11 @@ const FILES: Record<keyof NodeCredentials, string> = {
 };
 
 const CREDENTIALS_PATH = '/trireme/v1/node-credentials';
+
+/** Where an agent remembers the API servers it learned (src/client/balancer.ts writes it). */
+export function rememberedServersPath(dataDir: string): string {
+  return join(dataDir, 'agent', 'servers.json');
+}
 
 export interface JoinOptions {
   logger?: Logger;

@@ -77,7 +77,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 65_000,
   });
   const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    // TCP keepalive: a client whose machine vanished is noticed by the kernel, not in hours.
+    s.setKeepAlive(true, 1000);
+  });
   server.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
 
   await new Promise<void>((resolve, reject) => {

@@ -3,12 +3,16 @@
 // Guarantees: headers are flushed at once (kubectl's `wait`/`rollout status` need them); a start
 // revision older than the kept history gets one ERROR event with a 410 Expired Status; the
 // stream ends at timeoutSeconds, on client disconnect, or when its own server stops (each
-// stream is registered in its server's OpenWatches, nowhere else). Timers run on the
+// stream is registered in its server's OpenWatches, nowhere else). With allowWatchBookmarks, a
+// BOOKMARK goes out every WATCH_BOOKMARK_INTERVAL_MS (the heartbeat clients judge liveness by,
+// src/api/watch-heartbeat.ts), never at a revision below the one the watch started from, so a
+// client resuming from it on a server whose cache lags misses nothing. Timers run on the
 // registry's clock.
 import type { KubeObject } from '../api/object.js';
 import { groupVersion } from '../api/resources.js';
 import { buildTable } from '../api/tables/index.js';
 import { TriremeError } from '../errors.js';
+import { WATCH_BOOKMARK_INTERVAL_MS } from '../api/watch-heartbeat.js';
 import type { Timer } from '../util/clock.js';
 import { boolParam, intParam, objectFilter, watchRevision } from './list-query.js';
 import { negotiate } from './negotiate.js';
@@ -17,7 +21,6 @@ import { statusFromError } from './status.js';
 
 /** Upper bound of a watch without timeoutSeconds, so that streams rebalance across servers. */
 const MAX_WATCH_SECONDS = 1800;
-const BOOKMARK_EVERY_MS = 15_000;
 
 export async function serveWatch(ctx: RequestContext): Promise<void> {
   const { res, query, registry, info, ri } = ctx;
@@ -84,9 +87,9 @@ export async function serveWatch(ctx: RequestContext): Promise<void> {
     const tick = () => {
       ticker = clock.setTimeout(() => {
         if (ended) return;
-        bookmark(registry.cacheRevision(info));
+        bookmark(Math.max(from ?? 0, registry.cacheRevision(info)));
         tick();
-      }, BOOKMARK_EVERY_MS);
+      }, WATCH_BOOKMARK_INTERVAL_MS);
     };
     tick();
   }

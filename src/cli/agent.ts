@@ -1,9 +1,13 @@
-// `trireme agent`: a worker node. Joins with the server's token (once), then runs the agent.
+// `trireme agent`: a worker node. Joins with the server's token (once), then runs the agent. Its
+// client balances over every API server (src/client/balancer.ts): learned from the
+// `default/kubernetes` Endpoints, remembered in DATA/agent/servers.json, so a restart works
+// while the --server it was given is down.
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { startAgent } from '../agent/agent.js';
-import { loadOrJoin } from '../agent/node-join.js';
+import { loadOrJoin, rememberedServersPath } from '../agent/node-join.js';
+import { ServerBalancer } from '../client/balancer.js';
 import { isTriremeError } from '../errors.js';
 import { ApiClient } from '../client/api-client.js';
 import { createLogger, type LogFormat } from '../util/log.js';
@@ -47,7 +51,10 @@ export function registerAgent(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const client = new ApiClient({ server: flags.server, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` }, { logger: log });
+      const identity = { server: flags.server, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` };
+      const balancer = await ServerBalancer.open({ seed: flags.server, identity, stateFile: rememberedServersPath(dataDir), logger: log });
+      balancer.start();
+      const client = new ApiClient({ ...identity, balancer }, { logger: log });
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
@@ -58,6 +65,7 @@ export function registerAgent(program: Command): void {
       onShutdown(log, async () => {
         await agent.stop();
         client.close();
+        balancer.stop();
       });
     });
 }

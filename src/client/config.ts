@@ -4,6 +4,8 @@
 // Guarantees: a kubeconfig without a current context, cluster server or CA is a BadRequest
 // naming what is missing; client certificate and key come as a pair or not at all.
 // Does not: support exec/auth-provider plugins, proxies or several contexts at once.
+// A config may carry a live `balancer` (src/client/balancer.ts): then `server` is only the seed
+// and every ApiClient built from the config (or a copy of it) spreads over the balancer's servers.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -16,6 +18,22 @@ export interface ClientConfig {
   keyPem?: string;
   token?: string;
   userAgent?: string;
+  /** The set of servers to use instead of `server` alone; shared by every client built from this config. */
+  balancer?: ServerChooser;
+}
+
+/** What an ApiClient needs from a balancer (src/client/balancer.ts implements it). */
+export interface ServerChooser {
+  /** The server to try next, given the ones this request already tried; undefined when none is left. */
+  pick(tried: ReadonlySet<string>): string | undefined;
+  /** The server could not be connected to (nothing was sent): it is marked down at once. */
+  reportConnectFailure(server: string, err: Error): void;
+  /** A watch through the server heard nothing, not even its heartbeat, for too long. */
+  reportSilence(server: string): void;
+  /** The server answered (any HTTP status). */
+  reportAnswered(server: string): void;
+  /** Calls `fn` whenever a server is marked down (clients drop their sockets to it); returns the unsubscribe. */
+  onDown(fn: (server: string) => void): () => void;
 }
 
 interface Named<T> { name: string; [k: string]: unknown; cluster?: T; user?: T; context?: T }

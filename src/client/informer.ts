@@ -1,6 +1,10 @@
 // An informer: list, then watch from the list's revision, keeping a cache of the objects and
 // telling handlers what changed. Guarantees: handlers see every change in order (a relist after
-// 410 Gone or a broken watch reports the difference as add/update/delete); `start()` resolves
+// 410 Gone or a failed list reports the difference as add/update/delete); a watch that ended or
+// broke (a dead server, a silent stream, an error event) is re-opened from the last
+// resourceVersion seen (an event or a bookmark) — on whichever server the client picks — with
+// back-off after repeated failures, and without a relist unless that server answers 410 Gone
+// (its history no longer reaches back, or the resource version is unusable); `start()` resolves
 // once the first list is cached. Cached objects are shared: handlers must not change them.
 // `start()` rejects (and the informer stops) when the first list fails permanently — 401, 403,
 // 404 or 400 (a bad selector): retrying cannot help and a caller waiting forever would hide it —
@@ -46,6 +50,8 @@ export class Informer<T extends KubeObject> {
   private revision = '';
   private stopped = false;
   private failures = 0;
+  /** Watch failures since the last event: the back-off of re-watching. */
+  private watchFailures = 0;
   private firstSync: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private syncTimer: Timer | undefined;
   private lastError: Error | undefined;
@@ -161,6 +167,7 @@ export class Informer<T extends KubeObject> {
       resourceVersion: this.revision, labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector,
       allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(Math.random() * 300),
     }, (ev) => {
+      this.watchFailures = 0;
       const obj = ev.object as T;
       if (obj.metadata?.resourceVersion) this.revision = obj.metadata.resourceVersion;
       if (ev.type === 'BOOKMARK') return;
@@ -183,9 +190,22 @@ export class Informer<T extends KubeObject> {
         this.log.info({ resource: this.res.resource }, 'watch history gone; relisting');
         void this.relist();
       } else {
-        this.retry(err, 'watch');
+        this.rewatch(err);
       }
     });
+  }
+
+  /** Re-opens the watch from the last revision seen: at once the first time, then with back-off. */
+  private rewatch(err: Error): void {
+    if (this.stopped) return;
+    this.lastError = err;
+    this.watchFailures++;
+    const delay = this.watchFailures <= 1 ? 0 : Math.min(this.opts.maxBackoffMs ?? 5000, 100 * 2 ** Math.min(this.watchFailures - 1, 10));
+    this.log.warn({ err: err.message, resource: this.res.resource, delay, resourceVersion: this.revision }, 'informer watch failed; resuming from the last resource version');
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.watch();
+    }, delay);
   }
 
   private retry(err: Error, what: string): void {
@@ -196,7 +216,6 @@ export class Informer<T extends KubeObject> {
     this.log.warn({ err: err.message, resource: this.res.resource, delay }, `informer ${what} failed; retrying`);
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      // After a failed watch the cache may have missed events: relist to be sure.
       void this.relist();
     }, delay);
   }
