@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerControllerManager } from './controller-manager.js';
+import { registerLb } from './lb.js';
 import { registerScheduler } from './scheduler.js';
 import { registerServer } from './server.js';
 
@@ -11,4 +12,5 @@ registerServer(program);
 registerAgent(program);
 registerControllerManager(program);
 registerScheduler(program);
+registerLb(program);
 await program.parseAsync(process.argv);

@@ -22,6 +22,8 @@ export interface ReadyInfo {
   apiServer?: { url: string; port: number; kubeconfig: string };
   /** The node agent's kubelet API, when this process runs an agent. */
   kubelet?: { host: string; port: number };
+  /** The balancer's listener, when this process runs `trireme lb`. */
+  lb?: { host: string; port: number };
 }
 
 export function readyFilePath(dataDir: string): string {
