@@ -243,24 +243,19 @@ export async function startTcpBalancer(opts: BalancerOptions): Promise<RunningBa
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const c of pending) c.destroy();
       const sessions = () => slots.flatMap((s) => [...s.sessions]);
-      if (sessions().length > 0) {
-        await new Promise<void>((resolve) => {
-          let done = false;
-          const cut = clock.setTimeout(() => {
-            done = true;
-            for (const s of sessions()) end(s);
-            resolve();
-          }, graceMs);
-          const poll = () => {
-            if (done) return;
-            if (sessions().length === 0) {
-              clock.clearTimeout(cut);
-              resolve();
-            } else clock.setTimeout(poll, 50);
-          };
-          poll();
-        });
+      // Sessions end by themselves within the grace, or are cut; either way stop() returns
+      // once their sockets have closed (a destroyed socket closes on the next ticks).
+      let cut = false;
+      const cutTimer = clock.setTimeout(() => {
+        cut = true;
+        for (const s of sessions()) end(s);
+      }, graceMs);
+      const deadline = clock.now() + graceMs + 2000;
+      while (sessions().length > 0 && clock.now() < deadline) {
+        if (cut) for (const s of sessions()) end(s);
+        await new Promise<void>((r) => clock.setTimeout(r, 20));
       }
+      clock.clearTimeout(cutTimer);
       await closed;
       log.info({ stats: stats() }, 'balancer stopped');
     },
