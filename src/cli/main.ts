@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerCluster } from './cluster.js';
 import { registerControllerManager } from './controller-manager.js';
+import { registerLb } from './lb.js';
 import { registerScheduler } from './scheduler.js';
 import { registerServer } from './server.js';
 
@@ -13,4 +14,5 @@ registerAgent(program);
 registerControllerManager(program);
 registerScheduler(program);
 registerCluster(program);
+registerLb(program);
 await program.parseAsync(process.argv);

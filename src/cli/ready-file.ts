@@ -24,6 +24,8 @@ export interface ReadyInfo {
   kubelet?: { host: string; port: number };
   /** The managed etcd member, when this server runs one (its child's pid at the time). */
   etcd?: { name: string; clientUrl: string; peerUrl: string; pid?: number };
+  /** The balancer's listener, when this process runs `trireme lb`. */
+  lb?: { host: string; port: number };
 }
 
 export function readyFilePath(dataDir: string): string {

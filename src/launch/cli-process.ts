@@ -27,6 +27,11 @@ export interface LaunchOptions {
   tracker: ChildTracker;
   /** Node options before the entry, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
+  /**
+   * A command that execs node, e.g. `['ip', 'netns', 'exec', 'ns1']` to run it in a network
+   * namespace: it must exec (keep the pid), so the ready file still names the child's pid.
+   */
+  wrapper?: string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
@@ -61,7 +66,8 @@ export async function launchCli(opts: LaunchOptions): Promise<LaunchedProcess> {
   const argv = [...(opts.nodeArgs ?? []), '--import', 'reflect-metadata', opts.entry, ...opts.args];
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, argv, { cwd: opts.cwd, stdio: ['ignore', fd, fd], detached: true, env: opts.env ?? process.env });
+    const [cmd, ...pre] = [...(opts.wrapper ?? []), process.execPath];
+    child = spawn(cmd!, [...pre, ...argv], { cwd: opts.cwd, stdio: ['ignore', fd, fd], detached: true, env: opts.env ?? process.env });
   } finally {
     closeSync(fd);
   }

@@ -14,19 +14,21 @@ export class EtcdProcess {
     readonly peerPort: number,
     /** More etcd flags, e.g. `--quota-backend-bytes`. */
     readonly extraArgs: string[] = [],
+    /** The loopback address it listens on (a test's own range). */
+    readonly host = '127.0.0.1',
   ) {}
 
-  /** A member on two ports of 127.0.0.1 that are free now (etcd cannot report ports it chose). */
-  static async onFreePorts(dataDir: string, extraArgs: string[] = []): Promise<EtcdProcess> {
-    return new EtcdProcess(dataDir, await freePort('127.0.0.1'), await freePort('127.0.0.1'), extraArgs);
+  /** A member on two ports of `host` that are free now (etcd cannot report ports it chose). */
+  static async onFreePorts(dataDir: string, extraArgs: string[] = [], host = '127.0.0.1'): Promise<EtcdProcess> {
+    return new EtcdProcess(dataDir, await freePort(host), await freePort(host), extraArgs, host);
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.clientPort}`;
+    return `http://${this.host}:${this.clientPort}`;
   }
 
   async start(): Promise<void> {
-    const peer = `http://127.0.0.1:${this.peerPort}`;
+    const peer = `http://${this.host}:${this.peerPort}`;
     const child = spawn(
       pathOf(deps.etcd),
       ['--name', 't', '--data-dir', this.dataDir, '--listen-client-urls', this.endpoint, '--advertise-client-urls', this.endpoint,
