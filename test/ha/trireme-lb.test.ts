@@ -19,7 +19,7 @@ import { kubeconfigFor, killDuringWrites, startApiServerTrio } from './lb-fixtur
 describe('trireme lb in front of three API servers', { skip: needs(deps.etcd, deps.kubectl) }, () => {
   test('kubectl through trireme lb survives kill -9 of a server; no acknowledged write lost', { timeout: 300_000 }, async (t) => {
     const root = mkdtempSync(join(tmpdir(), 'trireme-lb-'));
-    const etcd = await EtcdProcess.onFreePorts(join(root, 'etcd'), [], '127.0.6.1');
+    const etcd = await EtcdProcess.onFreePorts(join(root, 'etcd'), [], { host: '127.0.6.1' });
     t.after(async () => {
       killAll();
       await etcd.kill();
