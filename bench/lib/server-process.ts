@@ -7,7 +7,7 @@
 // `--cpu-prof` profile gets written) and kills after a grace period; start fails with the log
 // tail if the server exits early or is not ready (ready file, then `/readyz`) within the timeout.
 // Does not: remove the data dir (the caller owns it).
-import { request } from 'node:https';
+import { probeReady } from '../../src/launch/ready-probe.js';
 import { ChildTracker } from '../../src/launch/children.js';
 import { launchCli, logTail } from '../../src/launch/cli-process.js';
 
@@ -45,18 +45,8 @@ export function benchTracker(): ChildTracker {
   return tracker;
 }
 
-/** Whether `/readyz` answers 200 (the CA is pinned later by the benchmark clients). */
-export function probeReady(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(new URL('/readyz', url), { rejectUnauthorized: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
+/** Whether `/readyz` answers 200 (the launcher's probe; the CA is pinned later by the benchmark clients). */
+export { probeReady };
 
 /** `trireme apiserver` alone: the API server under measurement. */
 export function startServer(opts: ServerOptions): Promise<ServerProcess> {

@@ -7,8 +7,8 @@
 // agents stay valid; output goes to `<tmp>/server.log`, and `guard()` appends its tail to any
 // failure; the process is tracked (tracking.ts) and dies with the test process.
 // Does not: isolate tests sharing one server, or keep the port reserved while stopped.
+import { probeReady } from '../../../src/launch/ready-probe.js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExitInfo } from '../../../src/launch/children.js';
@@ -61,17 +61,7 @@ export interface ServerHandle {
 }
 
 /** Readiness only: the CA may not be known to the caller yet, so do not verify here. */
-export function probeReady(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = httpsRequest(new URL('/readyz', url), { method: 'GET', rejectUnauthorized: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
+export { probeReady };
 
 /** Starts `trireme server` on a fresh data dir and waits until it is ready. */
 export async function startServer(opts: StartOptions = {}): Promise<ServerHandle> {
