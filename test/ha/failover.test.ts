@@ -90,10 +90,10 @@ class Watchdog {
     this.done = (async () => {
       for (let i = 0; i < 100_000 && !this.stopped; i++) {
         try {
-          const pods = await client.list<Pod>(PODS, 'default', { labelSelector: 'app=web' });
+          const pods = await client.list<Pod & KubeObject>(PODS, 'default', { labelSelector: 'app=web' });
           const active = pods.items.filter((p) => p.metadata?.deletionTimestamp === undefined && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
           this.maxActivePods = Math.max(this.maxActivePods, active.length);
-          const list = await client.list<Node>(NODES);
+          const list = await client.list<Node & KubeObject>(NODES);
           for (const name of nodes) {
             const node = list.items.find((n) => n.metadata?.name === name);
             const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
@@ -149,7 +149,7 @@ describe('failover of a three-server cluster under load', { skip: needs(deps.etc
   }
 
   async function readyPods(selector: string): Promise<Pod[]> {
-    const pods = await client.list<Pod>(PODS, 'default', { labelSelector: selector });
+    const pods = await client.list<Pod & KubeObject>(PODS, 'default', { labelSelector: selector });
     return pods.items.filter((p) => p.metadata?.deletionTimestamp === undefined && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   }
 
@@ -180,7 +180,7 @@ describe('failover of a three-server cluster under load', { skip: needs(deps.etc
       }));
     }
     await waitFor('both agents Ready', async () => {
-      const list = await client.list<Node>(NODES).catch(() => undefined);
+      const list = await client.list<Node & KubeObject>(NODES).catch(() => undefined);
       const ready = list?.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata?.name) ?? [];
       return ['a1', 'a2'].every((n) => ready.includes(n)) || undefined;
     }, 120_000, 500);
@@ -200,7 +200,7 @@ describe('failover of a three-server cluster under load', { skip: needs(deps.etc
     try {
       await client?.delete(DEPLOYMENTS, 'default', 'web').catch(() => undefined);
       await client?.delete(PODS, 'default', 'at-kill', { gracePeriodSeconds: 0 }).catch(() => undefined);
-      await waitFor('the pods to go', async () => ((await client.list<Pod>(PODS, 'default')).items.length === 0) || undefined, 30_000, 500).catch(() => undefined);
+      await waitFor('the pods to go', async () => ((await client.list<Pod & KubeObject>(PODS, 'default')).items.length === 0) || undefined, 30_000, 500).catch(() => undefined);
       client?.close();
       for (const a of agents) await a.stop(10_000).catch(() => undefined);
       await lbProc?.stop(5_000).catch(() => undefined);
