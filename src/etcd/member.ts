@@ -157,7 +157,11 @@ class Supervisor implements ManagedEtcd {
     }
     this.child = child;
     this.startedAt = this.clock.now();
-    child.once('error', (e) => this.log.error({ err: e, member: this.name }, 'etcd could not be spawned'));
+    child.once('error', (e) => {
+      this.log.error({ err: e, member: this.name }, 'etcd could not be spawned');
+      // A failed spawn emits no 'exit': count it as a death so the back-off retries it.
+      if (child.pid === undefined) void this.onExit(child, { code: null, signal: null });
+    });
     void exitOf(child).then((info) => this.onExit(child, info));
     if (child.pid !== undefined) await writePrivateFile(this.paths.pid, `${child.pid}\n`, 0o644);
     this.log.info({ member: this.name, pid: child.pid, forceNewCluster: this.forceNew, clientUrl: this.clientUrl }, 'etcd started');
