@@ -50,6 +50,16 @@ export interface MemberConfig {
   resetAt?: string;
 }
 
+/** The config of the first member of a new cluster (`--cluster-init`). */
+export function clusterInitConfig(m: { name: string; peerUrl: string; clientUrl: string }): MemberConfig {
+  return checkMemberConfig({ ...m, initialCluster: `${m.name}=${m.peerUrl}`, initialClusterState: 'new' });
+}
+
+/** The config of a member joining an existing cluster with `initialCluster` from addLearner. */
+export function joinConfig(m: { name: string; peerUrl: string; clientUrl: string }, initialCluster: string): MemberConfig {
+  return checkMemberConfig({ ...m, initialCluster, initialClusterState: 'existing' });
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 function bad(file: string, field: string, why: string): TriremeError {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ensurePki, type Pki } from '../../src/apiserver/pki.js';
 import { ensureEtcdTls, type EtcdTls } from '../../src/etcd/tls.js';
 import { startEtcdMember, type ManagedEtcd, type StartEtcdOptions } from '../../src/etcd/member.js';
-import { etcdPaths, type MemberConfig } from '../../src/etcd/paths.js';
+import { clusterInitConfig, etcdPaths, joinConfig, type MemberConfig } from '../../src/etcd/paths.js';
 import { killLeftovers } from '../../src/etcd/leftover.js';
 import { openEtcdAdmin, type EtcdAdmin } from '../../src/etcd/membership.js';
 import { freePort } from '../../src/util/free-port.js';
@@ -71,7 +71,7 @@ export class Harness {
 }
 
 export function firstConfig(m: TestMember): MemberConfig {
-  return { name: m.name, peerUrl: m.peerUrl, clientUrl: m.clientUrl, initialCluster: `${m.name}=${m.peerUrl}`, initialClusterState: 'new' };
+  return clusterInitConfig(m);
 }
 
 /** Starts m1 as a new cluster, then joins each further member as a learner and promotes it. */
@@ -84,7 +84,7 @@ export async function growCluster(h: Harness, members: TestMember[]): Promise<{ 
   const running = [e1];
   for (const m of rest) {
     const { memberId, initialCluster } = await admin.addLearner(m.name, m.peerUrl);
-    const e = await h.start(m, { name: m.name, peerUrl: m.peerUrl, clientUrl: m.clientUrl, initialCluster, initialClusterState: 'existing' });
+    const e = await h.start(m, joinConfig(m, initialCluster));
     await e.ready();
     await admin.promoteWhenCaughtUp(memberId, { timeoutMs: 30_000 });
     running.push(e);
