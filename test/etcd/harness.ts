@@ -9,6 +9,7 @@ import { ensureEtcdTls, type EtcdTls } from '../../src/etcd/tls.js';
 import { startEtcdMember, type ManagedEtcd, type StartEtcdOptions } from '../../src/etcd/member.js';
 import { etcdPaths, type MemberConfig } from '../../src/etcd/paths.js';
 import { killLeftovers } from '../../src/etcd/leftover.js';
+import { openEtcdAdmin, type EtcdAdmin } from '../../src/etcd/membership.js';
 import { freePort } from '../../src/util/free-port.js';
 import { deps, pathOf } from '../helpers/require-dep.js';
 
@@ -71,4 +72,22 @@ export class Harness {
 
 export function firstConfig(m: TestMember): MemberConfig {
   return { name: m.name, peerUrl: m.peerUrl, clientUrl: m.clientUrl, initialCluster: `${m.name}=${m.peerUrl}`, initialClusterState: 'new' };
+}
+
+/** Starts m1 as a new cluster, then joins each further member as a learner and promotes it. */
+export async function growCluster(h: Harness, members: TestMember[]): Promise<{ running: ManagedEtcd[]; admin: EtcdAdmin }> {
+  const [first, ...rest] = members;
+  if (!first) throw new Error('no members');
+  const e1 = await h.start(first, firstConfig(first));
+  await e1.ready();
+  const admin = openEtcdAdmin({ endpoints: [first.clientUrl], tls: first.tls.client });
+  const running = [e1];
+  for (const m of rest) {
+    const { memberId, initialCluster } = await admin.addLearner(m.name, m.peerUrl);
+    const e = await h.start(m, { name: m.name, peerUrl: m.peerUrl, clientUrl: m.clientUrl, initialCluster, initialClusterState: 'existing' });
+    await e.ready();
+    await admin.promoteWhenCaughtUp(memberId, { timeoutMs: 30_000 });
+    running.push(e);
+  }
+  return { running, admin };
 }
