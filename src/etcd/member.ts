@@ -17,8 +17,8 @@
 // Does not: manage membership (membership.ts), issue certificates (tls.ts), or kill the child
 // when this process dies without calling stop() (the next start finds and ends it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { access, mkdir, open, rm } from 'node:fs/promises';
 import { TriremeError } from '../errors.js';
 import { exitOf, hasExited, stopChild, type ExitInfo } from '../launch/children.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
@@ -258,6 +258,12 @@ export async function startEtcdMember(opts: StartEtcdOptions): Promise<ManagedEt
     const saved = await loadMemberConfig(opts.dataDir);
     if (saved === undefined) throw new TriremeError('Invalid', `no etcd member config in ${paths.config}: start with --cluster-init or join with --server URL --token T`, { context: { file: paths.config } });
     cfg = saved;
+  }
+  const binary = opts.etcdBinary ?? DEFAULT_ETCD_BINARY;
+  try {
+    await access(binary, constants.X_OK);
+  } catch (e) {
+    throw new TriremeError('Invalid', `etcd binary ${binary} is not executable (install the etcd-server package)`, { cause: e, context: { binary } });
   }
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
   const ended = await killLeftovers(paths);

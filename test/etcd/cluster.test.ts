@@ -74,6 +74,12 @@ describe('managed etcd cluster membership', { skip: needs(deps.etcd), timeout: 2
       assert.equal(again.pid(), undefined);
       const log = await readFile(etcdPaths(m3.dataDir).log, 'utf8');
       assert.match(log, /the member has been permanently removed from the cluster/);
+
+      // A running member that is removed stops by itself, and supervision ends with MemberRemoved.
+      assert.equal((await admin.removeMember('m2')).name, 'm2');
+      assert.ok(isTriremeError(await e2.done, 'MemberRemoved'));
+      assert.equal(e2.pid(), undefined);
+      assert.deepEqual((await admin.listMembers()).map((m) => m.name), ['m1']);
     } finally {
       admin.close();
     }
