@@ -118,6 +118,11 @@ export class HaServer {
     await this.proc?.stop(20_000);
   }
 
+  /** The exit of the current process (undefined when none was started). */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined {
+    return this.proc?.exited;
+  }
+
   running(): boolean {
     return this.proc?.running() ?? false;
   }
