@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { ReadyInfo } from '../cli/ready-file.js';
 import { freePort } from '../util/free-port.js';
 import { pollUntil } from '../util/poll.js';
-import type { ChildTracker } from './children.js';
+import type { ChildTracker, ExitInfo } from './children.js';
 import { launchCli, type LaunchedProcess } from './cli-process.js';
 import { processGone } from './process-gone.js';
 import { probeReady } from './ready-probe.js';
@@ -107,6 +107,11 @@ export class HaServerProcess {
   /** SIGTERM, SIGKILL after the grace period. */
   async stop(): Promise<void> {
     await this.proc?.stop(20_000);
+  }
+
+  /** The exit of the current process (undefined when none was started). */
+  exited(): Promise<ExitInfo> | undefined {
+    return this.proc?.exited;
   }
 
   running(): boolean {

@@ -10,7 +10,8 @@
 //   for the dead s3; the removed s3 then refuses to start with the one-line way out; after
 //   deleting its DATA/etcd it joins again with --server/--token;
 // - `--cluster-reset` on s1 after losing s2 and s3 for good: writes work again, the data is
-//   kept, and a fresh server s4 joins it.
+//   kept, and a fresh server s4 joins it; removing the running s4's member makes it exit 1 with
+//   the one-line way back.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -171,5 +172,13 @@ describe('three servers on a managed etcd', { skip: needs(deps.etcd, deps.kubect
     assert.equal(await readValue(s4, 'from-s3'), 's3');
     const status = await clusterStatus(s4);
     assert.deepEqual(status.store.members.map((m) => m.name).sort(), ['s1', 's4']);
+
+    // A running server whose member is removed stops serving and exits 1 with the way back.
+    const removed = await runCli(['cluster', 'remove', 's4', '--kubeconfig', s1.kubeconfig]);
+    assert.equal(removed.code, 0, showCli(removed));
+    const exit = await waitFor('s4 to exit', async () => (s4.running() ? undefined : s4.exited()), 60_000, 250);
+    assert.equal(exit.code, 1);
+    assert.match(await readFile(s4.logFile, 'utf8'), /^trireme server: etcd member s4 was removed from the cluster; to rejoin, delete \S+etcd and start the server with --server URL --token T$/m);
+    await write(s1, 'after-s4-removed');
   });
 });
