@@ -5,6 +5,7 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
   apiserver: { about: 'API server vs raw store and vs a bare HTTPS floor: create/get/list at 1/8/32 clients, watch fan-out', load: () => import('./apiserver.js') },
   scheduler: { about: 'scheduler + bind path through a real trireme apiserver: 5,000 pods on 100 and 1,000 fake nodes', load: () => import('./scheduler.js') },
   failover: { about: 'three servers on a managed etcd: kill -9 of the leading server and of the etcd leader under steady writes; gaps, new leaders, lost writes, balancer cost', load: () => import('./failover.js') },
+  'consistent-list': { about: 'list latency, resourceVersion unset vs "0": SQLite, and etcd with two servers (cache current, idle, just written)', load: () => import('./consistent-list.js') },
   'pod-startup': { about: '100 bare pods at 20/s: create → scheduled/Running/Ready vs bare spawn of the same command', load: () => import('./pod-startup.js') },
 };
 

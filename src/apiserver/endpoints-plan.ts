@@ -9,6 +9,10 @@
 // - A lease found at this server's first look (unchanged since) may belong to a server that is
 //   long dead: it keeps an address that is listed already (for a full ttl, the grace a
 //   restarted observer gives), but adds none. Addresses are added only for leases seen changing.
+// - Hysteresis: an address is kept while its lease changed within ttl, but added only while it
+//   changed within ttl/2. Servers observe a renewal a little apart; without it, a peer that saw
+//   a dead server's last renewal later would write it back just after another dropped it.
+//   A live server renews every second or two, so it is added within one renewal.
 // - Subsets are grouped by port, sorted by port, addresses sorted and unique within a subset, so
 //   servers on different ports are valid Endpoints and equal inputs give equal output.
 // Does not: read or write anything; confirm that a lease still exists in the store (the caller
@@ -86,7 +90,8 @@ export function observeLeases(prev: ReadonlyMap<string, ObservedLease>, leases: 
 
 /** Whether the server counts as live now (see the header). */
 export function isLive(s: PlanInput, now: number, ttlMs: number): boolean {
-  return now - s.observedAt <= ttlMs && (s.changed || s.listed);
+  const age = now - s.observedAt;
+  return s.listed ? age <= ttlMs : s.changed && age <= ttlMs / 2;
 }
 
 /** The Endpoints subsets for the live servers. */

@@ -10,9 +10,12 @@
 // verified, atomically in the store (the store write's guard); bad input throws a
 // TriremeError and stores nothing. Lists (resourceVersion semantics as Kubernetes defines them):
 // - unset: the most recent state. On a shared store (etcd) the registry reads the store's
-//   current revision (a quorum read), waits up to `consistentWaitMs` for the watch cache to
-//   reach it (events, or etcd progress notifications for an idle prefix), and otherwise lists
-//   the store itself; so the answer is never older than a write acknowledged by any server. On
+//   current revision (a quorum read); when the watch cache is behind it, asks the store whether
+//   anything under the cache's prefix changed since the cache's revision (Store.changesSince,
+//   one more quorum read: an idle prefix is then current at once), else waits up to
+//   `consistentWaitMs` for the cache to reach it (events, or etcd progress notifications), and
+//   otherwise lists the store itself; so the answer is never older than a write acknowledged
+//   by any server. On
 //   a store this process alone writes (SQLite), it waits for this server's own latest write.
 //   When the store cannot confirm its revision (no quorum), the answer comes from the cache
 //   and carries `warning` (STALE_READ_WARNING).
@@ -109,6 +112,8 @@ export const STALE_READ_WARNING = 'the store has no quorum: this answer may be s
 export interface ConsistentReadCounts {
   /** The cache had reached the store's revision already. */
   fromCache: number;
+  /** The cache was behind, and the store confirmed nothing under its prefix changed since (Store.changesSince). */
+  unchanged: number;
   /** The cache reached it within the wait (an event or a progress notification). */
   afterWait: number;
   /** The wait ran out: the list came from the store. */
@@ -139,7 +144,7 @@ export class Registry {
   /** The per-kind hooks; the Service strategy allocates through this registry's allocator. */
   private readonly strategy: (kind: string) => Strategy;
   private readonly consistentWaitMs: number;
-  readonly consistentReads: ConsistentReadCounts = { fromCache: 0, afterWait: 0, fromStore: 0, stale: 0 };
+  readonly consistentReads: ConsistentReadCounts = { fromCache: 0, unchanged: 0, afterWait: 0, fromStore: 0, stale: 0 };
 
   constructor(readonly store: Store, opts: RegistryOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -247,6 +252,23 @@ export class Registry {
     if (cache.revision >= current) {
       this.consistentReads.fromCache++;
       return { snap: cache.list(prefix) };
+    }
+    // Behind: an idle prefix, or events in flight. Ask the store whether anything under the
+    // prefix changed since the cache's revision (one quorum read); if not, the cache is current.
+    if (this.store.changesSince) {
+      const from = cache.revision;
+      const held = cache.size;
+      let probe;
+      try {
+        probe = await this.store.changesSince(cache.prefix, from);
+      } catch (e) {
+        if (isTriremeError(e, 'ServiceUnavailable')) return stale();
+        throw e;
+      }
+      if (!probe.writtenAfter && probe.count === held && cache.confirmCurrent(from, probe.revision)) {
+        this.consistentReads.unchanged++;
+        return { snap: cache.list(prefix) };
+      }
     }
     try {
       await cache.waitFor(current, this.consistentWaitMs);

@@ -98,6 +98,13 @@ export interface Store {
   watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch;
   /** The newest revision of the whole store; on etcd a linearizable (quorum) read. */
   currentRevision(): Promise<number>;
+  /**
+   * Optional (etcd): the keys under `prefix` at the store's current revision (a quorum read,
+   * `revision`): how many there are and whether any was written after `after`. A reader that
+   * held `count` keys under the prefix at `after` then knows that nothing changed since exactly
+   * when `!writtenAfter` (a deletion lowers the count; a create or update is written after).
+   */
+  changesSince?(prefix: string, after: number): Promise<{ revision: number; count: number; writtenAfter: boolean }>;
   /** Forgets history at or below `revision` (current values stay). */
   compact(revision: number): Promise<void>;
   /** The revision at or below which history is gone (0 if none compacted). */

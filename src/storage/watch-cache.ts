@@ -102,6 +102,22 @@ export class WatchCache<T> {
     return this.rev;
   }
 
+  /** Number of items held (under the whole prefix). */
+  get size(): number {
+    return this.items.size;
+  }
+
+  /**
+   * The store confirmed that nothing under the prefix changed after `from` up to `revision`
+   * (Store.changesSince): the cache is current at `revision`. Applies only while the cache is
+   * still at `from` (its items change only with its revision); returns whether it applied.
+   */
+  confirmCurrent(from: number, revision: number): boolean {
+    if (this.stopped || this.rev !== from) return false;
+    this.advance(revision);
+    return true;
+  }
+
   /** Lists the prefix and starts watching from the list revision. Rejects if the first list fails. */
   async start(): Promise<void> {
     const res = await this.store.list(this.prefix);

@@ -27,6 +27,9 @@ describe('planEndpoints', () => {
     { name: 'first-look lease, unchanged, not listed: not added (may be long dead)', observed: [s('10.0.0.1', 6443, 0, { changed: false, listed: false })], want: [] },
     { name: 'first-look lease past the grace: dropped even if listed', observed: [s('10.0.0.1', 6443, TTL + 1, { changed: false, listed: true })], want: [] },
     { name: 'changed lease not listed yet: added', observed: [s('10.0.0.9', 6443, 0, { listed: false })], want: [subset(6443, '10.0.0.9')] },
+    { name: 'not listed, changed exactly ttl/2 ago: added', observed: [s('10.0.0.9', 6443, TTL / 2, { listed: false })], want: [subset(6443, '10.0.0.9')] },
+    { name: 'not listed, changed longer than ttl/2 ago (a peer dropped it): not written back', observed: [s('10.0.0.9', 6443, TTL / 2 + 1, { listed: false })], want: [] },
+    { name: 'listed, changed longer than ttl/2 ago: kept', observed: [s('10.0.0.9', 6443, TTL / 2 + 1, { listed: true })], want: [subset(6443, '10.0.0.9')] },
   ];
   for (const c of cases) {
     test(c.name, () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type RunningApiServer } from '../../src/apiserver/server.js';
 import { openStore, type EtcdStoreSpec } from '../../src/storage/open.js';
+import type { Store } from '../../src/storage/store.js';
 import { ApiClient } from '../../src/client/api-client.js';
 import { loadKubeconfig } from '../../src/client/config.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -23,12 +24,15 @@ export interface TestApiServerOptions {
   etcd?: Omit<EtcdStoreSpec, 'backend'>;
   /** Use (and keep) this data dir: servers sharing it share the CA and the admin credentials. */
   dataDir?: string;
+  /** Serve through this view of the opened store (e.g. one that hides an optional method). */
+  wrapStore?: (store: Store) => Store;
 }
 
 export async function startTestApiServer(host = '127.0.0.1', opts: TestApiServerOptions = {}): Promise<TestApiServer> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'trireme-api-'));
-  const store = opts.etcd ? openStore({ backend: 'etcd', ...opts.etcd }) : openStore({ backend: 'sqlite', dataDir });
+  const opened = opts.etcd ? openStore({ backend: 'etcd', ...opts.etcd }) : openStore({ backend: 'sqlite', dataDir });
+  const store = opts.wrapStore ? opts.wrapStore(opened) : opened;
   const server = await startApiServer({ dataDir, store, bindAddress: host, port: 0, advertiseAddress: host, tlsSans: [], logger: silentLogger });
   const client = new ApiClient(loadKubeconfig(server.kubeconfigPath));
   return {
