@@ -1,7 +1,7 @@
 // Installs the Debian packages the test suite uses, when run as root and they are missing:
-// etcd-server, haproxy, openssl, python3-kubernetes, gcc and make (the native shim's compiler).
-// Found the way the tests find them (test/helpers/require-dep.ts): etcd, haproxy, openssl, cc and
-// make on PATH, the python client as /usr/bin/python3 that can `import kubernetes`.
+// etcd-server, haproxy, keepalived, openssl, python3-kubernetes, gcc and make (the native shim's compiler).
+// Found the way the tests find them (test/helpers/require-dep.ts): etcd, haproxy, keepalived, openssl,
+// cc and make on PATH, the python client as /usr/bin/python3 that can `import kubernetes`.
 // The kubectl binaries (/usr/bin/kubectl and the versioned ones under
 // /usr/lib/google-cloud-sdk/bin) come with the machine and cannot be installed here: missing
 // ones are named (and fail the run under CI=true, as their tests would).
@@ -24,6 +24,7 @@ const python = () => executable('/usr/bin/python3') && spawnSync('/usr/bin/pytho
 const wanted = [
   { what: 'etcd', pkg: 'etcd-server', present: () => onPath('etcd') },
   { what: 'haproxy', pkg: 'haproxy', present: () => onPath('haproxy') },
+  { what: 'keepalived', pkg: 'keepalived', present: () => onPath('keepalived') },
   { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') },
   { what: 'python3-kubernetes', pkg: 'python3-kubernetes', present: python },
   { what: 'a C compiler (cc)', pkg: 'gcc', present: () => onPath(process.env.CC || 'cc') },

@@ -28,7 +28,6 @@ export function haproxyConfig(input: HaproxyConfigInput): string {
     '# Run: haproxy -f haproxy.cfg (or install as /etc/haproxy/haproxy.cfg)',
     'global',
     '    log stdout format raw local0',
-    '    maxconn 20000',
     '',
     'defaults',
     '    mode tcp',

@@ -4,7 +4,7 @@
 // Guarantees: one VRRP instance (VRRPv2, advert_int 1) for the VIP with its prefix length on
 // the given interface; `state BACKUP` everywhere, so the highest priority wins the election
 // (and takes the VIP back when it returns); a vrrp_script runs the given check command every
-// 2 s (down after 2 failures, up after 2 successes) and, with no weight, puts the instance in
+// 3 s (down after 2 failures, up after 2 successes) and, with no weight, puts the instance in
 // FAULT while it fails, so a machine whose API server is not ready gives the VIP up; unicast
 // peers when given (for networks without multicast), multicast otherwise; scripts run as root
 // with keepalived's script security on. Accepted by `keepalived -t -f` as printed (tested).
@@ -45,8 +45,10 @@ export function keepalivedConfig(input: KeepalivedConfigInput): string {
     '',
     'vrrp_script trireme_api_check {',
     `    script ${scriptLine(input.checkCommand)}`,
-    '    interval 2',
-    '    timeout 3',
+    // The check is a node process (~0.4 s CPU, seconds of wall time on a loaded machine); its
+    // own request times out after 2 s, so `timeout` only guards against a stuck process.
+    '    interval 3',
+    '    timeout 8',
     '    fall 2',
     '    rise 2',
     '}',

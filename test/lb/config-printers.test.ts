@@ -37,7 +37,7 @@ test('keepalived: one VRRP instance with the VIP, priority, router id, advert_in
   const lines = text.split('\n').map((l) => l.trim());
   for (const want of [
     'vrrp_script trireme_api_check {', 'script "/usr/bin/node /opt/trireme/bin/trireme lb --check https://127.0.0.1:6443"',
-    'interval 2', 'fall 2', 'rise 2', 'vrrp_instance trireme_api_51 {', 'state BACKUP', 'interface eth0',
+    'interval 3', 'timeout 8', 'fall 2', 'rise 2', 'vrrp_instance trireme_api_51 {', 'state BACKUP', 'interface eth0',
     'virtual_router_id 51', 'priority 150', 'advert_int 1', '10.0.0.100/24 dev eth0', 'trireme_api_check',
     'script_user root', 'enable_script_security',
   ]) assert.ok(lines.includes(want), `missing line: ${want}\n${text}`);
