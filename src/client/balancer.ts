@@ -153,6 +153,8 @@ export class ServerBalancer implements ServerChooser {
   }
 
   reportAnswered(server: string): void {
+    // The common case, once per request: nothing to change.
+    if (this.state.servers.some((s) => s.url === server && s.up)) return;
     this.apply({ kind: 'answered', url: server, at: this.clock.now() });
   }
 
