@@ -1,6 +1,7 @@
 // `trireme server`: the control plane on this machine — the API server on the embedded store,
 // the controller manager and the scheduler in-process, and a local node agent unless
-// --disable-agent. Each in-process component talks to the API over HTTPS with its own identity.
+// --disable-agent. Each in-process component talks to the API over HTTPS with its own identity,
+// through one client-side balancer over every live server, this one first.
 // The controller manager and the scheduler run only while this server holds their Leases in
 // kube-system (always); on losing one, the component stops and campaigns again. Their holder
 // identities start with the node name; their leader metrics are on the API server's /metrics.
@@ -20,6 +21,7 @@ import { issueNodeCredentials } from '../apiserver/node-credentials.js';
 import { startAgent } from '../agent/agent.js';
 import { ApiClient } from '../client/api-client.js';
 import type { ClientConfig } from '../client/config.js';
+import { balancedConfig, localFirstBalancer, type ServerBalancer } from '../client/balancer.js';
 import { startControllerManager } from '../controllers/manager.js';
 import { openStore, SQLITE_FILE } from '../storage/open.js';
 import type { Store } from '../storage/store.js';
@@ -108,8 +110,17 @@ export function registerServer(program: Command): void {
         stopAll().finally(() => process.exit(1));
       });
 
+      // Every in-process client balances over all servers, this one first (src/client/balancer.ts):
+      // a server whose own API is unhealthy still reaches the others.
+      const balancer = await localFirstBalancer({
+        localServer: api.url, identity: await identity(api, 'system:trireme-balancer', 'trireme-balancer'),
+        stateFile: join(dataDir, 'servers.json'), logger: createLogger('balancer', undefined, flags.logFormat),
+      });
+      balancer.start();
+      stops.push(async () => balancer.stop());
+
       const cmLog = createLogger('controller-manager', undefined, flags.logFormat);
-      const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager');
+      const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager', balancer);
       stops.push(runWhileLeading({
         leaseName: 'kube-controller-manager', clientConfig: cmConfig, logger: cmLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
         start: async (fence) => {
@@ -121,7 +132,7 @@ export function registerServer(program: Command): void {
       }).stop);
 
       const schedLog = createLogger('scheduler', undefined, flags.logFormat);
-      const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler');
+      const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler', balancer);
       stops.push(runWhileLeading({
         leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
         start: (fence) => startScheduler(schedConfig, schedLog, { fence }),
@@ -130,7 +141,7 @@ export function registerServer(program: Command): void {
       if (!flags.disableAgent) {
         const creds = await issueNodeCredentials(api.pki, { nodeName, nodeIp: advertise });
         const agentLog = createLogger('agent', undefined, flags.logFormat);
-        const client = new ApiClient({ server: api.url, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` }, { logger: agentLog });
+        const client = new ApiClient(balancedConfig({ server: api.url, caPem: creds.caPem, certPem: creds.clientCertPem, keyPem: creds.clientKeyPem, userAgent: `trireme-agent/${nodeName}` }, balancer), { logger: agentLog });
         const agent = await startAgent({
           client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
@@ -225,8 +236,9 @@ function printReady(flags: ServerFlags, api: RunningApiServer, kubelet?: { host:
   process.stdout.write(`Trireme API server at ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n  export KUBECONFIG=${api.kubeconfigPath}\n`);
 }
 
-/** A client identity for an in-process component, signed by the cluster CA. */
-async function identity(api: RunningApiServer, commonName: string, userAgent: string): Promise<ClientConfig> {
+/** A client identity for an in-process component, signed by the cluster CA (through `balancer` when given). */
+async function identity(api: RunningApiServer, commonName: string, userAgent: string, balancer?: ServerBalancer): Promise<ClientConfig> {
   const cert = await api.pki.issueClientCert({ commonName, organizations: ['system:masters'] });
-  return { server: api.url, caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem, userAgent };
+  const config: ClientConfig = { server: api.url, caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem, userAgent };
+  return balancer ? balancedConfig(config, balancer) : config;
 }
