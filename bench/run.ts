@@ -4,6 +4,7 @@
 const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(args: string[]): Promise<number> }> }> = {
   apiserver: { about: 'API server vs raw store and vs a bare HTTPS floor: create/get/list at 1/8/32 clients, watch fan-out', load: () => import('./apiserver.js') },
   scheduler: { about: 'scheduler + bind path through a real trireme apiserver: 5,000 pods on 100 and 1,000 fake nodes', load: () => import('./scheduler.js') },
+  'leader-churn': { about: 'N minutes (--minutes, default 10) of steady writes against trireme server: leader transitions of its controller manager and scheduler (goal 0)', load: () => import('./leader-churn/main.js') },
   'pod-startup': { about: '100 bare pods at 20/s: create → scheduled/Running/Ready vs bare spawn of the same command', load: () => import('./pod-startup.js') },
 };
 
