@@ -223,7 +223,7 @@ test('elector: a renewal lost to a concurrent writer (Conflict) is not counted a
 
 test('default timings: valid, and a crashed leader is replaced within 2.7 s at any phase and worst-case jitter', async () => {
   validateTimings(DEFAULT_ELECTION_TIMINGS);
-  assert.deepEqual(DEFAULT_ELECTION_TIMINGS, { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.5, retryPeriodSeconds: 0.25 });
+  assert.deepEqual(DEFAULT_ELECTION_TIMINGS, { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.75, retryPeriodSeconds: 0.25 });
   // Crash the leader at several offsets within its renewal period; the candidate's jitter is
   // the largest possible (random → 0.999).
   for (const offset of [0, 60, 130, 190, 240]) {
