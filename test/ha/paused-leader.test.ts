@@ -1,12 +1,13 @@
 // A paused leader, with real processes: one `trireme apiserver` (SQLite) and two standalone
 // `trireme controller-manager --kubeconfig` processes with the controller-manager identity
-// (system:kube-controller-manager, fenced always). A ReplicaSet of 40 is created; while the
+// (system:kube-controller-manager, fenced always). A ReplicaSet of 100 is created; while the
 // leader is creating its pods it is frozen with SIGSTOP past its lease; the other takes the
 // Lease over and finishes the job. On SIGCONT the frozen one's late writes (the rest of its
 // create burst) are refused by the fence (counted by the server's
 // trireme_apiserver_fenced_writes_total) and it exits non-zero; the ReplicaSet ends with exactly
-// 40 pods, and no pod was ever created beyond 40 (a watch from before the ReplicaSet sees 40
-// ADDED and no DELETED). Also: `--no-leader-elect` no longer exists (a one-line CLI error).
+// 100 pods, and no pod was ever created beyond 100 (a watch from before the ReplicaSet sees 100
+// ADDED and no DELETED). Each win is a LeaderElection Event about the Lease. Also:
+// `--no-leader-elect` no longer exists (a one-line CLI error).
 // Binds 127.0.3.10 (this helper's loopback range).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +31,7 @@ import { ChildTracker, exitOf, hasExited, type ExitInfo } from '../../src/launch
 import { pollUntil } from '../../src/util/poll.js';
 
 const HOST = '127.0.3.10';
-const REPLICAS = 40;
+const REPLICAS = 100;
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const tracker = new ChildTracker();
 tracker.installExitHooks();
@@ -157,6 +158,10 @@ test('a paused controller-manager leader: its late writes are fenced, it exits, 
     assert.equal(deleted, 0);
     assert.equal(await holder(admin), leaderB);
     assert.ok(!hasExited(b.child), 'B keeps running');
+    // Each win is an Event about the Lease, written with the winner's fence.
+    const events = await admin.list<KubeObject & { reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }>(resource('', 'events'), 'kube-system');
+    const elections = events.items.filter((e) => e.reason === 'LeaderElection' && e.involvedObject?.kind === 'Lease' && e.involvedObject.name === 'kube-controller-manager').map((e) => e.message);
+    assert.ok(elections.includes(`${leaderA} became leader`) && elections.includes(`${leaderB} became leader`), JSON.stringify(elections));
     t.diagnostic(`frozen after ${atPause} pods; ${fenced} late writes fenced; leader ${leaderA} → ${leaderB}`);
   } catch (err) {
     const tails = [serverLog, ...logs].map((f) => `--- ${f}\n${logTail(f, 30)}`).join('\n');
