@@ -7,7 +7,9 @@
 // trireme_apiserver_fenced_writes_total) and it exits non-zero; the ReplicaSet ends with exactly
 // 100 pods, and no pod was ever created beyond 100 (a watch from before the ReplicaSet sees 100
 // ADDED and no DELETED). Each win is a LeaderElection Event about the Lease. Also:
-// `--no-leader-elect` no longer exists (a one-line CLI error).
+// `--no-leader-elect` no longer exists (a one-line CLI error). The same for two standalone
+// `trireme scheduler` processes (system:kube-scheduler) binding 100 pods to two fake nodes:
+// frozen mid-burst, the late binds are fenced, it exits 1, every pod is bound once.
 // Binds 127.0.3.10 (this helper's loopback range).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,10 +43,13 @@ const leases = resource('coordination.k8s.io', 'leases');
 const pods = resource('', 'pods');
 const replicasets = resource('apps', 'replicasets');
 
-function startCm(kubeconfig: string, logFile: string): { child: ChildProcess; exited: Promise<ExitInfo> } {
+type Component = 'controller-manager' | 'scheduler';
+const LEASE: Record<Component, string> = { 'controller-manager': 'kube-controller-manager', scheduler: 'kube-scheduler' };
+
+function startComponent(what: Component, kubeconfig: string, logFile: string): { child: ChildProcess; exited: Promise<ExitInfo> } {
   const fd = openSync(logFile, 'a');
   try {
-    const child = spawn(process.execPath, ['--import', 'reflect-metadata', MAIN, 'controller-manager', '--kubeconfig', kubeconfig, '--log-format', 'json'], { stdio: ['ignore', fd, fd], detached: true });
+    const child = spawn(process.execPath, ['--import', 'reflect-metadata', MAIN, what, '--kubeconfig', kubeconfig, '--log-format', 'json'], { stdio: ['ignore', fd, fd], detached: true });
     tracker.track(child, true);
     return { child, exited: exitOf(child) };
   } finally {
@@ -52,9 +57,9 @@ function startCm(kubeconfig: string, logFile: string): { child: ChildProcess; ex
   }
 }
 
-async function holder(admin: ApiClient): Promise<string> {
+async function holder(admin: ApiClient, lease = 'kube-controller-manager'): Promise<string> {
   try {
-    return (await admin.get<Lease & KubeObject>(leases, 'kube-system', 'kube-controller-manager')).spec?.holderIdentity ?? '';
+    return (await admin.get<Lease & KubeObject>(leases, 'kube-system', lease)).spec?.holderIdentity ?? '';
   } catch {
     return '';
   }
@@ -75,38 +80,46 @@ function getText(cfg: ClientConfig, path: string): Promise<string> {
   });
 }
 
-async function fencedWrites(admin: ApiClient): Promise<number> {
+async function fencedWrites(admin: ApiClient, lease = 'kube-controller-manager'): Promise<number> {
   const text = await getText(admin.config, '/metrics');
-  const m = /^trireme_apiserver_fenced_writes_total\{lease="kube-system\/kube-controller-manager"\} (\d+)/m.exec(text);
+  const m = new RegExp(`^trireme_apiserver_fenced_writes_total\\{lease="kube-system/${lease}"\\} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
+}
+
+/** `trireme apiserver` on HOST, its admin client, and a kubeconfig for `user` signed by its CA. */
+async function apiWithIdentity(root: string, serverLog: string, user: string): Promise<{ admin: ApiClient; kubeconfig: string }> {
+  const dataDir = join(root, 'data');
+  const api = await launchCli({ entry: MAIN, args: ['apiserver', '--data-dir', dataDir, '--bind-address', HOST, '--https-port', '0', '--log-format', 'json'], dataDir, logFile: serverLog, tracker });
+  const admin = new ApiClient(loadKubeconfig(api.ready.apiServer!.kubeconfig));
+  // The component's identity, signed by the cluster CA (as `trireme server` issues it).
+  const pki = await ensurePki(dataDir, { sans: [HOST] });
+  const cert = await pki.issueClientCert({ commonName: user, organizations: ['system:masters'] });
+  const kubeconfig = join(root, 'component.kubeconfig');
+  await writeFile(kubeconfig, renderKubeconfig({ serverUrl: api.ready.apiServer!.url, caCertPem: pki.caCertPem, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem, userName: 'component' }), { mode: 0o600 });
+  return { admin, kubeconfig };
 }
 
 test('a paused controller-manager leader: its late writes are fenced, it exits, nothing is done twice', { timeout: 120_000 }, async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'trireme-paused-'));
-  const dataDir = join(root, 'data');
   const serverLog = join(root, 'apiserver.log');
   const logs = [join(root, 'cm-a.log'), join(root, 'cm-b.log')];
   let admin: ApiClient | undefined;
   let stopWatch: (() => void) | undefined;
   const paused: ChildProcess[] = [];
   try {
-    const api = await launchCli({ entry: MAIN, args: ['apiserver', '--data-dir', dataDir, '--bind-address', HOST, '--https-port', '0', '--log-format', 'json'], dataDir, logFile: serverLog, tracker });
-    admin = new ApiClient(loadKubeconfig(api.ready.apiServer!.kubeconfig));
-    // The controller-manager identity, signed by the cluster CA (as `trireme server` issues it).
-    const pki = await ensurePki(dataDir, { sans: [HOST] });
-    const cert = await pki.issueClientCert({ commonName: 'system:kube-controller-manager', organizations: ['system:masters'] });
-    const kubeconfig = join(root, 'cm.kubeconfig');
-    await writeFile(kubeconfig, renderKubeconfig({ serverUrl: api.ready.apiServer!.url, caCertPem: pki.caCertPem, clientCertPem: cert.certPem, clientKeyPem: cert.keyPem, userName: 'cm' }), { mode: 0o600 });
+    const started = await apiWithIdentity(root, serverLog, 'system:kube-controller-manager');
+    admin = started.admin;
+    const kubeconfig = started.kubeconfig;
 
     // The flag is gone: a one-line error, non-zero exit.
     const noElect = spawnSync(process.execPath, ['--import', 'reflect-metadata', MAIN, 'controller-manager', '--kubeconfig', kubeconfig, '--no-leader-elect'], { encoding: 'utf8', timeout: 30_000 });
     assert.notEqual(noElect.status, 0);
     assert.match(noElect.stderr, /unknown option '--no-leader-elect'/);
 
-    const a = startCm(kubeconfig, logs[0]!);
+    const a = startComponent('controller-manager', kubeconfig, logs[0]!);
     const leaderA = await pollUntil('controller manager A to lead', async () => (await holder(admin!)) || undefined, { timeoutMs: 30_000 });
     await pollUntil('A to log that it leads', () => readFileSync(logs[0]!, 'utf8').includes('caches synced') || undefined, { timeoutMs: 30_000 });
-    const b = startCm(kubeconfig, logs[1]!);
+    const b = startComponent('controller-manager', kubeconfig, logs[1]!);
     await pollUntil('B to campaign', () => readFileSync(logs[1]!, 'utf8').includes('campaigning for leadership') || undefined, { timeoutMs: 30_000 });
     assert.equal(await holder(admin), leaderA, 'A still leads once B campaigns');
 
@@ -163,6 +176,83 @@ test('a paused controller-manager leader: its late writes are fenced, it exits, 
     const elections = events.items.filter((e) => e.reason === 'LeaderElection' && e.involvedObject?.kind === 'Lease' && e.involvedObject.name === 'kube-controller-manager').map((e) => e.message);
     assert.ok(elections.includes(`${leaderA} became leader`) && elections.includes(`${leaderB} became leader`), JSON.stringify(elections));
     t.diagnostic(`frozen after ${atPause} pods; ${fenced} late writes fenced; leader ${leaderA} → ${leaderB}`);
+  } catch (err) {
+    const tails = [serverLog, ...logs].map((f) => `--- ${f}\n${logTail(f, 30)}`).join('\n');
+    throw new Error(`${(err as Error).message}\n${tails}`, { cause: err });
+  } finally {
+    stopWatch?.();
+    for (const c of paused) c.kill('SIGCONT');
+    admin?.close();
+    tracker.killAll();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a paused scheduler leader: its late binds are fenced, it exits, every pod is bound once', { timeout: 120_000 }, async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'trireme-paused-sched-'));
+  const serverLog = join(root, 'apiserver.log');
+  const logs = [join(root, 'sched-a.log'), join(root, 'sched-b.log')];
+  const lease = LEASE.scheduler;
+  let admin: ApiClient | undefined;
+  let stopWatch: (() => void) | undefined;
+  const paused: ChildProcess[] = [];
+  try {
+    const started = await apiWithIdentity(root, serverLog, 'system:kube-scheduler');
+    admin = started.admin;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    for (const name of ['n1', 'n2']) {
+      const node = await admin.create<KubeObject>(resource('', 'nodes'), undefined, { metadata: { name, labels: { 'kubernetes.io/hostname': name } }, spec: {} } as KubeObject);
+      await admin.update<KubeObject>(resource('', 'nodes'), undefined, { ...node, status: {
+        capacity: { cpu: '64', memory: '256Gi', pods: '500' }, allocatable: { cpu: '64', memory: '256Gi', pods: '500' },
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'test node', lastHeartbeatTime: now, lastTransitionTime: now }],
+      } } as KubeObject, { subresource: 'status' });
+    }
+    const a = startComponent('scheduler', started.kubeconfig, logs[0]!);
+    const leaderA = await pollUntil('scheduler A to lead', async () => (await holder(admin!, lease)) || undefined, { timeoutMs: 30_000 });
+    await pollUntil('A to start scheduling', () => readFileSync(logs[0]!, 'utf8').includes('scheduler started') || undefined, { timeoutMs: 30_000 });
+    const b = startComponent('scheduler', started.kubeconfig, logs[1]!);
+    await pollUntil('B to campaign', () => readFileSync(logs[1]!, 'utf8').includes('campaigning for leadership') || undefined, { timeoutMs: 30_000 });
+
+    // Every bind shows up as a pod gaining spec.nodeName; a pod's node must never change.
+    const boundTo = new Map<string, string>();
+    let rebound = 0;
+    const listed = await admin.list<Pod & KubeObject>(pods, 'default');
+    const watch = admin.watch(pods, 'default', { resourceVersion: listed.resourceVersion }, (ev) => {
+      const name = ev.object.metadata!.name!;
+      const node = (ev.object.spec as { nodeName?: string } | undefined)?.nodeName;
+      if (!node) return;
+      const before = boundTo.get(name);
+      if (before !== undefined && before !== node) rebound++;
+      boundTo.set(name, node);
+      if (paused.length === 0) { a.child.kill('SIGSTOP'); paused.push(a.child); }
+    }, () => undefined);
+    stopWatch = () => watch.stop();
+    await Promise.all(Array.from({ length: REPLICAS }, (_, i) => admin!.create<KubeObject>(pods, 'default', { metadata: { name: `p-${i}` }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } as KubeObject)));
+    await pollUntil('A to be frozen', () => paused.length > 0 || undefined, { timeoutMs: 30_000 });
+    const atPause = boundTo.size;
+    assert.ok(atPause < REPLICAS, `A bound every pod (${atPause}) before it could be frozen`);
+
+    const leaderB = await pollUntil('B to take over', async () => { const h = await holder(admin!, lease); return h && h !== leaderA ? h : undefined; }, { timeoutMs: 30_000 });
+    await pollUntil(`${REPLICAS} pods bound`, () => boundTo.size >= REPLICAS || undefined, { timeoutMs: 60_000 });
+    const fencedBefore = await fencedWrites(admin, lease);
+
+    a.child.kill('SIGCONT');
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([a.exited, new Promise<undefined>((r) => { timer = setTimeout(r, 30_000, undefined); })]);
+    clearTimeout(timer);
+    assert.ok(exit, 'A did not exit after it was resumed');
+    assert.equal(exit.code, 1, `A exited with ${JSON.stringify(exit)}`);
+    const fenced = (await fencedWrites(admin, lease)) - fencedBefore;
+    assert.ok(fenced > 0, 'no late write of A reached the server to be fenced');
+
+    await new Promise((r) => setTimeout(r, 1_000));
+    const final = await admin.list<Pod & KubeObject>(pods, 'default');
+    assert.equal(final.items.length, REPLICAS);
+    assert.ok(final.items.every((p) => (p.spec as { nodeName?: string }).nodeName === boundTo.get(p.metadata!.name!)));
+    assert.equal(rebound, 0);
+    assert.equal(await holder(admin, lease), leaderB);
+    assert.ok(!hasExited(b.child), 'B keeps running');
+    t.diagnostic(`frozen after ${atPause} binds; ${fenced} late writes fenced; leader ${leaderA} → ${leaderB}`);
   } catch (err) {
     const tails = [serverLog, ...logs].map((f) => `--- ${f}\n${logTail(f, 30)}`).join('\n');
     throw new Error(`${(err as Error).message}\n${tails}`, { cause: err });
