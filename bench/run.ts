@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
   scheduler: { about: 'scheduler + bind path through a real trireme apiserver: 5,000 pods on 100 and 1,000 fake nodes', load: () => import('./scheduler.js') },
   failover: { about: 'three servers on a managed etcd: kill -9 of the leading server and of the etcd leader under steady writes; gaps, new leaders, lost writes, balancer cost', load: () => import('./failover.js') },
   'consistent-list': { about: 'list latency, resourceVersion unset vs "0": SQLite, and etcd with two servers (cache current, idle, just written)', load: () => import('./consistent-list.js') },
+  'leader-churn': { about: 'N minutes (--minutes, default 10) of steady writes against trireme server: leader transitions of its controller manager and scheduler (goal 0)', load: () => import('./leader-churn/main.js') },
   'pod-startup': { about: '100 bare pods at 20/s: create → scheduled/Running/Ready vs bare spawn of the same command', load: () => import('./pod-startup.js') },
 };
 

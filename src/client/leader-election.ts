@@ -61,14 +61,16 @@ export interface ElectionTimings {
  *   first retry after expiry: worst ≈ lease + 2 × 1.2 × retry = 2 + 0.6 = 2.6 s after a kill -9,
  *   typically ≈ 2.2 s, plus the component's start (its caches sync from the API server).
  *   The Lease's duration is whole seconds (spec.leaseDurationSeconds is int32), so 2, not 2.5.
- * - The leader renews every 0.25 s and gives up only after 1.5 s without one success: six
- *   attempts, so a slow request or a GC pause of a second on a loaded 2-core machine does not
- *   cost leadership; 0.5 s separate its giving up from anyone else's taking over.
+ * - The leader renews every 0.25 s and gives up only after 1.75 s without one success: seven
+ *   attempts, so a slow request or a stall of a second and more on a loaded 2-core machine does
+ *   not cost leadership. Its giving up comes 0.25 s before anyone else may take over; that margin
+ *   can be small because fencing is atomic with every write (a deposed leader's late writes are
+ *   refused however late it notices), so the margin only shortens an overlap that is harmless.
  * - A graceful stop releases the Lease (empty holder), so the next candidate takes it at its
  *   next retry (≤ 0.3 s).
  * Cost: about 8 lease requests per second per elected component on the API server.
  */
-export const DEFAULT_ELECTION_TIMINGS: ElectionTimings = { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.5, retryPeriodSeconds: 0.25 };
+export const DEFAULT_ELECTION_TIMINGS: ElectionTimings = { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.75, retryPeriodSeconds: 0.25 };
 
 /** The margin client-go keeps between retry period and renew deadline (its jitter factor). */
 const JITTER_FACTOR = 1.2;
@@ -332,7 +334,13 @@ export class LeaderElector {
     const at = this.lastRenew + this.timings.renewDeadlineSeconds * 1000;
     this.deadline = this.clock.setTimeout(() => {
       this.deadline = undefined;
-      if (this.running && this.leading) void this.loseLeadership();
+      // Timers run before I/O in an event-loop turn: on a busy process the answer to a renewal
+      // may already be waiting. Judge after that I/O (setImmediate runs after the poll phase);
+      // the renewal counts from when it was sent either way, so this never extends leadership
+      // past a renewal that did not happen.
+      setImmediate(() => {
+        if (this.running && this.leading && this.clock.now() - this.lastRenew >= this.timings.renewDeadlineSeconds * 1000) void this.loseLeadership();
+      });
     }, Math.max(0, at - this.clock.now()));
   }
 

@@ -4,7 +4,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { TriremeError } from '../../src/errors.js';
 import { FakeClock } from '../../src/util/clock.js';
 import {
-  decide, DEFAULT_ELECTION_TIMINGS, LeaderElector, observe, releasedRecord, validateTimings, type LeaseAccess, type LeaseRecord, type StopReason,
+  decide, DEFAULT_ELECTION_TIMINGS, defaultIdentity, LeaderElector, observe, releasedRecord, validateTimings, type LeaseAccess, type LeaseRecord, type StopReason,
 } from '../../src/client/leader-election.js';
 import { microTime } from '../../src/api/time.js';
 
@@ -223,7 +223,7 @@ test('elector: a renewal lost to a concurrent writer (Conflict) is not counted a
 
 test('default timings: valid, and a crashed leader is replaced within 2.7 s at any phase and worst-case jitter', async () => {
   validateTimings(DEFAULT_ELECTION_TIMINGS);
-  assert.deepEqual(DEFAULT_ELECTION_TIMINGS, { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.5, retryPeriodSeconds: 0.25 });
+  assert.deepEqual(DEFAULT_ELECTION_TIMINGS, { leaseDurationSeconds: 2, renewDeadlineSeconds: 1.75, retryPeriodSeconds: 0.25 });
   // Crash the leader at several offsets within its renewal period; the candidate's jitter is
   // the largest possible (random → 0.999).
   for (const offset of [0, 60, 130, 190, 240]) {
@@ -256,3 +256,9 @@ async function runFine(clock: FakeClock, ms: number): Promise<void> {
     for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
   }
 }
+
+test('defaultIdentity: <node>_<random>, distinct per call', () => {
+  const a = defaultIdentity('node-1');
+  assert.match(a, /^node-1_[0-9a-f]{12}$/);
+  assert.notEqual(defaultIdentity('node-1'), a);
+});
