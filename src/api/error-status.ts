@@ -31,11 +31,13 @@ export const ERROR_STATUS: { readonly [C in ErrorCode]: WireStatus } = {
   InsufficientStorage: { http: 507, reason: 'InsufficientStorage' },
   Internal: { http: 500, reason: 'InternalError' },
   StoreClosed: { http: 503, reason: 'ServiceUnavailable' },
+  NoQuorum: { http: 503, reason: 'ServiceUnavailable' },
 };
 
 /** Server-side codes that share another code's wire form; a client reads them as that code. */
 export const WIRE_ALIASES: { readonly [C in ErrorCode]?: ErrorCode } = {
   StoreClosed: 'ServiceUnavailable',
+  NoQuorum: 'ServiceUnavailable',
 };
 
 /**

@@ -1,0 +1,115 @@
+// Per-member admission for the etcd client (src/storage/etcd.ts): which members get calls.
+//
+// Guarantees: a member whose call failed recoverably (refused, dropped, timed out, "no leader")
+// gets no further calls until a probe of our own -- etcd's status RPC, which a member without
+// a leader refuses -- succeeds; probes run every `probeEveryMs` while the member is out, each
+// with its own deadline. A call still unanswered after `suspectAfterMs` takes the member out
+// too (the call itself goes on): a frozen member's connections fail only when keepalive gives
+// up (~7 s), and until then every call sent there would wait as long. So a member that
+// silently vanished (frozen, unplugged) costs the calls that were in flight to it, not a stalled call every time a circuit breaker half-opens (the
+// stock breaker lets client traffic test the member: each test call to a frozen member waits
+// for its whole deadline). Failures the gate is told not to count (`counts`) pass through.
+// Does not: choose among admitted members (the etcd3 client picks at random), retry anything,
+// or judge quorum: a member is admitted when it answers and knows a leader.
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, type IDefaultPolicyContext, type IDisposable, type IPolicy } from 'cockatiel';
+import type { Clock, Timer } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+
+export interface HostGateOptions {
+  host: string;
+  /** Resolves when the member answers (and has a leader); rejects otherwise. */
+  probe: () => Promise<void>;
+  /** Which failures take the member out. */
+  counts: (err: Error) => boolean;
+  clock: Clock;
+  logger: Logger;
+  /** Pause between probes while the member is out (default 250 ms). */
+  probeEveryMs?: number;
+  /** A call unanswered this long takes the member out until a probe succeeds (default 1.5 s). */
+  suspectAfterMs?: number;
+}
+
+export interface HostGate {
+  /** The etcd3 client's per-host fault policy. */
+  readonly policy: IPolicy;
+  /** Why the member is out (its last failure or failed probe); undefined while it gets calls. */
+  outBecause(): string | undefined;
+  close(): void;
+}
+
+/** Safety net only: the probe closes the breaker; this half-opens it should probing stop. */
+const HALF_OPEN_FALLBACK_MS = 60_000;
+
+export function createHostGate(opts: HostGateOptions): HostGate {
+  const every = opts.probeEveryMs ?? 250;
+  const suspectAfter = opts.suspectAfterMs ?? 1_500;
+  const breaker = circuitBreaker(handleWhen(opts.counts), { halfOpenAfter: HALF_OPEN_FALLBACK_MS, breaker: new ConsecutiveBreaker(1) });
+  let held: IDisposable | undefined;
+  let timer: Timer | undefined;
+  let closed = false;
+  let because: string | undefined;
+
+  const probeLoop = (): void => {
+    timer = opts.clock.setTimeout(() => {
+      timer = undefined;
+      if (closed) return;
+      opts.probe().then(
+        () => {
+          if (closed) return;
+          opts.logger.info({ host: opts.host }, 'etcd member answers again; sending it calls');
+          const h = held;
+          held = undefined;
+          because = undefined;
+          h?.dispose();
+        },
+        (err: unknown) => {
+          because = err instanceof Error ? err.message : String(err);
+          if (!closed) probeLoop();
+        },
+      );
+    }, every);
+  };
+
+  const takeOut = (): void => {
+    held = breaker.isolate();
+    probeLoop();
+  };
+
+  breaker.onBreak((reason) => {
+    // isolate() itself reports a break; only a failure starts the probing.
+    if (closed || held || ('isolated' in reason && reason.isolated)) return;
+    because = 'error' in reason ? reason.error.message : 'a call failed';
+    opts.logger.warn({ host: opts.host, err: because }, 'etcd member failed; no calls to it until it answers a probe');
+    takeOut();
+  });
+
+  const policy: IPolicy = {
+    _altReturn: undefined as never,
+    onSuccess: breaker.onSuccess,
+    onFailure: breaker.onFailure,
+    execute: <T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> =>
+      breaker.execute(async (ctx) => {
+        const timer = opts.clock.setTimeout(() => {
+          if (closed || held) return;
+          because = `a call got no answer for ${suspectAfter} ms`;
+          opts.logger.warn({ host: opts.host }, 'etcd member slow to answer; no calls to it until it answers a probe');
+          takeOut();
+        }, suspectAfter);
+        try {
+          return await fn(ctx);
+        } finally {
+          opts.clock.clearTimeout(timer);
+        }
+      }, signal),
+  };
+
+  return {
+    policy,
+    outBecause: () => (held ? because : undefined),
+    close() {
+      closed = true;
+      if (timer) opts.clock.clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
