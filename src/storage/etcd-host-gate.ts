@@ -4,14 +4,16 @@
 // gets no further calls until a probe of our own -- etcd's status RPC, which a member without
 // a leader refuses -- succeeds; probes run every `probeEveryMs` while the member is out, each
 // with its own deadline. A call still unanswered after `suspectAfterMs` takes the member out
-// too (the call itself goes on): a frozen member's connections fail only when keepalive gives
-// up (~7 s), and until then every call sent there would wait as long. So a member that
+// too; if the probe then fails, the calls in flight to it are abandoned: they fail with a
+// recoverable "does not answer" error (a write's outcome is then unknown: it was sent) rather
+// than wait until keepalive gives up on the connection (~7 s). So a member that
 // silently vanished (frozen, unplugged) costs the calls that were in flight to it, not a stalled call every time a circuit breaker half-opens (the
 // stock breaker lets client traffic test the member: each test call to a frozen member waits
 // for its whole deadline). Failures the gate is told not to count (`counts`) pass through.
 // Does not: choose among admitted members (the etcd3 client picks at random), retry anything,
 // or judge quorum: a member is admitted when it answers and knows a leader.
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, type IDefaultPolicyContext, type IDisposable, type IPolicy } from 'cockatiel';
+import { GRPCUnavailableError } from 'etcd3';
 import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 
@@ -48,6 +50,9 @@ export function createHostGate(opts: HostGateOptions): HostGate {
   let timer: Timer | undefined;
   let closed = false;
   let because: string | undefined;
+  /** Rejecters of the calls in flight to this member. */
+  const inFlight = new Set<(err: Error) => void>();
+  let suspected = false;
 
   const probeLoop = (): void => {
     timer = opts.clock.setTimeout(() => {
@@ -64,6 +69,11 @@ export function createHostGate(opts: HostGateOptions): HostGate {
         },
         (err: unknown) => {
           because = err instanceof Error ? err.message : String(err);
+          if (suspected) {
+            suspected = false;
+            const abandon = new GRPCUnavailableError(`etcd member ${opts.host} does not answer (probe: ${because})`);
+            for (const reject of [...inFlight]) reject(abandon);
+          }
           if (!closed) probeLoop();
         },
       );
@@ -92,12 +102,19 @@ export function createHostGate(opts: HostGateOptions): HostGate {
         const timer = opts.clock.setTimeout(() => {
           if (closed || held) return;
           because = `a call got no answer for ${suspectAfter} ms`;
+          suspected = true;
           opts.logger.warn({ host: opts.host }, 'etcd member slow to answer; no calls to it until it answers a probe');
           takeOut();
         }, suspectAfter);
+        let reject: ((err: Error) => void) | undefined;
+        const abandoned = new Promise<never>((_, rej) => (reject = rej));
+        inFlight.add(reject!);
+        const call = Promise.resolve(fn(ctx));
+        call.catch(() => undefined); // an abandoned call's own failure comes later and is moot
         try {
-          return await fn(ctx);
+          return await Promise.race([call, abandoned]);
         } finally {
+          inFlight.delete(reject!);
           opts.clock.clearTimeout(timer);
         }
       }, signal),

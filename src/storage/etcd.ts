@@ -487,7 +487,8 @@ export class EtcdStore implements Store {
       const why = g.outBecause();
       return why === undefined ? [] : [`${host}: ${why}`];
     });
-    const detail = `${last ? `etcd: ${last.message}` : 'no attempt'}${out.length > 0 ? `; members out: ${out.join('; ')}` : ''}`;
+    const parts = [...(last && !isBrokenCircuitError(last) ? [`etcd: ${last.message}`] : []), ...(out.length > 0 ? [`members out: ${out.join('; ')}`] : [])];
+    const detail = parts.length > 0 ? parts.join('; ') : 'no member admitted a call';
     const seconds = `${Math.round(budgetMs / 100) / 10} s`;
     throw new TriremeError('NoQuorum', kind === 'write'
       ? `the store has no quorum: the ${what} was not written (no etcd member could commit it within ${seconds}: ${detail})`
