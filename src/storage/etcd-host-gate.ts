@@ -3,8 +3,10 @@
 // Guarantees: a member whose call failed recoverably (refused, dropped, timed out, "no leader")
 // gets no further calls until a probe of our own -- etcd's status RPC, which a member without
 // a leader refuses -- succeeds; probes run every `probeEveryMs` while the member is out, each
-// with its own deadline. A call still unanswered after `suspectAfterMs` takes the member out
-// too; if the probe then fails, the calls in flight to it are abandoned: they fail with a
+// with its own deadline. A call still unanswered after `suspectAfterMs` starts probing too; if a
+// probe then fails (by its deadline only when on time: a late failure means this process, not
+// the member, was too busy), the member is taken out and the calls in flight to it are
+// abandoned: they fail with a
 // recoverable "does not answer" error (a write's outcome is then unknown: it was sent) rather
 // than wait until keepalive gives up on the connection (~7 s). So a member that
 // silently vanished (frozen, unplugged) costs the calls that were in flight to it, not a stalled call every time a circuit breaker half-opens (the
@@ -13,14 +15,20 @@
 // Does not: choose among admitted members (the etcd3 client picks at random), retry anything,
 // or judge quorum: a member is admitted when it answers and knows a leader.
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, type IDefaultPolicyContext, type IDisposable, type IPolicy } from 'cockatiel';
-import { GRPCUnavailableError } from 'etcd3';
+import { GRPCDeadlineExceededError, GRPCUnavailableError } from 'etcd3';
 import type { Clock, Timer } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 
+/**
+ * A call abandoned because its member stopped answering. It was sent: for a write the outcome
+ * is unknown, whatever the probe's failure says (its message may name etcd's "no leader").
+ */
+export class AbandonedCallError extends GRPCUnavailableError {}
+
 export interface HostGateOptions {
   host: string;
-  /** Resolves when the member answers (and has a leader); rejects otherwise. */
-  probe: () => Promise<void>;
+  /** Resolves when the member answers (and has a leader) within `deadlineMs`; rejects otherwise. */
+  probe: (deadlineMs: number) => Promise<void>;
   /** Which failures take the member out. */
   counts: (err: Error) => boolean;
   clock: Clock;
@@ -29,7 +37,16 @@ export interface HostGateOptions {
   probeEveryMs?: number;
   /** A call unanswered this long takes the member out until a probe succeeds (default 1.5 s). */
   suspectAfterMs?: number;
+  /** Deadline of one probe (default 1 s). */
+  probeDeadlineMs?: number;
 }
+
+/**
+ * A probe that failed by its deadline blames the member only if the failure came about on time:
+ * one that arrives much later shows that this process was too busy to run it (its own event
+ * loop was the bottleneck), and abandoning calls then would fail healthy writes.
+ */
+const PROBE_LATE_MS = 500;
 
 export interface HostGate {
   /** The etcd3 client's per-host fault policy. */
@@ -45,6 +62,7 @@ const HALF_OPEN_FALLBACK_MS = 60_000;
 export function createHostGate(opts: HostGateOptions): HostGate {
   const every = opts.probeEveryMs ?? 250;
   const suspectAfter = opts.suspectAfterMs ?? 1_500;
+  const probeDeadline = opts.probeDeadlineMs ?? 1_000;
   const breaker = circuitBreaker(handleWhen(opts.counts), { halfOpenAfter: HALF_OPEN_FALLBACK_MS, breaker: new ConsecutiveBreaker(1) });
   let held: IDisposable | undefined;
   let timer: Timer | undefined;
@@ -53,14 +71,18 @@ export function createHostGate(opts: HostGateOptions): HostGate {
   /** Rejecters of the calls in flight to this member. */
   const inFlight = new Set<(err: Error) => void>();
   let suspected = false;
+  let probing = false;
 
   const probeLoop = (): void => {
     timer = opts.clock.setTimeout(() => {
       timer = undefined;
       if (closed) return;
-      opts.probe().then(
+      const started = opts.clock.now();
+      opts.probe(probeDeadline).then(
         () => {
-          if (closed) return;
+          suspected = false;
+          probing = false;
+          if (closed || !held) return;
           opts.logger.info({ host: opts.host }, 'etcd member answers again; sending it calls');
           const h = held;
           held = undefined;
@@ -69,20 +91,32 @@ export function createHostGate(opts: HostGateOptions): HostGate {
         },
         (err: unknown) => {
           because = err instanceof Error ? err.message : String(err);
-          if (suspected) {
+          const onTime = opts.clock.now() - started <= probeDeadline + PROBE_LATE_MS;
+          if (suspected && (onTime || !(err instanceof GRPCDeadlineExceededError))) {
             suspected = false;
-            const abandon = new GRPCUnavailableError(`etcd member ${opts.host} does not answer (probe: ${because})`);
+            if (!held) {
+              opts.logger.warn({ host: opts.host, err: because }, 'etcd member does not answer; no calls to it until it answers a probe');
+              held = breaker.isolate();
+            }
+            const abandon = new AbandonedCallError(`etcd member ${opts.host} stopped answering; call abandoned (probe: ${because})`);
             for (const reject of [...inFlight]) reject(abandon);
           }
           if (!closed) probeLoop();
+          else probing = false;
         },
       );
     }, every);
   };
 
+  const startProbing = (): void => {
+    if (probing || closed) return;
+    probing = true;
+    probeLoop();
+  };
+
   const takeOut = (): void => {
     held = breaker.isolate();
-    probeLoop();
+    startProbing();
   };
 
   breaker.onBreak((reason) => {
@@ -100,11 +134,10 @@ export function createHostGate(opts: HostGateOptions): HostGate {
     execute: <T>(fn: (context: IDefaultPolicyContext) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> =>
       breaker.execute(async (ctx) => {
         const timer = opts.clock.setTimeout(() => {
-          if (closed || held) return;
-          because = `a call got no answer for ${suspectAfter} ms`;
+          if (closed || held || suspected) return;
           suspected = true;
-          opts.logger.warn({ host: opts.host }, 'etcd member slow to answer; no calls to it until it answers a probe');
-          takeOut();
+          opts.logger.info({ host: opts.host }, `etcd member gave no answer for ${suspectAfter} ms; probing it`);
+          startProbing();
         }, suspectAfter);
         let reject: ((err: Error) => void) | undefined;
         const abandoned = new Promise<never>((_, rej) => (reject = rej));

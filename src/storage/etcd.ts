@@ -11,7 +11,7 @@
 //   resume point was compacted ends with `Gone` (we compare with the compact revision
 //   ourselves: the client reports only "Watcher canceled").
 // - Calls (docs/storage.md, "Quorum loss"): every store call has one budget, `requestTimeoutMs`
-//   (default 8 s), and fails by then; each attempt of a read has its own deadline (at most 4 s)
+//   (default 10 s), and fails by then; each attempt of a read has its own deadline (at most 4 s)
 //   and a write's attempt the rest of the budget; every call carries
 //   etcd's require-leader metadata, so a member without a leader refuses at once instead of
 //   holding the call for etcd's 7 s request timeout. Reads (and compaction) retry any transient
@@ -20,8 +20,8 @@
 //   "the store has no quorum", nothing written). A write whose fate is unknown (timed out or
 //   dropped after it reached a member: etcd may still commit it, even after quorum returns) is
 //   not retried and fails at once with `Timeout` (504) saying it may have been written.
-// - A member that fails a call gets no more calls until it answers a status probe and knows a
-//   leader (etcd-host-gate.ts); gRPC keepalive (5 s, 2 s timeout) notices a member that vanished
+// - A member that fails a call, or leaves one unanswered for 1.5 s and then fails a probe, gets
+//   no more calls until it answers a status probe and knows a leader (etcd-host-gate.ts); gRPC keepalive (5 s, 2 s timeout) notices a member that vanished
 //   without closing its connections. An exhausted space quota is neither retried nor counted.
 // - Readiness (`readiness()`), answered within about 2 s: a linearizable (quorum) read, etcd's
 //   alarm list (NOSPACE, CORRUPT), and the outcome of the last write; while that write failed,
@@ -43,7 +43,7 @@ import { CompareResult, CompareTarget, Etcd3, GRPCDeadlineExceededError, GRPCRes
 import { TriremeError, type ErrorCode } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { createHostGate, type HostGate } from './etcd-host-gate.js';
+import { AbandonedCallError, createHostGate, type HostGate } from './etcd-host-gate.js';
 import { decideReadiness, type StoreReadiness, type WriteOutcome } from './readiness.js';
 import type { KeyValue, ListResult, Store, StoreEvent, StoreWatch, WatchHandler } from './store.js';
 
@@ -54,11 +54,11 @@ export interface EtcdStoreOptions {
   prefix?: string;
   logger?: Logger;
   clock?: Clock;
-  /** Budget of one store call, retries included (default 8 s): it fails by then. */
+  /** Budget of one store call, retries included (default 10 s): it fails by then. */
   requestTimeoutMs?: number;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 8_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** Deadline of one attempt of a read, capped by what is left of the budget (a write's is the budget). */
 const ATTEMPT_DEADLINE_MS = 4_000;
 /** No attempt starts with less budget left: it could only end with an unknown outcome. */
@@ -123,6 +123,7 @@ function retriable(err: Error): boolean {
  * proposal can commit later, even after the client gave up.
  */
 export function provablyNotApplied(err: Error): boolean {
+  if (err instanceof AbandonedCallError) return false;
   if (isBrokenCircuitError(err)) return true;
   const m = err.message;
   if (/etcdserver: (no leader|not capable|too many requests)|raft proposal dropped/.test(m)) return true;
@@ -199,12 +200,13 @@ export class EtcdStore implements Store {
       clock: this.clock,
       logger: this.log,
       counts: retriable,
-      probe: async () => {
+      probeDeadlineMs: PROBE_DEADLINE_MS,
+      probe: async (deadlineMs) => {
         if (!probeClient) {
           probeClient = new Etcd3({ ...options, faultHandling: { host: () => noop, global: noop } });
           this.probeClients.push(probeClient);
         }
-        await probeClient.maintenance.status({ deadline: Date.now() + PROBE_DEADLINE_MS });
+        await probeClient.maintenance.status({ deadline: Date.now() + deadlineMs });
       },
     });
     this.gates.set(host, gate);

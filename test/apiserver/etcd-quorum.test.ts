@@ -78,8 +78,8 @@ test('quorum loss: writes 503 "no quorum" in bounded time, readyz false, service
         if (a.http === 503) {
           assert.equal(a.reason, 'ServiceUnavailable');
           assert.match(a.message, /^the store has no quorum: the creation of .* was not written/);
-          // The store's budget is 8 s; generous slack for a loaded machine.
-          assert.ok(took < 15_000, `no-quorum answer took ${took} ms`);
+          // The store's budget is 10 s; generous slack for a loaded machine.
+          assert.ok(took < 16_000, `no-quorum answer took ${took} ms`);
           notWritten.push(name);
           streak++;
         } else {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { BrokenCircuitError } from 'cockatiel';
 import { GRPCDeadlineExceededError, GRPCUnavailableError, GRPCUnknownError } from 'etcd3';
 import { provablyNotApplied } from '../../src/storage/etcd.js';
+import { AbandonedCallError } from '../../src/storage/etcd-host-gate.js';
 
 test('refused before any proposal, or never sent: not applied', () => {
   assert.equal(provablyNotApplied(new BrokenCircuitError()), true);
@@ -20,5 +21,6 @@ test('sent, then timed out or dropped: the outcome is unknown', () => {
   assert.equal(provablyNotApplied(new GRPCUnknownError('2 UNKNOWN: context deadline exceeded')), false);
   assert.equal(provablyNotApplied(new GRPCUnavailableError('14 UNAVAILABLE: Connection dropped')), false);
   assert.equal(provablyNotApplied(new GRPCDeadlineExceededError('4 DEADLINE_EXCEEDED: Deadline exceeded after 4.000s,LB pick: 0.001s,remote_addr=127.0.7.1:34251')), false);
-  assert.equal(provablyNotApplied(new GRPCUnavailableError('etcd member http://127.0.7.1:1 does not answer (probe: deadline)')), false);
+  // Abandoned after its member fell silent: sent, whatever the probe said.
+  assert.equal(provablyNotApplied(new AbandonedCallError('etcd member http://127.0.7.1:1 stopped answering; call abandoned (probe: 14 UNAVAILABLE: etcdserver: no leader)')), false);
 });
