@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'Timeout'
   | 'TooManyRequests'
   | 'ServiceUnavailable'
+  /** The store cannot reach a quorum: nothing was written (503, docs/storage.md "Quorum loss"). */
+  | 'NoQuorum'
   | 'InsufficientStorage'
   | 'Internal'
   | 'StoreClosed'

@@ -32,12 +32,14 @@ export const ERROR_STATUS: { readonly [C in ErrorCode]: WireStatus } = {
   Internal: { http: 500, reason: 'InternalError' },
   StoreClosed: { http: 503, reason: 'ServiceUnavailable' },
   MemberRemoved: { http: 503, reason: 'ServiceUnavailable' },
+  NoQuorum: { http: 503, reason: 'ServiceUnavailable' },
 };
 
 /** Server-side codes that share another code's wire form; a client reads them as that code. */
 export const WIRE_ALIASES: { readonly [C in ErrorCode]?: ErrorCode } = {
   StoreClosed: 'ServiceUnavailable',
   MemberRemoved: 'ServiceUnavailable',
+  NoQuorum: 'ServiceUnavailable',
 };
 
 /**

@@ -13,29 +13,40 @@
 //   reach the handler's `onProgress`: everything up to that revision was delivered. A watch whose
 //   resume point was compacted ends with `Gone` (we compare with the compact revision
 //   ourselves: the client reports only "Watcher canceled").
-// - Client policy: a host's circuit breaker half-opens after 200 ms and every call is retried
-//   (3 attempts, 50 ms apart) with its own 5 s deadline, so a leader loss stalls writes for
-//   about the election time rather than the client's default 5 s breaker. An exhausted space
-//   quota is neither retried nor counted by the breaker (the host is fine).
+// - Calls (docs/storage.md, "Quorum loss"): every store call has one budget, `requestTimeoutMs`
+//   (default 10 s), and fails by then; each attempt of a read has its own deadline (at most 4 s)
+//   and a write's attempt the rest of the budget; every call carries
+//   etcd's require-leader metadata, so a member without a leader refuses at once instead of
+//   holding the call for etcd's 7 s request timeout. Reads (and compaction) retry any transient
+//   failure; writes retry only failures that prove nothing was proposed (no member admitted the
+//   call, "no leader", a call that never reached a member). Out of budget: `NoQuorum` (503,
+//   "the store has no quorum", nothing written). A write whose fate is unknown (timed out or
+//   dropped after it reached a member: etcd may still commit it, even after quorum returns) is
+//   not retried and fails at once with `Timeout` (504) saying it may have been written.
+// - A member that fails a call, or leaves one unanswered for 1.5 s and then fails a probe, gets
+//   no more calls until it answers a status probe and knows a leader (etcd-host-gate.ts); gRPC keepalive (5 s, 2 s timeout) notices a member that vanished
+//   without closing its connections. An exhausted space quota is neither retried nor counted.
 // - Readiness (`readiness()`), answered within about 2 s: a linearizable (quorum) read, etcd's
 //   alarm list (NOSPACE, CORRUPT), and the outcome of the last write; while that write failed,
 //   each check also sends a write probe (a transaction whose compare is always false, so it goes
 //   through raft and the space quota but changes nothing and uses no revision). A write refused
 //   because etcd's space quota is exhausted is `InsufficientStorage`.
 // Not guaranteed / not supported:
-// - A write retried after a lost response may report AlreadyExists/Conflict although it was
-//   applied (etcd has no idempotency keys); callers re-read on those errors anyway.
+// - A write whose outcome is unknown is reported as unknown (Timeout), never resolved: etcd has
+//   no idempotency keys, and reading the key back cannot tell our write from someone else's.
 // - Values must be valid UTF-8 strings (etcd stores bytes; lone surrogates do not round-trip).
 // - compactRevision() is learned by probing ranges at past revisions (binary search, a few
 //   cheap RPCs); it cannot distinguish "never compacted" from "compacted at revision 1",
 //   which hold the same history (revision 1 has no events). It reports 0 for both.
 // - Multi-key etcd transactions written by someone else under the prefix (several events at one
 //   revision) are not supported by the exactly-once filter; this store never writes them.
-import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, handleWhen, retry } from 'cockatiel';
-import { CompareResult, CompareTarget, Etcd3, GRPCResourceExhastedError, isRecoverableError, type IKeyValue, type IRequestOp, type IResponseHeader, type Watcher } from 'etcd3';
+import { InterceptingCall, type CallOptions, type Interceptor } from '@grpc/grpc-js';
+import { isBrokenCircuitError, noop } from 'cockatiel';
+import { CompareResult, CompareTarget, Etcd3, GRPCDeadlineExceededError, GRPCResourceExhastedError, isRecoverableError, type IKeyValue, type IOptions, type IRequestOp, type IResponseHeader, type Watcher } from 'etcd3';
 import { TriremeError, type ErrorCode } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { AbandonedCallError, createHostGate, type HostGate } from './etcd-host-gate.js';
 import { decideReadiness, type StoreReadiness, type WriteOutcome } from './readiness.js';
 import { guardFailed, type KeyValue, type ListResult, type Store, type StoreEvent, type StoreWatch, type WatchHandler, type WriteGuard, type WriteOpts } from './store.js';
 
@@ -48,12 +59,38 @@ export interface EtcdStoreOptions {
   clock?: Clock;
   /** TLS with a client certificate (https:// endpoints), e.g. a managed member's `clientTls`. */
   tls?: { caPem: string; certPem: string; keyPem: string };
+  /** Budget of one store call, retries included (default 10 s): it fails by then. */
+  requestTimeoutMs?: number;
 }
 
-/** Deadline of one attempt of a unary call; retries get their own. */
-const ATTEMPT_DEADLINE_MS = 5_000;
-/** Deadline of a readiness check's calls, retries included (readiness must answer quickly). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Deadline of one attempt of a read, capped by what is left of the budget (a write's is the budget). */
+const ATTEMPT_DEADLINE_MS = 4_000;
+/** No attempt starts with less budget left: it could only end with an unknown outcome. */
+const MIN_ATTEMPT_MS = 1_000;
+/** Pauses between attempts: 50 ms, doubling up to 400 ms. */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 400;
+/** Budget of a readiness check's calls, retries included (readiness must answer quickly). */
 const READINESS_DEADLINE_MS = 2_000;
+/**
+ * gRPC keepalive: a ping after 5 s without traffic on a connection that carries calls, dropped
+ * 2 s later unanswered. 5 s is the fastest etcd accepts by default (--grpc-keepalive-min-time);
+ * and etcd refuses pings on connections without calls (too_many_pings GOAWAY), so they are off.
+ */
+const KEEPALIVE_TIME_MS = 5_000;
+const KEEPALIVE_TIMEOUT_MS = 2_000;
+/** Deadline of a gated member's status probe. */
+const PROBE_DEADLINE_MS = 1_000;
+
+/** etcd's require-leader metadata (clientv3.WithRequireLeader): a member without a leader refuses at once. */
+const requireLeader: Interceptor = (options, nextCall) =>
+  new InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      metadata.set('hasleader', 'true');
+      next(metadata, listener);
+    },
+  });
 /** Keys per page when listing, so that no response exceeds gRPC's message limit. */
 const LIST_PAGE = 500;
 /** Pause before a watch re-subscribes after its stream broke. */
@@ -80,6 +117,23 @@ export function bytePrefixEnd(p: Buffer): Buffer {
  */
 function retriable(err: Error): boolean {
   return isRecoverableError(err) && !(err instanceof GRPCResourceExhastedError);
+}
+
+/**
+ * Whether a failed call certainly proposed nothing, so that a write may be retried: no member
+ * admitted it, a member refused it before proposing (no leader, too many requests), raft
+ * dropped it, or it never reached a member (a deadline while waiting for a connection: grpc-js
+ * names the remote address once a call was sent). Anything else transient -- etcd's "request
+ * timed out", a deadline after sending, a dropped connection -- may have been proposed, and a
+ * proposal can commit later, even after the client gave up.
+ */
+export function provablyNotApplied(err: Error): boolean {
+  if (err instanceof AbandonedCallError) return false;
+  if (isBrokenCircuitError(err)) return true;
+  const m = err.message;
+  if (/etcdserver: (no leader|not capable|too many requests)|raft proposal dropped/.test(m)) return true;
+  if (err instanceof GRPCDeadlineExceededError) return !/remote_addr=/.test(m);
+  return /No connection established|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|Failed to connect/.test(m);
 }
 
 /** Refusals: etcd answered, the store is fine. */
@@ -116,24 +170,57 @@ export class EtcdStore implements Store {
   private knownCompactRev = 0;
   private readonly watches = new Set<EtcdWatch>();
   private lastWrite: WriteOutcome | undefined;
+  private readonly requestTimeoutMs: number;
+  private readonly gates = new Map<string, HostGate>();
+  private readonly probeClients: Etcd3[] = [];
 
   private constructor(opts: EtcdStoreOptions) {
     this.prefix = opts.prefix ?? '';
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
-    this.client = new Etcd3({
-      hosts: opts.endpoints,
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const base = (hosts: string[]): IOptions => ({
+      hosts,
       ...(opts.tls === undefined ? {} : {
         credentials: { rootCertificate: Buffer.from(opts.tls.caPem), certChain: Buffer.from(opts.tls.certPem), privateKey: Buffer.from(opts.tls.keyPem) },
       }),
-      // Per attempt, and never on streams (a deadline would end every watch after 5 s).
+      // Fallback per attempt (call() passes its own), and never on streams (a deadline would end every watch).
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ATTEMPT_DEADLINE_MS }),
-      grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
-      faultHandling: {
-        host: () => circuitBreaker(handleWhen(retriable), { halfOpenAfter: 200, breaker: new ConsecutiveBreaker(3) }),
-        global: retry(handleWhen(retriable), { maxAttempts: 3, backoff: new ConstantBackoff(50) }),
+      grpcOptions: {
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+        'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+        interceptors: [requireLeader],
       },
     });
+    this.client = new Etcd3({
+      ...base(opts.endpoints),
+      // Retries are call()'s: only it knows whether a failed write may have been applied.
+      faultHandling: { host: (host) => this.gateOf(host, base([host])).policy, global: noop },
+    });
+  }
+
+  /** The admission gate of one member, probing it through a client of its own. */
+  private gateOf(host: string, options: IOptions): HostGate {
+    const known = this.gates.get(host);
+    if (known) return known;
+    let probeClient: Etcd3 | undefined;
+    const gate = createHostGate({
+      host,
+      clock: this.clock,
+      logger: this.log,
+      counts: retriable,
+      probeDeadlineMs: PROBE_DEADLINE_MS,
+      probe: async (deadlineMs) => {
+        if (!probeClient) {
+          probeClient = new Etcd3({ ...options, faultHandling: { host: () => noop, global: noop } });
+          this.probeClients.push(probeClient);
+        }
+        await probeClient.maintenance.status({ deadline: Date.now() + deadlineMs });
+      },
+    });
+    this.gates.set(host, gate);
+    return gate;
   }
 
   static open(opts: EtcdStoreOptions): EtcdStore {
@@ -142,7 +229,7 @@ export class EtcdStore implements Store {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.call(() => this.client.kv.range({ key: this.k(key) }));
+    const res = await this.call(`get ${key}`, 'read', (o) => this.client.kv.range({ key: this.k(key) }, o));
     const kv = res.kvs[0];
     return kv && this.toKv(kv);
   }
@@ -154,8 +241,8 @@ export class EtcdStore implements Store {
     let at = 0;
     // Pages read at the revision of the first, so the whole list is one consistent snapshot.
     for (;;) {
-      const res = await this.call(() =>
-        this.client.kv.range({ key: from, range_end: end, limit: LIST_PAGE, ...(at ? { revision: at } : {}) }),
+      const res = await this.call(`list ${prefix}`, 'read', (o) =>
+        this.client.kv.range({ key: from, range_end: end, limit: LIST_PAGE, ...(at ? { revision: at } : {}) }, o),
       );
       if (!at) at = rev(res.header);
       for (const kv of res.kvs) items.push(this.toKv(kv));
@@ -180,12 +267,12 @@ export class EtcdStore implements Store {
 
   private async createKey(key: string, value: string, guard: WriteGuard | undefined): Promise<KeyValue> {
     const k = this.k(key);
-    const res = await this.call(() =>
+    const res = await this.call(`creation of ${key}`, 'write', (o) =>
       this.client.kv.txn({
         compare: [{ key: k, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }, ...this.guardCompare(guard)],
         success: [{ request_put: { key: k, value: Buffer.from(value) } }],
         failure: this.guardRead(guard),
-      }),
+      }, o),
     );
     if (!res.succeeded) {
       this.throwIfGuardFailed(guard, res.responses[0]?.response_range.kvs[0]);
@@ -224,7 +311,7 @@ export class EtcdStore implements Store {
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.call(() => this.client.kv.range({ key: this.probeKey(), count_only: true }));
+    const res = await this.call('the current revision', 'read', (o) => this.client.kv.range({ key: this.probeKey(), count_only: true }, o));
     return rev(res.header);
   }
 
@@ -250,7 +337,8 @@ export class EtcdStore implements Store {
     }
     if (revision <= this.knownCompactRev) return;
     try {
-      await this.call(() => this.client.kv.compact({ revision, physical: true }));
+      // Idempotent: retried like a read.
+      await this.call(`compaction to ${revision}`, 'read', (o) => this.client.kv.compact({ revision, physical: true }, o));
     } catch (err) {
       // Someone compacted further already: the goal is met.
       if (!(err instanceof TriremeError && isCompactedError(err.cause))) throw err;
@@ -277,19 +365,17 @@ export class EtcdStore implements Store {
 
   async readiness(): Promise<StoreReadiness> {
     if (this.closed) return { ok: false, message: 'etcd: store is closed' };
-    // One absolute deadline for every attempt: the client's retries cannot stretch it. (gRPC
-    // deadlines are wall-clock dates, as in defaultCallOptions, not the injected clock's time.)
-    const options = { deadline: Date.now() + READINESS_DEADLINE_MS };
+    // Each call's budget, retries included, is the readiness deadline.
     const [read, alarms] = await Promise.allSettled([
-      this.call(() => this.client.kv.range({ key: this.probeKey(), count_only: true }, options)),
-      this.call(() => this.client.maintenance.alarm({ action: 'Get', alarm: 'None', memberID: 0 }, options)),
+      this.call('a quorum read', 'read', (o) => this.client.kv.range({ key: this.probeKey(), count_only: true }, o), READINESS_DEADLINE_MS),
+      this.call('the alarm list', 'read', (o) => this.client.maintenance.alarm({ action: 'Get', alarm: 'None', memberID: 0 }, o), READINESS_DEADLINE_MS),
     ]);
     if (this.lastWrite?.ok === false && read.status === 'fulfilled') {
       try {
-        await this.recorded(() => this.call(() => this.client.kv.txn({
+        await this.recorded(() => this.call('a write probe', 'write', (o) => this.client.kv.txn({
           compare: [{ key: this.probeKey(), target: CompareTarget.Create, result: CompareResult.Less, create_revision: 0 }],
           success: [{ request_put: { key: this.probeKey(), value: Buffer.alloc(0) } }],
-        }, options)));
+        }, o), READINESS_DEADLINE_MS));
         this.log.info('etcd store: write probe succeeded; writes work again');
       } catch {
         // recorded() kept the cause in lastWrite; the next check probes again.
@@ -312,6 +398,8 @@ export class EtcdStore implements Store {
     this.watches.clear();
     for (const w of watches) this.endWatch(w, new TriremeError('StoreClosed', 'store is closed'));
     this.client.close();
+    for (const g of this.gates.values()) g.close();
+    for (const c of this.probeClients) c.close();
   }
 
   // --- helpers ---
@@ -352,8 +440,9 @@ export class EtcdStore implements Store {
       expected === undefined
         ? { key: k, target: CompareTarget.Create, result: CompareResult.Greater, create_revision: 0 }
         : { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expected };
-    const res = await this.call(() =>
-      this.client.kv.txn({ compare: [compare, ...this.guardCompare(guard)], success: [op], failure: [...this.guardRead(guard), { request_range: { key: k } }] }),
+    const what = `${op.request_delete_range ? 'delete' : 'update'} of ${key}`;
+    const res = await this.call(what, 'write', (o) =>
+      this.client.kv.txn({ compare: [compare, ...this.guardCompare(guard)], success: [op], failure: [...this.guardRead(guard), { request_range: { key: k } }] }, o),
     );
     if (res.succeeded) return res;
     this.throwIfGuardFailed(guard, res.responses[0]?.response_range.kvs[0]);
@@ -400,7 +489,7 @@ export class EtcdStore implements Store {
 
   private async readableAt(revision: number): Promise<boolean> {
     try {
-      await this.call(() => this.client.kv.range({ key: this.probeKey(), revision, count_only: true }));
+      await this.call(`a read at revision ${revision}`, 'read', (o) => this.client.kv.range({ key: this.probeKey(), revision, count_only: true }, o));
       return true;
     } catch (err) {
       if (err instanceof TriremeError && isCompactedError(err.cause)) return false;
@@ -408,20 +497,52 @@ export class EtcdStore implements Store {
     }
   }
 
-  /** Runs one etcd call; its failures become TriremeErrors (the etcd error as `cause`). */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new TriremeError('StoreClosed', 'store is closed');
-    try {
-      return await fn();
-    } catch (err) {
-      if (this.closed) throw new TriremeError('StoreClosed', 'store is closed', { cause: err });
-      const message = `etcd: ${(err as Error).message}`;
-      if (err instanceof Error && /database space exceeded/.test(err.message)) {
-        throw new TriremeError('InsufficientStorage', `etcd's space quota is exhausted, nothing was written (${message})`, { cause: err });
+  /**
+   * Runs one etcd call within `budgetMs`, retried as its kind allows (see the module comment);
+   * its failures become TriremeErrors with the etcd error as `cause`. Deadlines and the budget
+   * are wall-clock (gRPC deadlines are dates); the pauses use the injected clock.
+   */
+  private async call<T>(what: string, kind: 'read' | 'write', fn: (options: CallOptions) => Promise<T>, budgetMs = this.requestTimeoutMs): Promise<T> {
+    const end = Date.now() + budgetMs;
+    let pause = RETRY_FIRST_MS;
+    let last: Error | undefined;
+    for (;;) {
+      if (this.closed) throw new TriremeError('StoreClosed', 'store is closed', last ? { cause: last } : {});
+      try {
+        // A write that reached a member is never retried, so it gets the whole budget.
+        return await fn({ deadline: kind === 'write' ? end : Math.min(end, Date.now() + ATTEMPT_DEADLINE_MS) });
+      } catch (caught) {
+        const err = caught instanceof Error ? caught : new Error(String(caught));
+        if (this.closed) throw new TriremeError('StoreClosed', 'store is closed', { cause: err });
+        const message = `etcd: ${err.message}`;
+        if (/database space exceeded/.test(err.message)) {
+          throw new TriremeError('InsufficientStorage', `etcd's space quota is exhausted, nothing was written (${message})`, { cause: err });
+        }
+        const notApplied = provablyNotApplied(err);
+        if (!notApplied && !isRecoverableError(err)) throw new TriremeError('Internal', message, { cause: err });
+        if (kind === 'write' && !notApplied) {
+          throw new TriremeError('Timeout',
+            `the store did not confirm the ${what} (${message}); its outcome is unknown: it may have been written, or be written later when the store has quorum again; read it back before retrying`,
+            { cause: err, context: { outcomeUnknown: true } });
+        }
+        // The client's own error says nothing when every member is out: keep the one before.
+        if (!isBrokenCircuitError(err) || !last) last = err;
       }
-      if (err instanceof Error && isRecoverableError(err)) throw new TriremeError('ServiceUnavailable', message, { cause: err });
-      throw new TriremeError('Internal', message, { cause: err });
+      if (end - Date.now() - pause < MIN_ATTEMPT_MS) break;
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, pause));
+      pause = Math.min(2 * pause, RETRY_MAX_MS);
     }
+    const out = [...this.gates].flatMap(([host, g]) => {
+      const why = g.outBecause();
+      return why === undefined ? [] : [`${host}: ${why}`];
+    });
+    const parts = [...(last && !isBrokenCircuitError(last) ? [`etcd: ${last.message}`] : []), ...(out.length > 0 ? [`members out: ${out.join('; ')}`] : [])];
+    const detail = parts.length > 0 ? parts.join('; ') : 'no member admitted a call';
+    const seconds = `${Math.round(budgetMs / 100) / 10} s`;
+    throw new TriremeError('NoQuorum', kind === 'write'
+      ? `the store has no quorum: the ${what} was not written (no etcd member could commit it within ${seconds}: ${detail})`
+      : `the store has no quorum: ${what} got no answer within ${seconds} (${detail})`,
+    { cause: last, context: { written: false } });
   }
 
   // --- watches ---
