@@ -319,13 +319,14 @@ export class EtcdStore implements Store {
     const { start, end } = this.range(prefix);
     // One read-only transaction: both ranges at one revision, linearizable (not serializable).
     // etcd filters min_mod_revision before it applies the limit.
-    const res = await this.call(() => this.client.kv.txn({
+    // A transaction of reads only: nothing to apply, so it retries like a read.
+    const res = await this.call(`changes under ${prefix} since ${after}`, 'read', (o) => this.client.kv.txn({
       compare: [],
       success: [
         { request_range: { key: start, range_end: end, min_mod_revision: after + 1, keys_only: true, limit: 1 } },
         { request_range: { key: start, range_end: end, count_only: true } },
       ],
-    }));
+    }, o));
     const written = res.responses[0]?.response_range.kvs.length ?? 0;
     return { revision: rev(res.header), count: Number(res.responses[1]?.response_range.count ?? 0), writtenAfter: written > 0 };
   }
