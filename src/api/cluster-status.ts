@@ -50,6 +50,11 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd());
 }
 
+/** A leader Lease as one /readyz?verbose line: `leader lease kube-scheduler: s2_ab12 (transitions 3, renewed …)`. */
+export function leaseLine(l: ClusterStatus['leases'][number]): string {
+  return l.holder ? `leader lease ${l.name}: ${l.holder} (transitions ${dash(l.transitions)}, renewed ${dash(l.renewTime)})` : `leader lease ${l.name}: no holder`;
+}
+
 export function formatClusterStatus(s: ClusterStatus): string {
   const out: string[] = [];
   out.push(`SERVERS (${s.servers.length})`);

@@ -17,7 +17,7 @@ import type { KubeObject } from '../api/object.js';
 import { findByKind } from '../api/resources.js';
 import { isDns1123Subdomain } from '../api/validation/index.js';
 import { sealBundle, SERVER_JOIN_PATH, type JoinBundle } from '../api/join-bundle.js';
-import { memberLine, type ClusterStatus, type StoreBackend, type StoreMemberStatus } from '../api/cluster-status.js';
+import { leaseLine, memberLine, type ClusterStatus, type StoreBackend, type StoreMemberStatus } from '../api/cluster-status.js';
 import { SYSTEM_NAMESPACE } from '../api/namespaces.js';
 import { decodeBody } from './decode-body.js';
 import { readBody, sendJson } from './http-util.js';
@@ -53,7 +53,7 @@ export interface ClusterRoutesOptions {
 export interface ClusterRoutes {
   /** Answers `path` when it is one of ours; false otherwise. */
   serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
-  /** One line per store member for /readyz?verbose (none without a managed member). */
+  /** For /readyz?verbose: one line per store member (none without a managed member), then one per leader Lease. */
   readyzLines(): Promise<string[]>;
 }
 
@@ -93,16 +93,7 @@ export function createClusterRoutes(opts: ClusterRoutesOptions): ClusterRoutes {
     return { apiVersion: 'trireme/v1', kind: 'ServerJoinBundle', sealed: sealBundle(opts.tokenSecret, bundle) };
   };
 
-  const status = async (): Promise<ClusterStatus> => {
-    const servers: { address: string }[] = [];
-    try {
-      const ep = await opts.registry.get(ENDPOINTS, 'default', 'kubernetes') as KubeObject & { subsets?: { addresses?: { ip: string }[]; ports?: { port: number }[] }[] };
-      for (const s of ep.subsets ?? []) {
-        for (const a of s.addresses ?? []) for (const p of s.ports ?? [{ port: 0 }]) servers.push({ address: p.port ? `${a.ip}:${p.port}` : a.ip });
-      }
-    } catch (e) {
-      if (!isTriremeError(e, 'NotFound')) throw e;
-    }
+  const leaderLeases = async (): Promise<ClusterStatus['leases']> => {
     const leases: ClusterStatus['leases'] = [];
     for (const name of LEADER_LEASES) {
       try {
@@ -113,6 +104,20 @@ export function createClusterRoutes(opts: ClusterRoutesOptions): ClusterRoutes {
         leases.push({ name });
       }
     }
+    return leases;
+  };
+
+  const status = async (): Promise<ClusterStatus> => {
+    const servers: { address: string }[] = [];
+    try {
+      const ep = await opts.registry.get(ENDPOINTS, 'default', 'kubernetes') as KubeObject & { subsets?: { addresses?: { ip: string }[]; ports?: { port: number }[] }[] };
+      for (const s of ep.subsets ?? []) {
+        for (const a of s.addresses ?? []) for (const p of s.ports ?? [{ port: 0 }]) servers.push({ address: p.port ? `${a.ip}:${p.port}` : a.ip });
+      }
+    } catch (e) {
+      if (!isTriremeError(e, 'NotFound')) throw e;
+    }
+    const leases = await leaderLeases();
     const store: ClusterStatus['store'] = { backend: opts.backend, members: [] };
     if (membership) {
       try {
@@ -151,15 +156,16 @@ export function createClusterRoutes(opts: ClusterRoutesOptions): ClusterRoutes {
       return false;
     },
     async readyzLines() {
-      if (!membership) return [];
       const timeoutMs = opts.readyzTimeoutMs ?? 2_000;
       let timer: Timer | undefined;
       const late = new Promise<string[]>((resolve) => {
-        timer = opts.clock.setTimeout(() => resolve([`store members unknown: no answer within ${timeoutMs} ms`]), timeoutMs);
+        timer = opts.clock.setTimeout(() => resolve([`store members and leader leases unknown: no answer within ${timeoutMs} ms`]), timeoutMs);
       });
-      const lines = membership.statuses().then((ms) => ms.map(memberLine), (e: unknown) => [`store members unknown: ${e instanceof Error ? e.message : String(e)}`]);
+      const unknown = (what: string) => (e: unknown) => [`${what} unknown: ${e instanceof Error ? e.message : String(e)}`];
+      const members = membership ? membership.statuses().then((ms) => ms.map(memberLine), unknown('store members')) : Promise.resolve([]);
+      const leases = leaderLeases().then((ls) => ls.map(leaseLine), unknown('leader leases'));
       try {
-        return await Promise.race([lines, late]);
+        return await Promise.race([Promise.all([members, leases]).then(([a, b]) => [...a, ...b]), late]);
       } finally {
         if (timer) opts.clock.clearTimeout(timer);
       }

@@ -2,7 +2,7 @@
 // line of its own, roles and "-" for unknown values, and the /readyz?verbose member line.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatClusterStatus, memberLine, type ClusterStatus, type StoreMemberStatus } from '../../src/api/cluster-status.js';
+import { formatClusterStatus, leaseLine, memberLine, type ClusterStatus, type StoreMemberStatus } from '../../src/api/cluster-status.js';
 
 const m = (name: string, o: Partial<StoreMemberStatus> = {}): StoreMemberStatus => ({
   id: `${name}-id`, name, peerUrls: [`https://${name}:2380`], clientUrls: [`https://${name}:2379`], isLeader: false, isLearner: false, healthy: true, raftIndex: 10, lag: 0, ...o,
@@ -30,5 +30,11 @@ describe('cluster status formatting', () => {
   it('a readyz line per member, naming role, health, index and lag', () => {
     assert.equal(memberLine(m('s1', { isLeader: true })), 'store member s1: leader, healthy, raft index 10, lag 0, https://s1:2379');
     assert.equal(memberLine(m('s3', { healthy: false, error: 'refused', raftIndex: undefined, lag: undefined })), 'store member s3: follower, unhealthy (refused), raft index -, lag -, https://s3:2379');
+  });
+
+  it('a readyz line per leader Lease, naming its holder, or that it has none', () => {
+    assert.equal(leaseLine({ name: 'kube-scheduler', holder: 's2_ab12', transitions: 3, renewTime: '2026-12-02T01:00:00.000000Z' }),
+      'leader lease kube-scheduler: s2_ab12 (transitions 3, renewed 2026-12-02T01:00:00.000000Z)');
+    assert.equal(leaseLine({ name: 'kube-controller-manager' }), 'leader lease kube-controller-manager: no holder');
   });
 });

@@ -102,6 +102,7 @@ describe('three servers on a managed etcd', { skip: needs(deps.etcd, deps.kubect
     const ready = await rawRequest(readCredentials(s1.kubeconfig), '/readyz?verbose');
     assert.equal(ready.status, 200, ready.text);
     assert.equal(ready.text.split('\n').filter((l) => /^store member s[123]: (leader|follower), healthy/.test(l)).length, 3, ready.text);
+    assert.match(ready.text, /^leader lease kube-controller-manager: s[123]_\S+ \(transitions \d+/m);
   });
 
   it('a wrong token is one line, exit 1, and nothing is written to the joiner\'s data dir', async () => {
