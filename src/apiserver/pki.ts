@@ -10,12 +10,12 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { TriremeError } from '../errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { writePrivateFile } from '../util/private-file.js';
+import { readIfExists, writePrivateFile } from '../util/private-file.js';
 
 // The library takes its provider from a global; Node's webcrypto is a complete implementation.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -93,15 +93,6 @@ export function caFingerprint(caCertPem: string): string {
 }
 
 export { writePrivateFile };
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
 
 /** A SAN in comparable form: IPs canonical (so `::1` equals `0:0::1`), DNS names lowercase. */
 interface San {

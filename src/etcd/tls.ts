@@ -12,11 +12,11 @@
 // drops the old one); ca.crt is rewritten when the CA changed.
 // Does not: make a CA (the caller passes the cluster CA), revoke anything, or restart etcd when a
 // certificate changes (etcd reads them at start).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { certSans, issueFromCa, leafProblem, parseSan, type CertUsage } from '../apiserver/pki.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { writePrivateFile } from '../util/private-file.js';
+import { readIfExists, writePrivateFile } from '../util/private-file.js';
 import { etcdPaths } from './paths.js';
 
 export const ETCD_CLIENT_COMMON_NAME = 'trireme-etcd-client';
@@ -37,15 +37,6 @@ export interface EtcdTls {
   clientCertFile: string;
   clientKeyFile: string;
   client: EtcdClientTls;
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
 }
 
 function sameSans(certPem: string, want: readonly string[]): boolean {

@@ -8,7 +8,6 @@
 // Every etcd member is killed at the end, also on failure. Under CI=true a missing etcd fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import type { WatchEvent } from '../../src/client/api-client.js';
 import { resource } from '../../src/client/resources.js';
@@ -17,21 +16,12 @@ import { pollUntil } from '../../src/util/poll.js';
 import { startTestApiServer, type TestApiServer } from '../helpers/api-server.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { deps, needs } from '../helpers/require-dep.js';
+import { getText } from '../helpers/https-text.js';
 
 type CM = ConfigMap & { [k: string]: unknown };
 const configmaps = resource('', 'configmaps');
 const cm = (name: string): CM => ({ metadata: { name }, data: { name } });
 
-function getText(url: string, caPem: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca: caPem, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
 
 interface Answer { http: number; reason: string; message: string }
 function answerOf(err: unknown): Answer {

@@ -5,7 +5,6 @@
 // intact. Needs root (mount); under CI=true a missing capability fails the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { startApiServer } from '../../src/apiserver/server.js';
 import { ApiClient } from '../../src/client/api-client.js';
@@ -17,22 +16,13 @@ import { silentLogger } from '../../src/util/log.js';
 import { pollUntil } from '../../src/util/poll.js';
 import { requireCapability } from '../helpers/require-dep.js';
 import { mountTmpfs, tmpfsUnavailable } from '../helpers/tmpfs.js';
+import { getText } from '../helpers/https-text.js';
 
 const MiB = 1024 * 1024;
 type CM = ConfigMap & { [k: string]: unknown };
 const configmaps = resource('', 'configmaps');
 const cm = (name: string): CM => ({ metadata: { name }, data: { name, pad: 'x'.repeat(2000) } });
 
-function getText(url: string, caPem: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca: caPem, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
 
 test('full disk: readyz false, writes 507 with nothing stored, recovery without restart', { timeout: 90_000 }, async (t) => {
   if (!requireCapability(t, await tmpfsUnavailable())) return;
