@@ -31,6 +31,7 @@ import { loadKubeconfig, type ClientConfig } from '../src/client/config.js';
 import { resource } from '../src/client/resources.js';
 import { isTriremeError } from '../src/errors.js';
 import { etcdPaths } from '../src/etcd/index.js';
+import { Etcd3 } from 'etcd3';
 import { openEtcdAdmin } from '../src/etcd/membership.js';
 import { HaServerProcess } from '../src/launch/ha-server.js';
 import { launchCli, type LaunchedProcess } from '../src/launch/cli-process.js';
@@ -172,6 +173,7 @@ export async function main(args: string[]): Promise<number> {
     const admin: ClientConfig = loadKubeconfig(s1.kubeconfig);
     const lbClient = new ApiClient({ ...admin, server: lbUrl }, { requestTimeoutMs: 15_000 });
     const balancer = await ServerBalancer.open({ seed: s1.url, identity: admin });
+    balancer.start();
     const balClient = new ApiClient(balancedConfig({ ...admin, server: s1.url }, balancer), { requestTimeoutMs: 15_000 });
     closers.push(() => lbClient.close(), () => balClient.close(), () => balancer.stop());
 
@@ -255,12 +257,14 @@ export async function main(args: string[]): Promise<number> {
       if (row.ledScheduler) { if (schedMs === undefined) row.timedOut.push('scheduler'); else row.newSchedulerMs = schedMs; }
       if (podMs === undefined) row.timedOut.push('pod running'); else row.podRunningMs = podMs;
       await sleep(2000);
-      row.gapLbMs = longestGap(viaLb.acks, t0, Date.now());
-      row.gapBalancerMs = longestGap(viaBalancer.acks, t0, Date.now());
+      const windowEnd = Date.now();
       const tRejoin = Date.now();
       await victim.start();
       if (await waitHealthy()) row.rejoinMs = Date.now() - tRejoin;
       else row.timedOut.push('rejoin');
+      // Measured now, so that a stretch without acknowledgements that ended after the window counts whole.
+      row.gapLbMs = longestGap(viaLb.acks, t0, windowEnd, Date.now());
+      row.gapBalancerMs = longestGap(viaBalancer.acks, t0, windowEnd, Date.now());
       await lbClient.delete(PODS, 'default', podName, { gracePeriodSeconds: 0 }).catch(() => undefined);
       killRounds.push(row);
       await sleep(2000);
@@ -281,22 +285,32 @@ export async function main(args: string[]): Promise<number> {
       if (!victim) throw new Error(`etcd round ${r}: no leader found`);
       const pid = Number(readFileSync(etcdPaths(victim.dataDir).pid, 'utf8').trim());
       process.stderr.write(`etcd round ${r + 1}/${opts.etcdRounds}: kill -9 the etcd leader (member ${victim.name}, pid ${pid})\n`);
-      const survivors = openEtcdAdmin({ endpoints: servers.filter((s) => s !== victim).map(urlOf), tls });
+      // Re-elected: a survivor names a leader in a later raft term than before the kill (the
+      // killed member, restarted by its supervisor, may win again: that counts too).
+      const survivors = servers.filter((s) => s !== victim).map((s) => new Etcd3({
+        hosts: [urlOf(s)], credentials: { rootCertificate: Buffer.from(tls.caPem), certChain: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) },
+      }));
+      const termOf = async (c: Etcd3): Promise<{ term: bigint; leader: string }> => {
+        const st = await c.maintenance.status({ deadline: Date.now() + 500 });
+        return { term: BigInt(st.raftTerm), leader: st.leader };
+      };
+      const termBefore = (await Promise.all(survivors.map((c) => termOf(c).catch(() => ({ term: 0n, leader: '0' }))))).reduce((m, t) => (t.term > m ? t.term : m), 0n);
       const t0 = Date.now();
       process.kill(pid, 'SIGKILL');
       const row: EtcdRound = { victim: victim.name, gapLbMs: 0, gapBalancerMs: 0, timedOut: [] };
       const elected = await until(async () => {
-        const st = await survivors.memberStatuses();
-        return st.some((m) => m.isLeader && m.name !== victim.name) || undefined;
+        const seen = await Promise.all(survivors.map((c) => termOf(c).catch(() => undefined)));
+        return seen.some((t) => t !== undefined && t.leader !== '0' && t.term > termBefore) || undefined;
       }, ROUND_TIMEOUT_MS, 25);
-      survivors.close();
+      for (const c of survivors) c.close();
       if (elected) row.reelectionMs = Date.now() - t0;
       else row.timedOut.push('etcd re-election');
       await sleep(5000);
-      row.gapLbMs = longestGap(viaLb.acks, t0, Date.now());
-      row.gapBalancerMs = longestGap(viaBalancer.acks, t0, Date.now());
+      const windowEnd = Date.now();
       // The server's supervisor restarts its member.
       if (!(await waitHealthy())) row.timedOut.push('member back');
+      row.gapLbMs = longestGap(viaLb.acks, t0, windowEnd, Date.now());
+      row.gapBalancerMs = longestGap(viaBalancer.acks, t0, windowEnd, Date.now());
       etcdRounds.push(row);
     }
 

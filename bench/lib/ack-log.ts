@@ -18,8 +18,12 @@ export interface Ack {
   at: number;
 }
 
-/** The longest time between two consecutive acknowledgements that spans `from` or lies in [from, to]; ms. */
-export function longestGap(acks: readonly Ack[], from: number, to: number): number {
+/**
+ * The longest time without an acknowledgement around [from, to], in ms: between two consecutive
+ * acknowledgements when that stretch reaches into the window, or, when nothing was acknowledged
+ * after `to` by `now` (the writer is still stuck), from the last acknowledgement up to `now`.
+ */
+export function longestGap(acks: readonly Ack[], from: number, to: number, now: number): number {
   let worst = 0;
   for (let i = 1; i < acks.length; i++) {
     const a = acks[i - 1]!.at;
@@ -27,6 +31,8 @@ export function longestGap(acks: readonly Ack[], from: number, to: number): numb
     if (b < from || a > to) continue;
     worst = Math.max(worst, b - a);
   }
+  const last = acks.at(-1)?.at;
+  if (last === undefined || last <= to) worst = Math.max(worst, now - (last ?? from));
   return worst;
 }
 
