@@ -313,7 +313,7 @@ export class Registry {
       }
       return revision;
     } catch (e) {
-      if (!isTriremeError(e, 'ServiceUnavailable')) throw e;
+      if (!isTriremeError(e, 'ServiceUnavailable') && !isTriremeError(e, 'NoQuorum')) throw e;
       this.log.debug({ err: e }, 'store cannot confirm its current revision; answering from the cache');
       return undefined;
     } finally {

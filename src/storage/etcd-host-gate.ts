@@ -141,10 +141,14 @@ export function createHostGate(opts: HostGateOptions): HostGate {
         }, suspectAfter);
         let reject: ((err: Error) => void) | undefined;
         const abandoned = new Promise<never>((_, rej) => (reject = rej));
+        // Only the race below listens; an abandonment that comes after it settled is moot.
+        abandoned.catch(() => undefined);
         inFlight.add(reject!);
-        const call = Promise.resolve(fn(ctx));
-        call.catch(() => undefined); // an abandoned call's own failure comes later and is moot
         try {
+          // Inside the try: etcd3's markFailed hands us a function that throws at once, and its
+          // entry must still leave inFlight (or a later abandonment would reject nobody's promise).
+          const call = Promise.resolve(fn(ctx));
+          call.catch(() => undefined); // an abandoned call's own failure comes later and is moot
           return await Promise.race([call, abandoned]);
         } finally {
           inFlight.delete(reject!);

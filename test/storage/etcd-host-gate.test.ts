@@ -61,3 +61,27 @@ test('a silent call: on-time probe failure abandons it; a late one does not', as
   await assert.rejects(gate.policy.execute(() => 'never called'), (e: unknown) => isBrokenCircuitError(e));
   gate.close();
 });
+
+test('a function that throws at once (etcd3 markFailed) leaves nothing in flight for a later abandonment', async () => {
+  const clock = new FakeClock(0);
+  const probes: ((err: Error) => void)[] = [];
+  const gate = gateWith(clock, () => new Promise<void>((_, reject) => probes.push(reject)));
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    // What markFailed does with an error the gate does not count: a function that throws at once.
+    await gate.policy.execute(() => { throw new Error('stream ended'); }).catch(() => undefined);
+    clock.advance(1_500); // a call still counted as in flight would look silent now…
+    clock.advance(250); // … and be probed,
+    for (const p of probes) p(new GRPCUnavailableError('14 UNAVAILABLE: etcdserver: no leader')); // … and abandoned.
+    await tick();
+    await tick();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(unhandled, [], 'an abandonment rejected a promise nobody listened to');
+    assert.equal(probes.length, 0, 'a call that had ended was taken for a silent one');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    gate.close();
+  }
+});
