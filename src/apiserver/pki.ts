@@ -6,7 +6,8 @@
 // signed by the CA, does not match its key, or expires within 30 days; private keys are
 // written 0600 via a temp file + rename, so a crash never leaves a half-written key.
 // Does not: rotate or renew the CA, keep a CRL/revocation list, or share the CA between
-// servers (HA servers must be given the same ca.crt/ca.key before their first start).
+// servers itself (a joining server gets ca.crt/ca.key in its join bundle and writes them into
+// DATA/tls before this runs: src/cluster/server-join.ts).
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createHash, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
