@@ -4,8 +4,8 @@
 // Guarantees: every call has a deadline; `addLearner` is idempotent for a retried join (a
 // learner already added with the same peer URL is reused) and refuses, naming the member, when
 // another learner is still joining (etcd 3.4 allows one at a time) or the name or peer URL is
-// taken; it retries (bounded) while etcd refuses reconfiguration as unhealthy, as it does for
-// 5 s after a member joined; `promoteWhenCaughtUp` retries only while etcd says the learner is not in sync (or the
+// taken; it and `removeMember` retry (bounded) while etcd refuses reconfiguration as unhealthy,
+// as it does for 5 s after a member joined; `promoteWhenCaughtUp` retries only while etcd says the learner is not in sync (or the
 // cluster is briefly unavailable), up to its bound; `removeMember` removes nothing that
 // `planRemoval` refuses.
 // Does not: start or stop members (member.ts), or talk to a learner's endpoint for cluster
@@ -92,6 +92,23 @@ export function openEtcdAdmin(opts: { endpoints: string[]; tls?: EtcdClientTls; 
     }
   };
 
+  // etcd refuses reconfiguration until every voter has been connected for its health interval
+  // (5 s), e.g. right after the previous member joined: retry that, bounded (default 30 s).
+  const whileUnhealthy = async <T>(what: string, timeoutMs: number | undefined, change: () => Promise<T>): Promise<T> => {
+    const bound = timeoutMs ?? 30_000;
+    const deadline = clock.now() + bound;
+    for (;;) {
+      try {
+        return await change();
+      } catch (e) {
+        const msg = message(e);
+        if (!/unhealthy cluster|not enough started members/i.test(msg)) throw e;
+        if (clock.now() >= deadline) throw new TriremeError('ServiceUnavailable', `etcd refused to ${what} for ${bound} ms: ${msg}`, { cause: e });
+      }
+      await new Promise<void>((r) => clock.setTimeout(r, 500));
+    }
+  };
+
   return {
     listMembers,
 
@@ -112,23 +129,14 @@ export function openEtcdAdmin(opts: { endpoints: string[]; tls?: EtcdClientTls; 
       if (learner) {
         throw new TriremeError('Conflict', `etcd allows one learner at a time and ${learner.name || '(not started)'} [${learner.hexId}] at ${learner.peerUrls.join(', ')} is still joining; wait for its promotion or remove it`, { context: { memberId: learner.id } });
       }
-      // etcd refuses reconfiguration until every voter has been connected for its health
-      // interval (5 s), e.g. right after the previous member joined: retry that, bounded.
-      const timeoutMs = p.timeoutMs ?? 30_000;
-      const deadline = clock.now() + timeoutMs;
-      let res;
-      for (;;) {
+      const res = await whileUnhealthy(`add ${name}`, p.timeoutMs, async () => {
         try {
-          res = await client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true });
-          break;
+          return await client.cluster.memberAdd({ peerURLs: [peerUrl], isLearner: true });
         } catch (e) {
-          const msg = message(e);
-          if (/too many learner/i.test(msg)) throw new TriremeError('Conflict', 'etcd allows one learner at a time and another server is joining; retry once it is promoted', { cause: e });
-          if (!/unhealthy cluster|not enough started members/i.test(msg)) throw e;
-          if (clock.now() >= deadline) throw new TriremeError('ServiceUnavailable', `etcd refused to add ${name} for ${timeoutMs} ms: ${msg}`, { cause: e });
+          if (/too many learner/i.test(message(e))) throw new TriremeError('Conflict', 'etcd allows one learner at a time and another server is joining; retry once it is promoted', { cause: e });
+          throw e;
         }
-        await new Promise<void>((r) => clock.setTimeout(r, 500));
-      }
+      });
       const id = String(res.member.ID);
       return { memberId: id, initialCluster: initialClusterOf(res.members.map(toInfo), id, name) };
     },
@@ -161,7 +169,7 @@ export function openEtcdAdmin(opts: { endpoints: string[]; tls?: EtcdClientTls; 
       const statuses = await this.memberStatuses();
       const plan = planRemoval(statuses, new Map(statuses.map((s) => [s.id, s.healthy])), nameOrId);
       if (!plan.ok) throw new TriremeError(plan.code, plan.reason, { context: { target: nameOrId } });
-      await client.cluster.memberRemove({ ID: plan.member.id });
+      await whileUnhealthy(`remove ${plan.member.name || plan.member.hexId}`, undefined, () => client.cluster.memberRemove({ ID: plan.member.id }));
       return plan.member;
     },
 
