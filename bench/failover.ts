@@ -16,7 +16,7 @@
 // Writes bench/results/failover-<ts>.json and failover-latest.json.
 // Usage: npm run bench -- failover [--rounds N] [--etcd-rounds N] [--rate W] [--quick]
 // Guarantees: bounded (every wait has a timeout; a round that times out is recorded as such and
-// the run goes on); every process is killed on exit.
+// the run goes on); every process is killed on exit, the agents' containers included.
 // Does not: assert anything (the summary judges the goals), or measure power loss of a machine
 // (kill -9 of the processes is the stand-in; sockets on loopback are closed by the kernel).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +39,7 @@ import { AckLog, longestGap } from './lib/ack-log.js';
 import { runClosedLoop, type LoopResult } from './lib/closed-loop.js';
 import { cliMain, repoRoot, resultsDir } from './lib/paths.js';
 import { machine, round } from './lib/report.js';
+import { sweepContainers } from './lib/agent-cluster.js';
 import { benchTracker } from './lib/server-process.js';
 
 const PODS = resource('', 'pods');
@@ -143,6 +144,7 @@ export async function main(args: string[]): Promise<number> {
   const servers: HaServerProcess[] = [];
   const others: LaunchedProcess[] = [];
   const closers: (() => void)[] = [];
+  const agentDirs: string[] = [];
   try {
     for (const [i, ip] of SERVER_IPS.entries()) {
       servers.push(await HaServerProcess.prepare(root, `s${i + 1}`, ip, { entry, cwd, tracker, extraArgs: ['--tls-san', LB_IP] }));
@@ -162,6 +164,7 @@ export async function main(args: string[]): Promise<number> {
     const lbUrl = `https://${LB_IP}:${lb.ready.lb?.port ?? 0}`;
     for (const [i, ip] of AGENT_IPS.entries()) {
       const dataDir = join(root, `a${i + 1}`);
+      agentDirs.push(dataDir);
       const from = 30_000 + i * 100;
       others.push(await launchCli({
         entry, cwd, tracker, dataDir, logFile: join(root, `a${i + 1}.log`), readyTimeoutMs: 120_000,
@@ -403,6 +406,8 @@ export async function main(args: string[]): Promise<number> {
     for (const p of others) await p.stop(5_000).catch(() => undefined);
     for (const s of servers) if (s.running()) await s.stop().catch(() => undefined);
     tracker.killAll();
+    // The agents' container shims are detached by design: end what they leave behind.
+    for (const dir of agentDirs) sweepContainers(dir);
     rmSync(root, { recursive: true, force: true });
   }
 }
