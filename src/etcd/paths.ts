@@ -4,10 +4,10 @@
 // old or the new config; `loadMemberConfig` validates what it reads and names the file and the
 // field on a bad one instead of starting etcd with a half-understood config.
 // Does not: decide membership (membership.ts) or touch etcd's own data dir.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TriremeError } from '../errors.js';
-import { writePrivateFile } from '../util/private-file.js';
+import { readIfExists, writePrivateFile } from '../util/private-file.js';
 
 export interface EtcdPaths {
   /** DATA/etcd */
@@ -110,13 +110,8 @@ export async function saveMemberConfig(dataDir: string, cfg: MemberConfig): Prom
 /** The saved config, or undefined when there is none. */
 export async function loadMemberConfig(dataDir: string): Promise<MemberConfig | undefined> {
   const file = etcdPaths(dataDir).config;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = await readIfExists(file);
+  if (text === undefined) return undefined;
   let raw: unknown;
   try {
     raw = JSON.parse(text);
