@@ -41,7 +41,7 @@ import { generateName, jsonEqual, newUid, specPart } from './object-meta.js';
 import { kubeTime } from '../api/time.js';
 import { mergeForUpdate, strategyTable, tracksGeneration, type DeleteRequest, type Strategy } from './strategies/index.js';
 import { qualifiedName } from './status.js';
-import { ServiceIpAllocator } from './service-ips.js';
+import { ServiceIpAllocator, type ServiceRanges } from './service-ips.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -103,6 +103,8 @@ export interface RegistryOptions {
   watchHistory?: number;
   /** How long a consistent list waits for the watch cache before listing the store (default 1 s). */
   consistentWaitMs?: number;
+  /** Where ClusterIPs and NodePorts come from (defaults: 127.10.0.0/16, 30000-32767). */
+  serviceRanges?: ServiceRanges;
 }
 
 /** The Warning (299) of a list answered from the cache because the store has no quorum. */
@@ -156,7 +158,7 @@ export class Registry {
         this.caches.set(prefix, new WatchCache<KubeObject>(store, prefix, decodeObject, { historySize: opts.watchHistory, logger: this.log }));
       }
     }
-    this.strategy = strategyTable({ ips: new ServiceIpAllocator(store) });
+    this.strategy = strategyTable({ ips: new ServiceIpAllocator(store, opts.serviceRanges) });
   }
 
   async start(): Promise<void> {

@@ -16,6 +16,8 @@ import { issueNodeCredentials } from './node-credentials.js';
 import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
 import { bootstrapCluster } from './bootstrap.js';
+import type { ServiceRanges } from './service-ips.js';
+import { DEFAULT_SERVICE_CIDR, parseServiceRange } from '../api/service-range.js';
 import { EndpointReconciler } from './endpoints-reconciler.js';
 import { NamespaceLifecycle } from './namespace-lifecycle.js';
 import { OpenWatches } from './open-watches.js';
@@ -46,6 +48,8 @@ export interface ApiServerOptions {
    * (default `ip:port`, e.g. the node name), renew interval and ttl (defaults 1 s and 5 s).
    */
   endpointLease?: { identity?: string; renewMs?: number; ttlMs?: number };
+  /** `--service-cluster-ip-range`, `--service-node-port-range` (every server of a cluster needs the same). */
+  serviceRanges?: ServiceRanges;
 }
 
 export interface RunningApiServer {
@@ -68,7 +72,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const tokens = new Map<string, UserInfo>([[parseJoinToken(token).secret, JOIN_TOKEN_USER]]);
   const authenticator = createAuthenticator({ caCertPem: pki.caCertPem, tokens });
 
-  const registry = new Registry(opts.store, { clock, logger: log });
+  const registry = new Registry(opts.store, { clock, logger: log, serviceRanges: opts.serviceRanges });
   await registry.start();
   const metrics = new ApiMetrics();
 
@@ -92,7 +96,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const port = (server.address() as AddressInfo).port;
   const url = `https://${hostForUrl(opts.advertiseAddress)}:${port}`;
 
-  await bootstrapCluster(registry, { ip: opts.advertiseAddress, port });
+  await bootstrapCluster(registry, { ip: opts.advertiseAddress, port }, opts.serviceRanges?.serviceRange ?? parseServiceRange(DEFAULT_SERVICE_CIDR));
   const endpoints = new EndpointReconciler(registry, { server: { ip: opts.advertiseAddress, port }, ...opts.endpointLease, clock, logger: log });
   await endpoints.start();
   const namespaces = new NamespaceLifecycle(registry, clock, log);
