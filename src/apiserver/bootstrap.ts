@@ -21,7 +21,14 @@ export async function bootstrapCluster(registry: Registry, server: { ip: string;
   });
 }
 
+/** Creates `obj` unless it exists: looked up first, because a create of an existing Service with a fixed ClusterIP fails on the address, not as AlreadyExists. */
 async function ensure(registry: Registry, kind: string, namespace: string | undefined, obj: KubeObject): Promise<void> {
+  try {
+    await registry.get(byKind(kind), namespace, obj.metadata!.name!);
+    return;
+  } catch (e) {
+    if (!isTriremeError(e, 'NotFound')) throw e;
+  }
   try {
     await registry.create(byKind(kind), namespace, obj);
   } catch (e) {
