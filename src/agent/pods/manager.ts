@@ -16,8 +16,7 @@ import { Informer } from '../../client/informer.js';
 import { resource } from '../../client/resources.js';
 import type { Logger } from '../../util/log.js';
 import { TriremeError } from '../../errors.js';
-import type { FencePlan, LocalPod } from '../fence/plan.js';
-import { isSelfFencing } from '../fence/plan.js';
+import { selfFenceTargets, type FencePlan, type LocalPod } from '../fence/plan.js';
 import type { ContainerLookup } from '../runtime/context.js';
 import type { PodSink } from './sink.js';
 import { restorePorts } from './ports-file.js';
@@ -123,7 +122,7 @@ export class PodManager {
 
   /** What runs here now: every worker, and pods the runtime holds that have none (yet). */
   async snapshot(): Promise<LocalPod[]> {
-    const out: LocalPod[] = [...this.workers].map(([uid, w]) => ({ uid, source: this.statics.has(uid) ? 'static' : 'api', held: w.isHeld }));
+    const out: LocalPod[] = [...this.workers].map(([uid, w]) => ({ uid, source: this.sourceOf(uid), held: w.isHeld }));
     for (const uid of await this.d.runtime.listPods()) if (!this.workers.has(uid)) out.push({ uid, source: 'runtime', held: false });
     return out;
   }
@@ -159,13 +158,13 @@ export class PodManager {
 
   /** Holds the self-fencing pods (annotation trireme.io/self-fence) not held yet; returns their uids. */
   holdSelfFencing(graceCapMs: number): string[] {
-    const held: string[] = [];
-    for (const [uid, w] of this.workers) {
-      if (this.statics.has(uid) || w.isHeld || !isSelfFencing(w.current)) continue;
-      w.hold(graceCapMs);
-      held.push(uid);
-    }
-    return held;
+    const targets = selfFenceTargets([...this.workers].map(([uid, w]) => ({ uid, source: this.sourceOf(uid), held: w.isHeld, pod: w.current })));
+    for (const uid of targets) this.workers.get(uid)?.hold(graceCapMs);
+    return targets;
+  }
+
+  private sourceOf(uid: string): 'api' | 'static' {
+    return this.statics.has(uid) ? 'static' : 'api';
   }
 
   private async waitNoneLive(uids: readonly string[], withinMs: number): Promise<boolean> {
