@@ -140,11 +140,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   await statics.start();
 
-  let heartbeat: NodeHeartbeat | undefined;
+  const late: { heartbeat?: NodeHeartbeat } = {}; // the heartbeat needs the fence, the fence reports through it
   const fence = new NodeFence({
     client: opts.client, nodeName: opts.nodeName, pods: manager, clock, logger: log,
     // Back after an outage or a suspension: the controller may have marked the node Unknown.
-    onFenced: () => void heartbeat?.syncNode().catch((err: unknown) => log.warn({ err }, 'node status update after a fence failed')),
+    onFenced: () => void late.heartbeat?.syncNode().catch((err: unknown) => log.warn({ err }, 'node status update after a fence failed')),
     ...(opts.clock ? { monotonicNow: () => clock.now() } : {}),
     // A renewal period longer than the threshold must not make every renewal fence first.
     config: { fenceAfterMs: Math.max(t.fenceAfterMs, 2 * t.leasePeriodMs), selfFenceAfterMs: t.selfFenceAfterMs, stopGraceMs: t.fenceStopGraceMs, tickMs: 250 },
@@ -152,13 +152,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   fence.start();
 
   const reader = new NodeReader({ dataDir: opts.dataDir, logDir: podsDir, podsDir, shim: runtime.shimCommand, logger: log });
-  heartbeat = new NodeHeartbeat({
+  const heartbeat = new NodeHeartbeat({
     client: opts.client, clock, logger: log, facts: await readHostFacts(), read: () => reader.read(),
     conditions: { thresholds: DEFAULT_THRESHOLDS, reserved: NO_RESERVATION, transitionMs: DEFAULT_PRESSURE_TRANSITION_MS, ...opts.nodeConditions },
     params: { nodeName: opts.nodeName, nodeIp: opts.nodeIp, kubeletPort: server.port, version, runtimeName: runtime.name, runtimeVersion: runtime.version, maxPods: opts.maxPods ?? 110 },
     statusPeriodMs: t.statusPeriodMs, leasePeriodMs: t.leasePeriodMs, leaseDurationSeconds: t.leaseDurationSeconds,
     guard: fence,
   });
+  late.heartbeat = heartbeat;
   void heartbeat.start();
 
   let stopped = false;
@@ -177,7 +178,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     pods: manager,
     async stop() {
       stopped = true;
-      heartbeat?.stop();
+      heartbeat.stop();
       fence.stop();
       statics.stop();
       manager.stop();
