@@ -25,6 +25,7 @@ interface AgentFlags extends Partial<NodeConditionFlags> {
   nodeName?: string;
   kubeletPort: number;
   portRange: [number, number];
+  disableProxy?: boolean;
 }
 
 export function registerAgent(program: Command): void {
@@ -37,6 +38,7 @@ export function registerAgent(program: Command): void {
     .option('--node-name <name>', 'node name (default: host name)')
     .option('--kubelet-port <port>', 'port of the agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
+    .option('--disable-proxy', 'run no Service proxy (ClusterIP and NodePort listeners) on this node')
     .action(async (flags: AgentFlags) => {
       const log = createLogger('agent', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
@@ -58,7 +60,7 @@ export function registerAgent(program: Command): void {
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
-        nodeConditions: nodeConditionsFromFlags(flags),
+        nodeConditions: nodeConditionsFromFlags(flags), ...(flags.disableProxy ? { proxy: false as const } : {}),
       });
       writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
       process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);
