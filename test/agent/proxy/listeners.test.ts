@@ -81,9 +81,9 @@ describe('proxy TCP listener', () => {
   it('balances round-robin, passes bytes both ways with half-close', async () => {
     const a = await nameServer('127.0.23.50', 'a');
     const b = await nameServer('127.0.23.51', 'b');
-    await open(new TcpListener(spec('TCP', '127.23.250.1', 8080, [be('127.0.23.50', a.port), be('127.0.23.51', b.port)]), opts));
+    await open(new TcpListener(spec('TCP', '127.23.0.201', 8080, [be('127.0.23.50', a.port), be('127.0.23.51', b.port)]), opts));
     const got = [];
-    for (let i = 0; i < 4; i++) got.push(await tcpGet('127.23.250.1', 8080));
+    for (let i = 0; i < 4; i++) got.push(await tcpGet('127.23.0.201', 8080));
     assert.deepEqual(got, ['a', 'b', 'a', 'b']);
 
     // An echo backend that answers only after the client's FIN: half-close goes through.
@@ -94,35 +94,35 @@ describe('proxy TCP listener', () => {
     });
     await new Promise<void>((r) => echo.listen(0, '127.0.23.52', r));
     toClose.push(echo);
-    await open(new TcpListener(spec('TCP', '127.23.250.1', 8081, [be('127.0.23.52', (echo.address() as net.AddressInfo).port)]), opts));
-    assert.equal(await tcpGet('127.23.250.1', 8081, 'x'.repeat(200_000)), 'X'.repeat(200_000));
+    await open(new TcpListener(spec('TCP', '127.23.0.201', 8081, [be('127.0.23.52', (echo.address() as net.AddressInfo).port)]), opts));
+    assert.equal(await tcpGet('127.23.0.201', 8081, 'x'.repeat(200_000)), 'X'.repeat(200_000));
   });
 
   it('a backend that refuses is skipped: every connection still reaches a live one', async () => {
     const a = await nameServer('127.0.23.53', 'a');
     const dead = await nameServer('127.0.23.54', 'dead');
     await new Promise<void>((r) => dead.close(() => r()));
-    await open(new TcpListener(spec('TCP', '127.23.250.2', 8080, [be('127.0.23.53', a.port), be('127.0.23.54', dead.port)]), opts));
-    for (let i = 0; i < 6; i++) assert.equal(await tcpGet('127.23.250.2', 8080), 'a');
+    await open(new TcpListener(spec('TCP', '127.23.0.202', 8080, [be('127.0.23.53', a.port), be('127.0.23.54', dead.port)]), opts));
+    for (let i = 0; i < 6; i++) assert.equal(await tcpGet('127.23.0.202', 8080), 'a');
   });
 
   it('no backend (none listed, or every one refuses): the client is reset', async () => {
-    await open(new TcpListener(spec('TCP', '127.23.250.3', 8080, []), opts));
-    await assert.rejects(tcpGet('127.23.250.3', 8080), /ECONNRESET/);
+    await open(new TcpListener(spec('TCP', '127.23.0.203', 8080, []), opts));
+    await assert.rejects(tcpGet('127.23.0.203', 8080), /ECONNRESET/);
     const dead = await nameServer('127.0.23.55', 'dead');
     await new Promise<void>((r) => dead.close(() => r()));
-    await open(new TcpListener(spec('TCP', '127.23.250.3', 8081, [be('127.0.23.55', dead.port)]), opts));
-    await assert.rejects(tcpGet('127.23.250.3', 8081), /ECONNRESET/);
+    await open(new TcpListener(spec('TCP', '127.23.0.203', 8081, [be('127.0.23.55', dead.port)]), opts));
+    await assert.rejects(tcpGet('127.23.0.203', 8081), /ECONNRESET/);
   });
 
   it('update swaps backends without closing the listener', async () => {
     const a = await nameServer('127.0.23.56', 'a');
     const b = await nameServer('127.0.23.57', 'b');
-    const s = spec('TCP', '127.23.250.4', 8080, [be('127.0.23.56', a.port)]);
+    const s = spec('TCP', '127.23.0.204', 8080, [be('127.0.23.56', a.port)]);
     const l = await open(new TcpListener(s, opts));
-    assert.equal(await tcpGet('127.23.250.4', 8080), 'a');
+    assert.equal(await tcpGet('127.23.0.204', 8080), 'a');
     l.update({ ...s, backends: [be('127.0.23.57', b.port)] });
-    assert.equal(await tcpGet('127.23.250.4', 8080), 'b');
+    assert.equal(await tcpGet('127.23.0.204', 8080), 'b');
   });
 
   it('the bind is the lock: a second listener is busy until the first closes; close ends connections', async () => {
@@ -130,12 +130,12 @@ describe('proxy TCP listener', () => {
     const hold = net.createServer((c) => c.on('error', () => undefined));
     await new Promise<void>((r) => hold.listen(0, '127.0.23.58', r));
     toClose.push(hold);
-    const s = spec('TCP', '127.23.250.5', 8080, [be('127.0.23.58', (hold.address() as net.AddressInfo).port)]);
+    const s = spec('TCP', '127.23.0.205', 8080, [be('127.0.23.58', (hold.address() as net.AddressInfo).port)]);
     const first = await open(new TcpListener(s, opts));
     const second = new TcpListener(s, opts);
     toClose.push(second);
     assert.equal(await second.bind(), 'busy');
-    const c = net.connect({ host: '127.23.250.5', port: 8080 });
+    const c = net.connect({ host: '127.23.0.205', port: 8080 });
     await new Promise<void>((r) => c.once('connect', r));
     await new Promise((r) => setTimeout(r, 50));
     const ended = new Promise<void>((r) => c.once('close', () => r()));
@@ -144,15 +144,15 @@ describe('proxy TCP listener', () => {
     await ended;
     assert.equal(await second.bind(), 'bound');
     second.update({ ...s, backends: [be('127.0.23.58', a.port)] });
-    assert.equal(await tcpGet('127.23.250.5', 8080), 'a');
+    assert.equal(await tcpGet('127.23.0.205', 8080), 'a');
   });
 
   it('ClientIP affinity: one client address keeps its backend', async () => {
     const a = await nameServer('127.0.23.59', 'a');
     const b = await nameServer('127.0.23.61', 'b');
-    await open(new TcpListener(spec('TCP', '127.23.250.6', 8080, [be('127.0.23.59', a.port), be('127.0.23.61', b.port)], { affinity: { timeoutMs: 60_000 } }), opts));
+    await open(new TcpListener(spec('TCP', '127.23.0.206', 8080, [be('127.0.23.59', a.port), be('127.0.23.61', b.port)], { affinity: { timeoutMs: 60_000 } }), opts));
     const got = new Set<string>();
-    for (let i = 0; i < 5; i++) got.add(await tcpGet('127.23.250.6', 8080));
+    for (let i = 0; i < 5; i++) got.add(await tcpGet('127.23.0.206', 8080));
     assert.equal(got.size, 1);
   });
 });
@@ -161,13 +161,13 @@ describe('proxy UDP listener', () => {
   it('relays datagrams and replies per client, balancing new clients', async () => {
     const a = await udpEcho('127.0.23.62', 'a');
     const b = await udpEcho('127.0.23.63', 'b');
-    await open(new UdpListener(spec('UDP', '127.23.250.7', 5353, [be('127.0.23.62', a.port), be('127.0.23.63', b.port)]), opts));
+    await open(new UdpListener(spec('UDP', '127.23.0.207', 5353, [be('127.0.23.62', a.port), be('127.0.23.63', b.port)]), opts));
     const c1 = await udpClient();
     const c2 = await udpClient();
-    const r1 = await c1.ask('127.23.250.7', 5353, 'hello');
-    const r2 = await c2.ask('127.23.250.7', 5353, 'hello');
+    const r1 = await c1.ask('127.23.0.207', 5353, 'hello');
+    const r2 = await c2.ask('127.23.0.207', 5353, 'hello');
     assert.deepEqual(new Set([r1, r2]), new Set(['a:hello', 'b:hello']));
-    assert.equal(await c1.ask('127.23.250.7', 5353, 'again'), `${r1?.split(':')[0]}:again`, 'one client stays on its flow');
+    assert.equal(await c1.ask('127.23.0.207', 5353, 'again'), `${r1?.split(':')[0]}:again`, 'one client stays on its flow');
   });
 
   it('a backend with nobody listening: the flow moves on and the datagram is re-sent once', async () => {
@@ -177,31 +177,31 @@ describe('proxy UDP listener', () => {
     toClose.splice(toClose.indexOf(gone), 1);
     gone.close();
     // The dead backend first in the list, so a new flow tries it first.
-    await open(new UdpListener(spec('UDP', '127.23.250.8', 5353, [be('127.0.23.65', gonePort), be('127.0.23.64', a.port)]), opts));
+    await open(new UdpListener(spec('UDP', '127.23.0.208', 5353, [be('127.0.23.65', gonePort), be('127.0.23.64', a.port)]), opts));
     for (let i = 0; i < 3; i++) {
       const c = await udpClient();
-      assert.equal(await c.ask('127.23.250.8', 5353, `q${i}`), `a:q${i}`);
+      assert.equal(await c.ask('127.23.0.208', 5353, `q${i}`), `a:q${i}`);
     }
   });
 
   it('idle flows are swept; flows to a backend that left are closed; exclusive bind', async () => {
     const a = await udpEcho('127.0.23.66', 'a');
     const b = await udpEcho('127.0.23.67', 'b');
-    const s = spec('UDP', '127.23.250.9', 5353, [be('127.0.23.66', a.port)]);
+    const s = spec('UDP', '127.23.0.209', 5353, [be('127.0.23.66', a.port)]);
     const l = new UdpListener(s, { ...opts, udpIdleMs: 1000 });
     await open(l);
     const second = new UdpListener(s, opts);
     assert.equal(await second.bind(), 'busy');
     const c = await udpClient();
-    assert.equal(await c.ask('127.23.250.9', 5353, 'x'), 'a:x');
+    assert.equal(await c.ask('127.23.0.209', 5353, 'x'), 'a:x');
     assert.equal(l.flowCount, 1);
     l.sweep(Date.now() + 500);
     assert.equal(l.flowCount, 1);
     l.sweep(Date.now() + 1000);
     assert.equal(l.flowCount, 0);
-    assert.equal(await c.ask('127.23.250.9', 5353, 'y'), 'a:y');
+    assert.equal(await c.ask('127.23.0.209', 5353, 'y'), 'a:y');
     l.update({ ...s, backends: [be('127.0.23.67', b.port)] });
     assert.equal(l.flowCount, 0);
-    assert.equal(await c.ask('127.23.250.9', 5353, 'z'), 'b:z');
+    assert.equal(await c.ask('127.23.0.209', 5353, 'z'), 'b:z');
   });
 });
