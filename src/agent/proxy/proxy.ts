@@ -57,7 +57,7 @@ export interface ServiceProxyOptions {
 }
 
 /** What the agent's caller may tune (`AgentOptions.proxy`). */
-export type ServiceProxySettings = Pick<ServiceProxyOptions, 'addressHost' | 'bindRetryMs' | 'connectTimeoutMs' | 'udpIdleMs' | 'maxUdpFlows'>;
+export type ServiceProxySettings = Pick<ServiceProxyOptions, 'addressHost' | 'lock' | 'bindRetryMs' | 'connectTimeoutMs' | 'udpIdleMs' | 'maxUdpFlows'>;
 
 export const DEFAULT_BIND_RETRY_MS = 250;
 /** A first list refused for good (401/403) is tried again this often with a new informer. */
@@ -265,16 +265,11 @@ export class ServiceProxy {
       h.logged = outcome;
       return;
     }
-    // A listener closed by a sync while its bind was running: let go of what it just bound.
-    if (this.held.get(l.key) !== h) {
-      await l.close();
-      return;
-    }
     if (h.logged === outcome) return;
     h.logged = outcome;
     const fields = { listener: l.key, service: l.spec.service, scope: l.spec.scope, backends: l.spec.backends.length };
     if (outcome === 'bound') this.log.info(fields, 'proxy listening');
-    else this.log.info(fields, 'proxy listener held by another agent on this machine; standing by');
+    else this.log.info(fields, 'proxy listener address:port is taken (another agent or program on this machine); retrying');
   }
 
   private async addAddress(ip: string): Promise<boolean> {
