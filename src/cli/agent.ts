@@ -26,6 +26,7 @@ interface AgentFlags extends Partial<NodeConditionFlags>, FenceFlags {
   nodeName?: string;
   kubeletPort: number;
   portRange: [number, number];
+  disableProxy?: boolean;
 }
 
 export function registerAgent(program: Command): void {
@@ -38,6 +39,7 @@ export function registerAgent(program: Command): void {
     .option('--node-name <name>', 'node name (default: host name)')
     .option('--kubelet-port <port>', 'port of the agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
+    .option('--disable-proxy', 'run no Service proxy (ClusterIP and NodePort listeners) on this node')
     .action(async (flags: AgentFlags) => {
       const log = createLogger('agent', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
@@ -59,7 +61,11 @@ export function registerAgent(program: Command): void {
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
+<<<<<<< HEAD
         nodeConditions: nodeConditionsFromFlags(flags), timings: fenceTimingsFromFlags(flags),
+=======
+        nodeConditions: nodeConditionsFromFlags(flags), ...(flags.disableProxy ? { proxy: false as const } : {}),
+>>>>>>> h4-proxy
       });
       writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
       process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);
