@@ -61,11 +61,7 @@ export function registerAgent(program: Command): void {
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
-<<<<<<< HEAD
-        nodeConditions: nodeConditionsFromFlags(flags), timings: fenceTimingsFromFlags(flags),
-=======
-        nodeConditions: nodeConditionsFromFlags(flags), ...(flags.disableProxy ? { proxy: false as const } : {}),
->>>>>>> h4-proxy
+        nodeConditions: nodeConditionsFromFlags(flags), timings: fenceTimingsFromFlags(flags), ...(flags.disableProxy ? { proxy: false as const } : {}),
       });
       writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
       process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);
