@@ -17,6 +17,8 @@ import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
 import type { DefaultTolerations } from './strategies/index.js';
 import { bootstrapCluster } from './bootstrap.js';
+import type { ServiceRanges } from './service-ips.js';
+import { DEFAULT_SERVICE_CIDR, parseServiceRange } from '../api/service-range.js';
 import { EndpointReconciler } from './endpoints-reconciler.js';
 import { NamespaceLifecycle } from './namespace-lifecycle.js';
 import { OpenWatches } from './open-watches.js';
@@ -49,6 +51,8 @@ export interface ApiServerOptions {
   endpointLease?: { identity?: string; renewMs?: number; ttlMs?: number };
   /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
   defaultTolerations?: DefaultTolerations;
+  /** `--service-cluster-ip-range`, `--service-node-port-range` (every server of a cluster needs the same). */
+  serviceRanges?: ServiceRanges;
 }
 
 export interface RunningApiServer {
@@ -71,7 +75,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const tokens = new Map<string, UserInfo>([[parseJoinToken(token).secret, JOIN_TOKEN_USER]]);
   const authenticator = createAuthenticator({ caCertPem: pki.caCertPem, tokens });
 
-  const registry = new Registry(opts.store, { clock, logger: log, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}) });
+  const registry = new Registry(opts.store, {
+    clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}),
+  });
   await registry.start();
   const metrics = new ApiMetrics();
 
@@ -95,7 +101,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const port = (server.address() as AddressInfo).port;
   const url = `https://${hostForUrl(opts.advertiseAddress)}:${port}`;
 
-  await bootstrapCluster(registry, { ip: opts.advertiseAddress, port });
+  await bootstrapCluster(registry, { ip: opts.advertiseAddress, port }, opts.serviceRanges?.serviceRange ?? parseServiceRange(DEFAULT_SERVICE_CIDR));
   const endpoints = new EndpointReconciler(registry, { server: { ip: opts.advertiseAddress, port }, ...opts.endpointLease, clock, logger: log });
   await endpoints.start();
   const namespaces = new NamespaceLifecycle(registry, clock, log);

@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseLogFormat, type LogFormat } from '../util/log.js';
+import { parseServiceRange, type ServiceRange } from '../api/service-range.js';
 
 export function port(v: string): number {
   const n = Number(v);
@@ -24,6 +25,15 @@ export function portRange(v: string): [number, number] {
   const to = Number(m?.[2]);
   if (!m || from < 1 || to > 65535 || from > to) throw new InvalidArgumentError(`not a port range (like 40000-49999): ${v}`);
   return [from, to];
+}
+
+/** `--service-cluster-ip-range`: an IPv4 CIDR. */
+export function serviceRange(v: string): ServiceRange {
+  try {
+    return parseServiceRange(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 /** Comma-separated http(s) URLs, e.g. etcd client endpoints. */

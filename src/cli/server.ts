@@ -39,7 +39,8 @@ import { LeaderMetrics } from '../client/leader-metrics.js';
 import { NodeLifecycleMetrics } from '../controllers/nodelifecycle/metrics.js';
 import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { nodeLifecycleFromFlags, nodeLifecycleOptions, tolerationOptions, tolerationsFromFlags, type NodeLifecycleFlags, type TolerationFlags } from './node-lifecycle-flags.js';
-import { collect, ipAddress, logFormatOption, port, portRange, urlList } from './options.js';
+import { collect, ipAddress, logFormatOption, port, portRange, serviceRange, urlList } from './options.js';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parseServiceRange, type ServiceRange } from '../api/service-range.js';
 import { writeReadyFile } from './ready-file.js';
 import { startScheduler } from '../scheduler/start.js';
 import { onShutdown } from './shutdown.js';
@@ -63,6 +64,8 @@ interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditio
   clusterReset?: boolean;
   etcdClientPort?: number;
   etcdPeerPort?: number;
+  serviceClusterIpRange: ServiceRange;
+  serviceNodePortRange: [number, number];
 }
 
 export function registerServer(program: Command): void {
@@ -188,7 +191,9 @@ function apiServerOptions(cmd: Command): Command {
     .option('--tls-san <name-or-ip>', 'extra name or IP for the serving certificate (repeatable)', collect, [])
     .option('--node-ip <ip>', 'address of this node (also advertised for the API server)', ipAddress)
     .option('--etcd-endpoints <urls>', 'store the cluster in this etcd (comma-separated client URLs) instead of the embedded SQLite', urlList)
-    .option('--etcd-prefix <prefix>', 'key prefix in etcd, so that several clusters can share one etcd', '');
+    .option('--etcd-prefix <prefix>', 'key prefix in etcd, so that several clusters can share one etcd', '')
+    .option('--service-cluster-ip-range <cidr>', 'IPv4 range ClusterIPs come from (the same on every server)', serviceRange, parseServiceRange(DEFAULT_SERVICE_CIDR))
+    .option('--service-node-port-range <from-to>', 'ports NodePorts come from (the same on every server)', portRange, [DEFAULT_NODE_PORT_RANGE.min, DEFAULT_NODE_PORT_RANGE.max] as [number, number]);
 }
 
 function advertiseAddress(flags: ServerFlags): string {
@@ -225,6 +230,7 @@ async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: Running
     const api = await startApiServer({
       dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
       tlsSans: flags.tlsSan, logger: createLogger('apiserver', undefined, flags.logFormat), storeBackend: backend, membership,
+      serviceRanges: { serviceRange: flags.serviceClusterIpRange, nodePortRange: { min: flags.serviceNodePortRange[0], max: flags.serviceNodePortRange[1] } },
       defaultTolerations: tolerationsFromFlags(flags),
     });
     return { api, ...(managed ? { managed } : {}) };

@@ -20,9 +20,12 @@
 //   holding the call for etcd's 7 s request timeout. Reads (and compaction) retry any transient
 //   failure; writes retry only failures that prove nothing was proposed (no member admitted the
 //   call, "no leader", a call that never reached a member). Out of budget: `NoQuorum` (503,
-//   "the store has no quorum", nothing written). A write whose fate is unknown (timed out or
-//   dropped after it reached a member: etcd may still commit it, even after quorum returns) is
-//   not retried and fails at once with `Timeout` (504) saying it may have been written.
+//   "the store has no quorum", nothing written). A write unanswered for 750 ms, or whose fate
+//   is unknown (timed out or dropped after it reached a member), is settled: a put of the
+//   barrier key that every write compares makes it unable to apply later, and the key read back
+//   says whether it applied (acknowledged), did not (sent again) or cannot tell (write-settle.ts).
+//   One that cannot be settled (no barrier commits: no quorum) fails with `Timeout` (504) saying
+//   it may have been written: etcd may still commit it, even after quorum returns.
 // - A member that fails a call, or leaves one unanswered for 1.5 s and then fails a probe, gets
 //   no more calls until it answers a status probe and knows a leader (etcd-host-gate.ts); gRPC keepalive (5 s, 2 s timeout) notices a member that vanished
 //   without closing its connections. An exhausted space quota is neither retried nor counted.
@@ -32,8 +35,8 @@
 //   through raft and the space quota but changes nothing and uses no revision). A write refused
 //   because etcd's space quota is exhausted is `InsufficientStorage`.
 // Not guaranteed / not supported:
-// - A write whose outcome is unknown is reported as unknown (Timeout), never resolved: etcd has
-//   no idempotency keys, and reading the key back cannot tell our write from someone else's.
+// - A settled write is told from others' by its value only: etcd has no idempotency keys
+//   (write-settle.ts says what that leaves open). The key WRITE_BARRIER_KEY is reserved.
 // - Values must be valid UTF-8 strings (etcd stores bytes; lone surrogates do not round-trip).
 // - compactRevision() is learned by probing ranges at past revisions (binary search, a few
 //   cheap RPCs); it cannot distinguish "never compacted" from "compacted at revision 1",
@@ -42,12 +45,13 @@
 //   revision) are not supported by the exactly-once filter; this store never writes them.
 import { InterceptingCall, type CallOptions, type Interceptor } from '@grpc/grpc-js';
 import { isBrokenCircuitError, noop } from 'cockatiel';
-import { CompareResult, CompareTarget, Etcd3, GRPCDeadlineExceededError, GRPCResourceExhastedError, isRecoverableError, type IKeyValue, type IOptions, type IRequestOp, type IResponseHeader, type Watcher } from 'etcd3';
+import { CompareResult, CompareTarget, Etcd3, GRPCDeadlineExceededError, GRPCUnavailableError, GRPCResourceExhastedError, isRecoverableError, type IKeyValue, type IOptions, type IRequestOp, type IResponseHeader, type ITxnResponse, type Watcher } from 'etcd3';
 import { TriremeError, type ErrorCode } from '../errors.js';
 import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { AbandonedCallError, createHostGate, type HostGate } from './etcd-host-gate.js';
 import { decideReadiness, type StoreReadiness, type WriteOutcome } from './readiness.js';
+import { settleWrite, type PendingWrite, type SeenKey } from './write-settle.js';
 import { guardFailed, type KeyValue, type ListResult, type Store, type StoreEvent, type StoreWatch, type WatchHandler, type WriteGuard, type WriteOpts } from './store.js';
 
 export interface EtcdStoreOptions {
@@ -82,6 +86,22 @@ const KEEPALIVE_TIME_MS = 5_000;
 const KEEPALIVE_TIMEOUT_MS = 2_000;
 /** Deadline of a gated member's status probe. */
 const PROBE_DEADLINE_MS = 1_000;
+/**
+ * The store key every write compares (its mod_revision) and a barrier puts (write-settle.ts).
+ * Reserved: callers must not use it.
+ */
+export const WRITE_BARRIER_KEY = '/trireme/write-barrier';
+/**
+ * A write unanswered this long is settled through a barrier instead of waiting for etcd's own
+ * request timeout (about 7 s when it was forwarded to a leader that died). Well above a healthy
+ * write's latency, and below etcd's re-election time, so that the barrier commits as soon as a
+ * new leader is there.
+ */
+const SETTLE_AFTER_MS = 750;
+/** Deadline of one barrier put; a put that is not answered is sent again. */
+const BARRIER_ATTEMPT_MS = 500;
+/** A write refused because another server's barrier moved is sent again at most this often. */
+const MAX_BARRIER_RETRIES = 5;
 
 /** etcd's require-leader metadata (clientv3.WithRequireLeader): a member without a leader refuses at once. */
 const requireLeader: Interceptor = (options, nextCall) =>
@@ -128,13 +148,19 @@ function retriable(err: Error): boolean {
  * proposal can commit later, even after the client gave up.
  */
 export function provablyNotApplied(err: Error): boolean {
-  if (err instanceof AbandonedCallError) return false;
+  if (err instanceof NotAppliedError) return true;
+  if (err instanceof AbandonedCallError || err instanceof UnsettledWriteError) return false;
   if (isBrokenCircuitError(err)) return true;
   const m = err.message;
   if (/etcdserver: (no leader|not capable|too many requests)|raft proposal dropped/.test(m)) return true;
   if (err instanceof GRPCDeadlineExceededError) return !/remote_addr=/.test(m);
   return /No connection established|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|Failed to connect/.test(m);
 }
+
+/** A settled write that had not been applied (write-settle.ts): safe to send again. */
+export class NotAppliedError extends Error {}
+/** A write whose outcome a barrier and read-back could not settle: still unknown. */
+export class UnsettledWriteError extends GRPCUnavailableError {}
 
 /** Refusals: etcd answered, the store is fine. */
 const REFUSALS: ReadonlySet<ErrorCode> = new Set(['AlreadyExists', 'Conflict', 'NotFound', 'BadRequest']);
@@ -173,6 +199,10 @@ export class EtcdStore implements Store {
   private readonly requestTimeoutMs: number;
   private readonly gates = new Map<string, HostGate>();
   private readonly probeClients: Etcd3[] = [];
+  /** The barrier key's mod_revision as last seen (0: absent); every write compares it. */
+  private barrierRev = 0;
+  /** The barrier put in progress, shared by the writes that wait on it. */
+  private barrier: Promise<void> | undefined;
 
   private constructor(opts: EtcdStoreOptions) {
     this.prefix = opts.prefix ?? '';
@@ -267,13 +297,15 @@ export class EtcdStore implements Store {
 
   private async createKey(key: string, value: string, guard: WriteGuard | undefined): Promise<KeyValue> {
     const k = this.k(key);
-    const res = await this.call(`creation of ${key}`, 'write', (o) =>
+    const out = await this.settledWrite(`creation of ${key}`, key, { op: 'create', value }, (barrier, o) =>
       this.client.kv.txn({
-        compare: [{ key: k, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }, ...this.guardCompare(guard)],
+        compare: [{ key: k, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }, ...this.guardCompare(guard), this.barrierCompare(barrier)],
         success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-        failure: this.guardRead(guard),
+        failure: [...this.guardRead(guard), this.barrierRead()],
       }, o),
     );
+    if ('seen' in out) return { key, ...out.seen };
+    const res = out.res;
     if (!res.succeeded) {
       this.throwIfGuardFailed(guard, res.responses[0]?.response_range.kvs[0]);
       throw new TriremeError('AlreadyExists', `key ${key} already exists`, { context: { key } });
@@ -284,19 +316,22 @@ export class EtcdStore implements Store {
 
   private async updateKey(key: string, value: string, expectedModRevision: number | undefined, guard: WriteGuard | undefined): Promise<KeyValue> {
     const k = this.k(key);
-    const res = await this.guarded(key, expectedModRevision, guard, { request_put: { key: k, value: Buffer.from(value), prev_kv: true } });
-    const prev = res.responses[0]?.response_put.prev_kv;
+    const out = await this.guarded(key, expectedModRevision, guard, { op: 'update', value, expected: expectedModRevision }, { request_put: { key: k, value: Buffer.from(value), prev_kv: true } });
+    if ('seen' in out) return { key, ...out.seen };
+    const prev = out.res.responses[0]?.response_put.prev_kv;
     if (!prev) throw new TriremeError('Internal', `etcd returned no previous value for ${key}`, { context: { key } });
-    const r = rev(res.header);
+    const r = rev(out.res.header);
     return { key, value, createRevision: Number(prev.create_revision), modRevision: r };
   }
 
   private async deleteKey(key: string, expectedModRevision: number | undefined, guard: WriteGuard | undefined): Promise<{ prev: KeyValue; revision: number }> {
     const k = this.k(key);
-    const res = await this.guarded(key, expectedModRevision, guard, { request_delete_range: { key: k, prev_kv: true } });
-    const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
+    const out = await this.guarded(key, expectedModRevision, guard, { op: 'delete', expected: expectedModRevision }, { request_delete_range: { key: k, prev_kv: true } });
+    // settleWrite never calls a delete applied: its previous value would be unknown.
+    if ('seen' in out) throw new TriremeError('Internal', `a delete of ${key} was settled as applied`, { context: { key } });
+    const prev = out.res.responses[0]?.response_delete_range.prev_kvs[0];
     if (!prev) throw new TriremeError('Internal', `etcd returned no deleted value for ${key}`, { context: { key } });
-    return { prev: this.toKv(prev), revision: rev(res.header) };
+    return { prev: this.toKv(prev), revision: rev(out.res.header) };
   }
 
   watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch {
@@ -435,23 +470,133 @@ export class EtcdStore implements Store {
    * revision, when given); otherwise the failure branch reads the key to tell NotFound from
    * Conflict.
    */
-  private async guarded(key: string, expected: number | undefined, guard: WriteGuard | undefined, op: IRequestOp) {
+  private async guarded(key: string, expected: number | undefined, guard: WriteGuard | undefined, pending: PendingWrite, op: IRequestOp): Promise<{ res: ITxnResponse } | { seen: SeenKey }> {
     const k = this.k(key);
     const compare =
       expected === undefined
         ? { key: k, target: CompareTarget.Create, result: CompareResult.Greater, create_revision: 0 }
         : { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expected };
     const what = `${op.request_delete_range ? 'delete' : 'update'} of ${key}`;
-    const res = await this.call(what, 'write', (o) =>
-      this.client.kv.txn({ compare: [compare, ...this.guardCompare(guard)], success: [op], failure: [...this.guardRead(guard), { request_range: { key: k } }] }, o),
+    const out = await this.settledWrite(what, key, pending, (barrier, o) =>
+      this.client.kv.txn({
+        compare: [compare, ...this.guardCompare(guard), this.barrierCompare(barrier)],
+        success: [op],
+        failure: [...this.guardRead(guard), { request_range: { key: k } }, this.barrierRead()],
+      }, o),
     );
-    if (res.succeeded) return res;
+    if ('seen' in out || out.res.succeeded) return out;
+    const res = out.res;
     this.throwIfGuardFailed(guard, res.responses[0]?.response_range.kvs[0]);
     const actual = res.responses[guard ? 1 : 0]?.response_range.kvs[0];
     if (!actual) throw new TriremeError('NotFound', `key ${key} not found`, { context: { key } });
     throw new TriremeError('Conflict', `key ${key} was modified (expected revision ${expected}, actual ${actual.mod_revision})`, {
       context: { key, expected, actual: Number(actual.mod_revision) },
     });
+  }
+
+  /** The compare every write carries: the barrier key is where it was when the write was sent. */
+  private barrierCompare(barrier: number) {
+    return { key: this.k(WRITE_BARRIER_KEY), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: barrier };
+  }
+
+  /** The failure branch's read of the barrier key, always the last response. */
+  private barrierRead(): IRequestOp {
+    return { request_range: { key: this.k(WRITE_BARRIER_KEY) } };
+  }
+
+  /**
+   * One write transaction, sent again while it failed only because the barrier key had moved
+   * (nothing applied: its compare failed), and settled through a barrier when its answer does
+   * not come (see `call`). Returns the transaction's response, or what a settled write left.
+   */
+  private async settledWrite(what: string, key: string, pending: PendingWrite, txn: (barrier: number, o: CallOptions) => Promise<ITxnResponse>): Promise<{ res: ITxnResponse } | { seen: SeenKey }> {
+    for (let tries = 0; ; tries++) {
+      const out = await this.call(what, 'write', async (o) => {
+        const barrier = this.barrierRev;
+        const settled = await this.settle(what, key, pending, barrier, txn(barrier, o), o.deadline as number);
+        return { settled, barrier };
+      });
+      const { settled, barrier } = out;
+      if ('seen' in settled) return settled;
+      if (!settled.succeeded) {
+        const seen = settled.responses.at(-1)?.response_range.kvs[0];
+        const now = seen ? Number(seen.mod_revision) : 0;
+        if (now !== barrier) {
+          this.barrierRev = Math.max(this.barrierRev, now);
+          if (tries < MAX_BARRIER_RETRIES) continue;
+        }
+      }
+      return { res: settled };
+    }
+  }
+
+  /**
+   * Waits for a write's answer; when none comes within SETTLE_AFTER_MS, or the answer is that
+   * its outcome is unknown, moves the barrier and reads the key back (write-settle.ts): the
+   * write is then applied (its answer late or lost), not applied (NotAppliedError: `call`
+   * sends it again) or still unknown (UnsettledWriteError: `call` reports a Timeout). A write
+   * that fails plainly fails as before.
+   */
+  private async settle(what: string, key: string, pending: PendingWrite, barrier: number, attempt: Promise<ITxnResponse>, deadline: number): Promise<ITxnResponse | { seen: SeenKey }> {
+    type Outcome = { ok: true; res: ITxnResponse } | { ok: false; err: Error };
+    const answer: Promise<Outcome> = attempt.then((res) => ({ ok: true as const, res }), (e: unknown) => ({ ok: false as const, err: e instanceof Error ? e : new Error(String(e)) }));
+    let timer: Timer | undefined;
+    const slow = new Promise<undefined>((r) => (timer = this.clock.setTimeout(() => r(undefined), SETTLE_AFTER_MS)));
+    const first = await Promise.race([answer, slow]);
+    if (timer) this.clock.clearTimeout(timer);
+    if (first?.ok) return first.res;
+    if (first && (provablyNotApplied(first.err) || !retriable(first.err))) throw first.err;
+    const why = first ? first.err.message : `no answer within ${SETTLE_AFTER_MS} ms`;
+    this.log.info({ key, why }, 'etcd store: write unconfirmed; settling it through a write barrier');
+    const raised = this.raiseBarrier(barrier, deadline).then(() => undefined, (e: unknown) => e as Error);
+    // A late answer wins if it is a success; a late failure says nothing the barrier will not.
+    const late = answer.then<Outcome | Error | undefined>((o) => (o.ok ? o : raised));
+    const next: Outcome | Error | undefined = await Promise.race([late, raised]);
+    if (next && 'ok' in next && next.ok) return next.res;
+    if (next && 'ok' in next) throw next.err;
+    if (next) throw new UnsettledWriteError(`the ${what} got no answer (${why}) and no write barrier could be committed (${next.message})`);
+    const read = await this.call(`a read-back of ${key}`, 'read', (o) => this.client.kv.range({ key: this.k(key) }, o), Math.max(MIN_ATTEMPT_MS, deadline - Date.now()));
+    const kv = read.kvs[0];
+    const decided = settleWrite(pending, kv && { value: kv.value.toString('utf8'), createRevision: Number(kv.create_revision), modRevision: Number(kv.mod_revision) });
+    if (decided.kind === 'applied') {
+      this.log.info({ key }, 'etcd store: the unconfirmed write had been applied');
+      return { seen: decided.seen };
+    }
+    if (decided.kind === 'retry') {
+      this.log.info({ key }, 'etcd store: the unconfirmed write was not applied; sending it again');
+      throw new NotAppliedError(`the ${what} was not applied before a write barrier`);
+    }
+    throw new UnsettledWriteError(`the ${what} got no answer (${why}); read back after a write barrier, ${decided.why}`);
+  }
+
+  /**
+   * Resolves once the barrier key is known to have moved past `from` (a put of ours confirmed,
+   * or one of another server's seen): no write sent with `from` can apply any more. Puts are
+   * shared by the writes waiting at the same time and sent again until one is answered or
+   * `deadline` (Date.now() ms) is near.
+   */
+  private async raiseBarrier(from: number, deadline: number): Promise<void> {
+    while (this.barrierRev === from) {
+      this.barrier ??= (async () => {
+        try {
+          let pause = RETRY_FIRST_MS;
+          for (;;) {
+            try {
+              const res = await this.client.kv.put({ key: this.k(WRITE_BARRIER_KEY), value: Buffer.alloc(0) }, { deadline: Math.min(deadline, Date.now() + BARRIER_ATTEMPT_MS) });
+              this.barrierRev = Math.max(this.barrierRev, rev(res.header));
+              return;
+            } catch (e) {
+              if (this.closed || deadline - Date.now() < MIN_ATTEMPT_MS) throw e;
+            }
+            await new Promise<void>((r) => this.clock.setTimeout(r, pause));
+            pause = Math.min(2 * pause, RETRY_MAX_MS);
+          }
+        } finally {
+          this.barrier = undefined;
+        }
+      })();
+      await this.barrier;
+    }
   }
 
   /** The compare a write guard adds to a write's transaction (an absent key has mod_revision 0). */

@@ -14,6 +14,7 @@ import { isTriremeError } from '../../src/errors.js';
 import { openStore } from '../../src/storage/open.js';
 import type { Store } from '../../src/storage/store.js';
 import { FakeClock } from '../../src/util/clock.js';
+import { parseServiceRange } from '../../src/api/service-range.js';
 
 const SERVICES = findResource('', 'v1', 'services')!;
 const PODS = findResource('', 'v1', 'pods')!;
@@ -57,6 +58,27 @@ describe('registry per-kind hooks (SQLite store)', () => {
     await reg.delete(SERVICES, 'default', 'a');
     const b = await reg.create(SERVICES, 'default', svc('b', { clusterIP: ip })) as Svc;
     assert.equal(b.spec?.clusterIP, ip);
+  });
+
+  it('a custom range: automatic ClusterIPs come from its upper band, then the fixed band; NodePorts stay in their range', async () => {
+    const small = openStore({ backend: 'sqlite', dataDir: join(dir, 'small') });
+    const r = new Registry(small, { clock, serviceRanges: { serviceRange: parseServiceRange('127.20.0.0/27'), nodePortRange: { min: 31000, max: 31001 } } });
+    await r.start();
+    try {
+      await r.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+      const ips: string[] = [];
+      for (let i = 0; i < 16; i++) ips.push(((await r.create(SERVICES, 'default', svc(`s${i}`))) as Svc).spec!.clusterIP!);
+      // /27: 30 assignable addresses, the band starts at 16: offsets 16..30 first (15 of them), then 1.
+      assert.deepEqual(ips.slice(0, 15), Array.from({ length: 15 }, (_, i) => `127.20.0.${16 + i}`));
+      assert.equal(ips[15], '127.20.0.1');
+      await rejects(r.create(SERVICES, 'default', svc('out', { clusterIP: '127.10.0.5' })), 'Invalid', /valid range\. The range of valid IPs is 127\.20\.0\.0\/27/);
+      await rejects(r.create(SERVICES, 'default', svc('np', { type: 'NodePort', ports: [{ port: 80, nodePort: 30000 }] })), 'Invalid', /31000-31001/);
+      const np = await r.create(SERVICES, 'default', svc('np', { type: 'NodePort' })) as Svc;
+      assert.equal(np.spec?.ports?.[0]?.nodePort, 31000);
+    } finally {
+      r.stop();
+      await small.close();
+    }
   });
 
   it('a create that is not stored gives back what it reserved', async () => {
