@@ -38,7 +38,9 @@ import { createLogger, type LogFormat } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { LeaderMetrics } from '../client/leader-metrics.js';
 import { fenceOptions, fenceTimingsFromFlags, type FenceFlags } from './fence-flags.js';
-import { nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
+import { NodeLifecycleMetrics } from '../controllers/nodelifecycle/metrics.js';
+import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
+import { nodeLifecycleFromFlags, nodeLifecycleOptions, tolerationOptions, tolerationsFromFlags, type NodeLifecycleFlags, type TolerationFlags } from './node-lifecycle-flags.js';
 import { collect, dnsDomain, ipAddress, logFormatOption, port, portRange, serviceRange, urlList } from './options.js';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parseServiceRange, type ServiceRange } from '../api/service-range.js';
 import { writeReadyFile } from './ready-file.js';
@@ -46,7 +48,7 @@ import { startScheduler } from '../scheduler/start.js';
 import { startDnsAddon } from '../dns/addon/start.js';
 import { onShutdown } from './shutdown.js';
 
-interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, FenceFlags {
+interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags {
   logFormat?: LogFormat;
   dataDir: string;
   bindAddress: string;
@@ -83,7 +85,7 @@ export function registerServer(program: Command): void {
       printReady(flags, api, undefined, managed);
     });
 
-  fenceOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent')))))
+  fenceOptions(nodeLifecycleOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))))))
     .option('--disable-agent', 'do not run a node agent in this process')
     .option('--disable-proxy', 'the local agent runs no Service proxy (ClusterIP and NodePort listeners)')
     .option('--disable-dns', 'do not deploy the cluster DNS add-on (kube-system/coredns behind kube-system/kube-dns)')
@@ -107,6 +109,8 @@ export function registerServer(program: Command): void {
       if (!started) return;
       const { api, managed } = started;
       const leaderMetrics = new LeaderMetrics(api.metrics.registry);
+      // Once per process: the controller manager starts anew with each leadership term.
+      const nodeLifecycle = { ...nodeLifecycleFromFlags(flags), metrics: new NodeLifecycleMetrics(api.metrics.registry) };
       const stops: (() => Promise<void>)[] = [];
       let kubelet: { host: string; port: number } | undefined;
       const stopAll = async (): Promise<void> => {
@@ -138,7 +142,7 @@ export function registerServer(program: Command): void {
         start: async (fence) => {
           const controllerClient = new ApiClient(cmConfig, { logger: cmLog });
           controllerClient.setFence(fence);
-          const cm = await startControllerManager(controllerClient, { logger: cmLog });
+          const cm = await startControllerManager(controllerClient, { logger: cmLog, nodeLifecycle });
           return { stop: async () => { await cm.stop(); controllerClient.close(); } };
         },
       }).stop);
@@ -166,7 +170,7 @@ export function registerServer(program: Command): void {
         const agent = await startAgent({
           client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
-          nodeConditions: nodeConditionsFromFlags(flags), timings: fenceTimingsFromFlags(flags), ...(flags.disableProxy ? { proxy: false as const } : {}),
+          nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) }, ...(flags.disableProxy ? { proxy: false as const } : {}),
         });
         stops.push(async () => { await agent.stop(); client.close(); });
         kubelet = { host: advertise, port: agent.kubeletPort };
@@ -198,7 +202,7 @@ async function dataDirState(dataDir: string): Promise<DataDirState> {
 }
 
 function apiServerOptions(cmd: Command): Command {
-  return logFormatOption(cmd)
+  return tolerationOptions(logFormatOption(cmd))
     .option('--data-dir <dir>', 'data directory (store, certificates, kubeconfig)', '/var/lib/trireme')
     .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
     .option('--https-port <port>', 'API server port', port, 6443)
@@ -245,6 +249,7 @@ async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: Running
       dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
       tlsSans: flags.tlsSan, logger: createLogger('apiserver', undefined, flags.logFormat), storeBackend: backend, membership,
       serviceRanges: { serviceRange: flags.serviceClusterIpRange, nodePortRange: { min: flags.serviceNodePortRange[0], max: flags.serviceNodePortRange[1] } },
+      defaultTolerations: tolerationsFromFlags(flags),
     });
     return { api, ...(managed ? { managed } : {}) };
   } catch (e) {

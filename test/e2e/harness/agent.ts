@@ -61,6 +61,8 @@ export interface AgentHandle {
   logFile: string;
   /** Whether the agent process is running. */
   running(): boolean;
+  /** The agent process's pid while one was started (for kill -9, SIGSTOP/SIGCONT). */
+  pid(): number | undefined;
   /** SIGTERM, SIGKILL after 15 s. Containers keep running (by design). */
   stop(): Promise<ExitInfo>;
   /** Starts the agent again on the same data dir, IP and ports (no token needed any more). */
@@ -112,6 +114,7 @@ export async function startAgent(server: ServerHandle, opts: AgentOptions): Prom
     dataDir,
     logFile,
     running: () => proc?.running() === true,
+    pid: () => proc?.pid,
     stop,
     start,
     async dispose() {
