@@ -56,9 +56,9 @@ export interface AgentTimings {
 /** `--readiness-first-success-interval`. */
 export const DEFAULT_READINESS_FIRST_SUCCESS_INTERVAL_MS = 100;
 /**
- * `--self-fence-after`: the control plane's node grace period after which a silent node is
- * Unknown and its pods are evicted (the node lifecycle controller's default, ~4 s), so
- * self-fencing pods are stopped no later than the controller starts replacing them.
+ * `--self-fence-after`: below the node lifecycle controller's default grace period (5 s, after
+ * which a silent node is Unknown; its pods are evicted 1 s later), so self-fencing pods are
+ * stopped before the controller starts replacing them.
  */
 export const DEFAULT_SELF_FENCE_AFTER_MS = 4_000;
 /** Below the controller's grace period: any silence that may have got the node evicted fences. */

@@ -62,7 +62,7 @@ describe('node failure: pods replaced in seconds; most nodes silent at once evic
     }
     if (server !== undefined) {
       const left = await deleteWorkloads(server);
-      if (left.length > 0) process.stderr.write(`node-failure e2e: pods left after cleanup: ${left.join(', ')}\n`);
+      if (left.length > 0) process.stderr.write(`node-lifecycle e2e: pods left after cleanup: ${left.join(', ')}\n`);
     }
     await n3?.dispose();
     await n2?.dispose();
