@@ -98,8 +98,11 @@ export const WRITE_BARRIER_KEY = '/trireme/write-barrier';
  * new leader is there.
  */
 const SETTLE_AFTER_MS = 750;
-/** Deadline of one barrier put; a put that is not answered is sent again. */
-const BARRIER_ATTEMPT_MS = 500;
+/** Deadline of one barrier put. */
+const BARRIER_ATTEMPT_MS = 2_000;
+/** While no barrier put is answered, another goes out this often, at most this many in flight. */
+const BARRIER_EVERY_MS = 150;
+const BARRIER_MAX_IN_FLIGHT = 8;
 /** A write refused because another server's barrier moved is sent again at most this often. */
 const MAX_BARRIER_RETRIES = 5;
 
@@ -572,29 +575,56 @@ export class EtcdStore implements Store {
   /**
    * Resolves once the barrier key is known to have moved past `from` (a put of ours confirmed,
    * or one of another server's seen): no write sent with `from` can apply any more. Puts are
-   * shared by the writes waiting at the same time and sent again until one is answered or
-   * `deadline` (Date.now() ms) is near.
+   * shared by the writes waiting at the same time. A put left unanswered (sent to a member that
+   * forwards it to a leader that died) is not waited for: another one goes out every 150 ms
+   * (at most 8 in flight), so the first member to know the new leader commits one at once.
+   * Rejects when `deadline` (Date.now() ms) is near.
    */
   private async raiseBarrier(from: number, deadline: number): Promise<void> {
     while (this.barrierRev === from) {
-      this.barrier ??= (async () => {
-        try {
-          let pause = RETRY_FIRST_MS;
-          for (;;) {
-            try {
-              const res = await this.client.kv.put({ key: this.k(WRITE_BARRIER_KEY), value: Buffer.alloc(0) }, { deadline: Math.min(deadline, Date.now() + BARRIER_ATTEMPT_MS) });
-              this.barrierRev = Math.max(this.barrierRev, rev(res.header));
-              return;
-            } catch (e) {
-              if (this.closed || deadline - Date.now() < MIN_ATTEMPT_MS) throw e;
-            }
-            await new Promise<void>((r) => this.clock.setTimeout(r, pause));
-            pause = Math.min(2 * pause, RETRY_MAX_MS);
-          }
-        } finally {
+      this.barrier ??= new Promise<void>((resolve, reject) => {
+        let done = false;
+        let inFlight = 0;
+        let timer: Timer | undefined;
+        const finish = (err?: unknown): void => {
+          if (done) return;
+          done = true;
+          if (timer) this.clock.clearTimeout(timer);
           this.barrier = undefined;
-        }
-      })();
+          if (err === undefined) resolve();
+          else reject(err instanceof Error ? err : new Error(String(err)));
+        };
+        const send = (): void => {
+          if (done) return;
+          if (this.closed || deadline - Date.now() < MIN_ATTEMPT_MS) {
+            if (inFlight === 0) finish(new TriremeError('StoreClosed', this.closed ? 'store is closed' : 'no budget left for a write barrier'));
+            return;
+          }
+          if (inFlight < BARRIER_MAX_IN_FLIGHT) {
+            inFlight++;
+            this.client.kv.put({ key: this.k(WRITE_BARRIER_KEY), value: Buffer.alloc(0) }, { deadline: Math.min(deadline, Date.now() + BARRIER_ATTEMPT_MS) }).then(
+              (res) => {
+                inFlight--;
+                this.barrierRev = Math.max(this.barrierRev, rev(res.header));
+                finish();
+              },
+              (e: unknown) => {
+                inFlight--;
+                if (done) return;
+                if (this.closed || deadline - Date.now() < MIN_ATTEMPT_MS) {
+                  if (inFlight === 0) finish(e);
+                  return;
+                }
+                // A refusal ("no leader") comes back at once: send the next one soon.
+                if (timer) this.clock.clearTimeout(timer);
+                timer = this.clock.setTimeout(send, RETRY_FIRST_MS);
+              },
+            );
+          }
+          timer = this.clock.setTimeout(send, BARRIER_EVERY_MS);
+        };
+        send();
+      });
       await this.barrier;
     }
   }
