@@ -141,6 +141,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       heartbeat.stop();
       statics.stop();
       manager.stop();
+      apiSink.stop();
       probes.stopAll();
       runtime.close();
       await server.stop();
