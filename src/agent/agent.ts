@@ -196,6 +196,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       fence.stop();
       statics.stop();
       manager.stop();
+      apiSink.stop();
       probes.stopAll();
       runtime.close();
       await server.stop();
