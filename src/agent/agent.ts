@@ -43,7 +43,9 @@ export interface AgentTimings {
 
 export const DEFAULT_AGENT_TIMINGS: AgentTimings = {
   statusPeriodMs: 10_000,
-  leasePeriodMs: 2_000,
+  // 1 s: the node lifecycle controller's 5 s grace period then spans four missed renewals, so a
+  // 3 s blip never makes the node Unknown (docs/controllers.md, Node lifecycle).
+  leasePeriodMs: 1_000,
   leaseDurationSeconds: 10,
   podResyncMs: 10_000,
   staticPodPeriodMs: 5_000,

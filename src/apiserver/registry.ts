@@ -39,7 +39,7 @@ import { systemClock, type Clock, type Timer } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { generateName, jsonEqual, newUid, specPart } from './object-meta.js';
 import { kubeTime } from '../api/time.js';
-import { mergeForUpdate, strategyTable, tracksGeneration, type DeleteRequest, type Strategy } from './strategies/index.js';
+import { mergeForUpdate, strategyTable, tracksGeneration, type DefaultTolerations, type DeleteRequest, type Strategy } from './strategies/index.js';
 import { qualifiedName } from './status.js';
 import { ServiceIpAllocator, type ServiceRanges } from './service-ips.js';
 
@@ -105,6 +105,8 @@ export interface RegistryOptions {
   consistentWaitMs?: number;
   /** Where ClusterIPs and NodePorts come from (defaults: 127.10.0.0/16, 30000-32767). */
   serviceRanges?: ServiceRanges;
+  /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
+  defaultTolerations?: DefaultTolerations;
 }
 
 /** The Warning (299) of a list answered from the cache because the store has no quorum. */
@@ -158,7 +160,7 @@ export class Registry {
         this.caches.set(prefix, new WatchCache<KubeObject>(store, prefix, decodeObject, { historySize: opts.watchHistory, logger: this.log }));
       }
     }
-    this.strategy = strategyTable({ ips: new ServiceIpAllocator(store, opts.serviceRanges) });
+    this.strategy = strategyTable({ ips: new ServiceIpAllocator(store, opts.serviceRanges), ...(opts.defaultTolerations ? { tolerations: opts.defaultTolerations } : {}) });
   }
 
   async start(): Promise<void> {

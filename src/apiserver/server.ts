@@ -15,6 +15,7 @@ import { createPodProxy } from './pod-proxy.js';
 import { issueNodeCredentials } from './node-credentials.js';
 import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
+import type { DefaultTolerations } from './strategies/index.js';
 import { bootstrapCluster } from './bootstrap.js';
 import type { ServiceRanges } from './service-ips.js';
 import { DEFAULT_SERVICE_CIDR, parseServiceRange } from '../api/service-range.js';
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   endpointLease?: { identity?: string; renewMs?: number; ttlMs?: number };
   /** `--service-cluster-ip-range`, `--service-node-port-range` (every server of a cluster needs the same). */
   serviceRanges?: ServiceRanges;
+  /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
+  defaultTolerations?: DefaultTolerations;
 }
 
 export interface RunningApiServer {
@@ -72,7 +75,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const tokens = new Map<string, UserInfo>([[parseJoinToken(token).secret, JOIN_TOKEN_USER]]);
   const authenticator = createAuthenticator({ caCertPem: pki.caCertPem, tokens });
 
-  const registry = new Registry(opts.store, { clock, logger: log, serviceRanges: opts.serviceRanges });
+  const registry = new Registry(opts.store, { clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}) });
   await registry.start();
   const metrics = new ApiMetrics();
 

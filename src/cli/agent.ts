@@ -11,7 +11,7 @@ import { ServerBalancer } from '../client/balancer.js';
 import { isTriremeError } from '../errors.js';
 import { ApiClient } from '../client/api-client.js';
 import { createLogger, type LogFormat } from '../util/log.js';
-import { nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
+import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { ipAddress, logFormatOption, port, portRange } from './options.js';
 import { writeReadyFile } from './ready-file.js';
 import { onShutdown } from './shutdown.js';
@@ -58,7 +58,7 @@ export function registerAgent(program: Command): void {
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
-        nodeConditions: nodeConditionsFromFlags(flags),
+        nodeConditions: nodeConditionsFromFlags(flags), timings: agentTimingsFromFlags(flags),
       });
       writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
       process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);

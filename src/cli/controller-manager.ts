@@ -9,17 +9,18 @@ import { loadKubeconfig } from '../client/config.js';
 import { startControllerManager } from '../controllers/manager.js';
 import { createLogger, type LogFormat } from '../util/log.js';
 import { logFormatOption } from './options.js';
+import { nodeLifecycleFromFlags, nodeLifecycleOptions, type NodeLifecycleFlags } from './node-lifecycle-flags.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { onShutdown } from './shutdown.js';
 
-interface Flags extends LeaderElectionFlags {
+interface Flags extends LeaderElectionFlags, Partial<NodeLifecycleFlags> {
   kubeconfig: string;
   workers: string;
   logFormat?: LogFormat;
 }
 
 export function registerControllerManager(program: Command): void {
-  logFormatOption(leaderElectionOptions(program.command('controller-manager')))
+  nodeLifecycleOptions(logFormatOption(leaderElectionOptions(program.command('controller-manager'))))
     .description('run the ReplicaSet, Deployment, DaemonSet controllers and the garbage collector')
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to work with')
     .option('--workers <n>', 'workers per controller', '4')
@@ -27,6 +28,7 @@ export function registerControllerManager(program: Command): void {
       const log = createLogger('controller-manager', undefined, flags.logFormat);
       const workers = Number(flags.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers must be a positive integer, not ${flags.workers}`);
+      const nodeLifecycle = nodeLifecycleFromFlags(flags);
       const clientConfig = { ...loadKubeconfig(flags.kubeconfig), userAgent: 'trireme-controller-manager' };
       const running = runWhileLeading({
         leaseName: 'kube-controller-manager', clientConfig, logger: log, onLost: 'exit',
@@ -34,7 +36,7 @@ export function registerControllerManager(program: Command): void {
         start: async (fence) => {
           const client = new ApiClient(clientConfig, { logger: log });
           client.setFence(fence);
-          const cm = await startControllerManager(client, { logger: log, workers });
+          const cm = await startControllerManager(client, { logger: log, workers, nodeLifecycle });
           return { stop: async () => { await cm.stop(); client.close(); } };
         },
       });

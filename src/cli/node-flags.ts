@@ -1,9 +1,10 @@
 // The node-status flags of `trireme agent` and `trireme server` (its local agent): pressure
 // thresholds, the system reservation and the pressure transition period, in the kubelet's
-// syntax (src/agent/node/thresholds.ts). Guarantees: bad values stop the command before anything
+// syntax (src/agent/node/thresholds.ts), and the node Lease's renew interval. Guarantees: bad values stop the command before anything
 // starts, with a one-line message naming the bad item.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { NodeConditionsConfig } from '../agent/node/heartbeat.js';
+import { DEFAULT_AGENT_TIMINGS, type AgentTimings } from '../agent/agent.js';
 import {
   DEFAULT_PRESSURE_TRANSITION_MS, DEFAULT_THRESHOLDS_FLAG, NO_RESERVATION, parseSystemReserved, parseThresholds, type SystemReserved, type Thresholds,
 } from '../agent/node/thresholds.js';
@@ -12,6 +13,7 @@ export interface NodeConditionFlags {
   pressureThresholds: Thresholds;
   systemReserved: SystemReserved;
   pressureTransitionPeriod: number;
+  nodeLeaseRenewInterval: number;
 }
 
 function invalidArgument<T>(parse: (v: string) => T): (v: string) => T {
@@ -41,7 +43,17 @@ export function nodeConditionOptions(cmd: Command): Command {
     .option('--pressure-thresholds <list>', `node pressure thresholds, kubelet eviction-signal syntax; given signals replace their default (default "${DEFAULT_THRESHOLDS_FLAG}")`, invalidArgument((v) => parseThresholds(v)))
     .option('--system-reserved <list>', 'resources kept from pods, e.g. cpu=500m,memory=1Gi,ephemeral-storage=1Gi,pid=1000 (default: none)', invalidArgument(parseSystemReserved))
     .addOption(new Option('--pressure-transition-period <duration>', 'how long a pressure condition stays True after its signal cleared')
-      .argParser(durationMs).default(DEFAULT_PRESSURE_TRANSITION_MS, '5m'));
+      .argParser(durationMs).default(DEFAULT_PRESSURE_TRANSITION_MS, '5m'))
+    .addOption(new Option('--node-lease-renew-interval <duration>', 'how often the agent renews its node Lease (keep it well below the controller\'s --node-monitor-grace-period)')
+      .argParser((v) => {
+        const ms = durationMs(v);
+        if (ms <= 0) throw new InvalidArgumentError(`must be more than 0: ${v}`);
+        return ms;
+      }).default(DEFAULT_AGENT_TIMINGS.leasePeriodMs, `${DEFAULT_AGENT_TIMINGS.leasePeriodMs / 1000}s`));
+}
+
+export function agentTimingsFromFlags(flags: Partial<NodeConditionFlags>): Partial<AgentTimings> {
+  return flags.nodeLeaseRenewInterval !== undefined ? { leasePeriodMs: flags.nodeLeaseRenewInterval } : {};
 }
 
 export function nodeConditionsFromFlags(flags: Partial<NodeConditionFlags>): Partial<NodeConditionsConfig> {

@@ -36,14 +36,16 @@ import type { Logger } from '../util/log.js';
 import { createLogger, type LogFormat } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { LeaderMetrics } from '../client/leader-metrics.js';
-import { nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
-import { collect, ipAddress, logFormatOption, port, portRange, serviceRange, urlList } from './options.js';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parseServiceRange, type ServiceRange } from '../api/service-range.js';
+import { NodeLifecycleMetrics } from '../controllers/nodelifecycle/metrics.js';
+import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
+import { nodeLifecycleFromFlags, nodeLifecycleOptions, tolerationOptions, tolerationsFromFlags, type NodeLifecycleFlags, type TolerationFlags } from './node-lifecycle-flags.js';
+import { collect, ipAddress, logFormatOption, port, portRange, serviceRange, urlList } from './options.js';
 import { writeReadyFile } from './ready-file.js';
 import { startScheduler } from '../scheduler/start.js';
 import { onShutdown } from './shutdown.js';
 
-interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags> {
+interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags> {
   logFormat?: LogFormat;
   dataDir: string;
   bindAddress: string;
@@ -77,7 +79,7 @@ export function registerServer(program: Command): void {
       printReady(flags, api, undefined, managed);
     });
 
-  nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))))
+  nodeLifecycleOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent')))))
     .option('--disable-agent', 'do not run a node agent in this process')
     .option('--node-name <name>', 'node name of the local agent (default: host name)')
     .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
@@ -98,6 +100,8 @@ export function registerServer(program: Command): void {
       if (!started) return;
       const { api, managed } = started;
       const leaderMetrics = new LeaderMetrics(api.metrics.registry);
+      // Once per process: the controller manager starts anew with each leadership term.
+      const nodeLifecycle = { ...nodeLifecycleFromFlags(flags), metrics: new NodeLifecycleMetrics(api.metrics.registry) };
       const stops: (() => Promise<void>)[] = [];
       let kubelet: { host: string; port: number } | undefined;
       const stopAll = async (): Promise<void> => {
@@ -129,7 +133,7 @@ export function registerServer(program: Command): void {
         start: async (fence) => {
           const controllerClient = new ApiClient(cmConfig, { logger: cmLog });
           controllerClient.setFence(fence);
-          const cm = await startControllerManager(controllerClient, { logger: cmLog });
+          const cm = await startControllerManager(controllerClient, { logger: cmLog, nodeLifecycle });
           return { stop: async () => { await cm.stop(); controllerClient.close(); } };
         },
       }).stop);
@@ -148,7 +152,7 @@ export function registerServer(program: Command): void {
         const agent = await startAgent({
           client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
-          nodeConditions: nodeConditionsFromFlags(flags),
+          nodeConditions: nodeConditionsFromFlags(flags), timings: agentTimingsFromFlags(flags),
         });
         stops.push(async () => { await agent.stop(); client.close(); });
         kubelet = { host: advertise, port: agent.kubeletPort };
@@ -180,7 +184,7 @@ async function dataDirState(dataDir: string): Promise<DataDirState> {
 }
 
 function apiServerOptions(cmd: Command): Command {
-  return logFormatOption(cmd)
+  return tolerationOptions(logFormatOption(cmd))
     .option('--data-dir <dir>', 'data directory (store, certificates, kubeconfig)', '/var/lib/trireme')
     .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
     .option('--https-port <port>', 'API server port', port, 6443)
@@ -227,6 +231,7 @@ async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: Running
       dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
       tlsSans: flags.tlsSan, logger: createLogger('apiserver', undefined, flags.logFormat), storeBackend: backend, membership,
       serviceRanges: { serviceRange: flags.serviceClusterIpRange, nodePortRange: { min: flags.serviceNodePortRange[0], max: flags.serviceNodePortRange[1] } },
+      defaultTolerations: tolerationsFromFlags(flags),
     });
     return { api, ...(managed ? { managed } : {}) };
   } catch (e) {

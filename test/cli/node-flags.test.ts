@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { durationMs, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from '../../src/cli/node-flags.js';
+import { agentTimingsFromFlags, durationMs, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from '../../src/cli/node-flags.js';
 import { DEFAULT_PRESSURE_TRANSITION_MS, DEFAULT_THRESHOLDS, NO_RESERVATION } from '../../src/agent/node/thresholds.js';
 
 const parse = (args: string[]) => {
@@ -28,4 +28,11 @@ test('the flags: defaults, values, and bad values refused with the item named', 
   assert.equal(set.transitionMs, 0);
   assert.throws(() => parse(['--pressure-thresholds', 'imagefs.available<1%']), /unknown signal imagefs\.available/);
   assert.throws(() => parse(['--system-reserved', 'gpu=1']), /"gpu=1"/);
+});
+
+test('--node-lease-renew-interval: default 1 s, a duration, more than 0', () => {
+  assert.deepEqual(agentTimingsFromFlags(parse([])), { leasePeriodMs: 1000 });
+  assert.deepEqual(agentTimingsFromFlags(parse(['--node-lease-renew-interval', '500ms'])), { leasePeriodMs: 500 });
+  assert.throws(() => parse(['--node-lease-renew-interval', '0']), /more than 0/);
+  assert.throws(() => parse(['--node-lease-renew-interval', '2']), /not a duration/);
 });

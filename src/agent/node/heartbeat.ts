@@ -183,6 +183,6 @@ export class NodeHeartbeat {
       this.leaseFailing = true;
       this.o.logger.warn({ err: e }, 'node lease renewal failed');
     }
-    this.schedule(() => this.tickLease(), this.o.leasePeriodMs ?? 2_000);
+    this.schedule(() => this.tickLease(), this.o.leasePeriodMs ?? 1_000);
   }
 }

@@ -6,23 +6,25 @@
 import type { ServiceIpAllocator } from '../service-ips.js';
 import { CONTROLLER_STATUS, GENERIC } from './generic.js';
 import { NAMESPACE } from './namespace.js';
-import { POD } from './pod.js';
+import { podStrategy, type DefaultTolerations } from './pod.js';
 import { serviceStrategy } from './service.js';
 import type { Strategy } from './strategy.js';
 
 export type { AfterWrite, Strategy } from './strategy.js';
 export type { DeletePlan, DeleteRequest, MarkReason } from './delete-plan.js';
 export { mergeForUpdate, tracksGeneration } from './generic.js';
-export { DEFAULT_TOLERATION_SECONDS, admitPod, podQosClass } from './pod.js';
+export {
+  DEFAULT_NOT_READY_TOLERATION_SECONDS, DEFAULT_TOLERATIONS, DEFAULT_UNREACHABLE_TOLERATION_SECONDS, admitPod, podQosClass, type DefaultTolerations,
+} from './pod.js';
 
-/** The strategy of each kind, for one registry (whose allocator the Service strategy uses). */
-export function strategyTable(deps: { ips: ServiceIpAllocator }): (kind: string) => Strategy {
+/** The strategy of each kind, for one registry (whose allocator the Service strategy uses, and whose toleration defaults the Pod one). */
+export function strategyTable(deps: { ips: ServiceIpAllocator; tolerations?: DefaultTolerations }): (kind: string) => Strategy {
   const table = new Map<string, Strategy>([
     ['Deployment', CONTROLLER_STATUS],
     ['ReplicaSet', CONTROLLER_STATUS],
     ['DaemonSet', CONTROLLER_STATUS],
     ['StatefulSet', CONTROLLER_STATUS],
-    ['Pod', POD],
+    ['Pod', podStrategy(deps.tolerations)],
     ['Namespace', NAMESPACE],
     ['Service', serviceStrategy(deps.ips)],
   ]);

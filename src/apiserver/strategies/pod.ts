@@ -14,12 +14,28 @@ import type { Strategy } from './strategy.js';
 export const DEFAULT_GRACE_SECONDS = 30;
 
 /**
- * Seconds a pod stays bound to a NotReady or unreachable node before eviction (the
- * DefaultTolerationSeconds admission plugin; Kubernetes uses 300). 10 s so that, with the node
- * lifecycle controller's 8 s grace period, a lost node's pods are replaced within ~20 s
- * (timeline in docs/controllers.md). The only place this number lives.
+ * Seconds a pod stays bound to an unreachable node before eviction (the DefaultTolerationSeconds
+ * admission plugin, kube-apiserver's --default-unreachable-toleration-seconds; Kubernetes uses
+ * 300). 1 s: the node lifecycle controller's 5 s grace period already absorbs heartbeat blips, so
+ * a lost node's pods go ~6 s after its last heartbeat and are replaced within ~10 s (timeline in
+ * docs/controllers.md). The only place this number lives; `trireme server` / `apiserver` flags
+ * override it.
  */
-export const DEFAULT_TOLERATION_SECONDS = 10;
+export const DEFAULT_UNREACHABLE_TOLERATION_SECONDS = 1;
+
+/**
+ * The same for a node whose agent reports Ready False (its runtime cannot start containers;
+ * --default-not-ready-toleration-seconds). 3 s: that agent is alive and its containers still run,
+ * so a runtime hiccup as short as a heartbeat blip moves nothing.
+ */
+export const DEFAULT_NOT_READY_TOLERATION_SECONDS = 3;
+
+/** tolerationSeconds admission gives a new pod for the not-ready and unreachable NoExecute taints. */
+export interface DefaultTolerations { notReadySeconds: number; unreachableSeconds: number }
+
+export const DEFAULT_TOLERATIONS: DefaultTolerations = {
+  notReadySeconds: DEFAULT_NOT_READY_TOLERATION_SECONDS, unreachableSeconds: DEFAULT_UNREACHABLE_TOLERATION_SECONDS,
+};
 
 type Resources = { requests?: Record<string, string>; limits?: Record<string, string> };
 interface Toleration { key?: string; operator?: string; effect?: string; tolerationSeconds?: number }
@@ -53,16 +69,17 @@ export function podQosClass(pod: KubeObject): 'Guaranteed' | 'Burstable' | 'Best
  * What Kubernetes' default admission plugins add to a new pod: its service account, priority,
  * and tolerations for not-ready/unreachable nodes (so eviction waits tolerationSeconds).
  */
-export function admitPod(pod: KubeObject): KubeObject {
+export function admitPod(pod: KubeObject, defaults: DefaultTolerations = DEFAULT_TOLERATIONS): KubeObject {
   const spec: PodSpec = { ...((pod.spec ?? {}) as PodSpec) };
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   spec.serviceAccount ??= spec.serviceAccountName;
   spec.priority ??= 0;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
   const tolerations = [...(spec.tolerations ?? [])];
-  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+  const defaultsByKey: Array<[string, number]> = [['node.kubernetes.io/not-ready', defaults.notReadySeconds], ['node.kubernetes.io/unreachable', defaults.unreachableSeconds]];
+  for (const [key, tolerationSeconds] of defaultsByKey) {
     const has = tolerations.some((t) => (t.key === key || (t.key === undefined && t.operator === 'Exists')) && (t.effect === undefined || t.effect === 'NoExecute'));
-    if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+    if (!has) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds });
   }
   spec.tolerations = tolerations;
   return { ...pod, spec };
@@ -86,11 +103,16 @@ export function planPodDelete(current: KubeObject, req: DeleteRequest, now: numb
   return { action: 'mark', reason: 'graceful', object: { ...current, metadata: meta } };
 }
 
-export const POD: Strategy = {
-  ...GENERIC,
-  prepareCreate: (obj) => {
-    const pod = admitPod(obj);
-    return { ...pod, status: { phase: 'Pending', qosClass: podQosClass(pod) } };
-  },
-  planDelete: planPodDelete,
-};
+/** The Pod strategy, with the toleration defaults its admission adds. */
+export function podStrategy(defaults: DefaultTolerations = DEFAULT_TOLERATIONS): Strategy {
+  return {
+    ...GENERIC,
+    prepareCreate: (obj) => {
+      const pod = admitPod(obj, defaults);
+      return { ...pod, status: { phase: 'Pending', qosClass: podQosClass(pod) } };
+    },
+    planDelete: planPodDelete,
+  };
+}
+
+export const POD: Strategy = podStrategy();

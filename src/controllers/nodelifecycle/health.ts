@@ -1,19 +1,25 @@
-// Node health from heartbeats (pure): when did the node last show a sign of life, and which
-// conditions the controller must write when that is longer ago than the grace period.
-// Guarantees: the heartbeat is the newest of the Lease's renewTime and the Ready condition's
-// lastHeartbeatTime (either proves the agent alive), falling back to the Node's creation time
-// when the agent never posted anything; a stale node gets Ready, MemoryPressure, DiskPressure
-// and PIDPressure set to Unknown (missing ones added), and nothing is rewritten when they are
-// Unknown already. Does not: mark a node healthy again — the agent posts its own conditions —
-// nor guard against clock skew between agent and controller (both timestamps are compared with
-// this controller's clock, as the brief's design requires; keep node clocks in sync).
+// Node health from observed heartbeats (pure), as Kubernetes' node lifecycle controller does with
+// its probe timestamps: the controller remembers, per node, the last Lease `renewTime` and Ready
+// `lastHeartbeatTime` it saw and the moment (its own clock) it saw either change; a node is
+// silent when that moment is longer ago than the grace period. Guarantees: agent-written times
+// are only compared for equality, never with the controller's clock, so an agent whose clock is
+// minutes ahead or behind is judged like any other; the first sighting of a node counts as a
+// heartbeat, so a controller (re)started after an outage gives every node a full grace period;
+// a value that disappears (Lease deleted) is no sign of life; a silent node gets Ready,
+// MemoryPressure, DiskPressure and PIDPressure set to Unknown (missing ones added), and nothing
+// is rewritten when they are Unknown already. Does not: mark a node healthy again (the agent
+// posts its own conditions), or keep the probes (the controller holds them).
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { NodeCondition } from 'kubernetes-types/core/v1.js';
 import type { NodeObj } from '../common/types.js';
-import { kubeTime, parseKubeTime } from '../../api/time.js';
+import { kubeTime } from '../../api/time.js';
 
-/** How long a node may be silent before it is considered unreachable (Kubernetes: 40 s). */
-export const DEFAULT_NODE_MONITOR_GRACE_MS = 8_000;
+/**
+ * How long a node may be silent before it is unreachable (Kubernetes: 40 s). 5 s = a heartbeat
+ * blip of 3 s + the agent's 1 s renew interval + up to 1 s for the renewal to reach this
+ * controller's cache: a blip that short never makes a node Unknown (docs/controllers.md).
+ */
+export const DEFAULT_NODE_MONITOR_GRACE_MS = 5_000;
 
 export const WATCHED_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'] as const;
 export const REASON_UNKNOWN = 'NodeStatusUnknown';
@@ -25,16 +31,38 @@ export function condition(node: NodeObj, type: string): NodeCondition | undefine
   return node.status?.conditions?.find((c) => c.type === type);
 }
 
-/** The node's last sign of life in ms (see header), or undefined if it has no times at all. */
-export function lastHeartbeatMs(node: NodeObj, lease: Lease | undefined): number | undefined {
-  const times = [parseKubeTime(lease?.spec?.renewTime), parseKubeTime(condition(node, 'Ready')?.lastHeartbeatTime)]
-    .filter((t): t is number => t !== undefined);
-  if (times.length) return Math.max(...times);
-  return parseKubeTime(node.metadata?.creationTimestamp);
+/** What the controller last saw of a node's heartbeats, and when (its own clock) it saw them change. */
+export interface HeartbeatProbe {
+  /** The Lease's renewTime as last seen: the agent's clock, compared for equality only. */
+  leaseRenewTime?: string;
+  /** The Ready condition's lastHeartbeatTime as last seen (agent-written). */
+  readyHeartbeat?: string;
+  /** Controller-clock ms of the last observed change (or of the first sighting). */
+  observedAt: number;
 }
 
+/** The agent's own Ready heartbeat: not the one this controller filled in for a node that never posted. */
+function readyHeartbeat(node: NodeObj): string | undefined {
+  const ready = condition(node, 'Ready');
+  return ready && ready.reason !== REASON_NEVER_UPDATED ? (ready.lastHeartbeatTime ?? undefined) : undefined;
+}
+
+/** The probe after looking at the node and its Lease at `now` (prev undefined: first sighting). */
+export function observeHeartbeat(prev: HeartbeatProbe | undefined, node: NodeObj, lease: Lease | undefined, now: number): HeartbeatProbe {
+  const seen = { leaseRenewTime: lease?.spec?.renewTime ?? undefined, readyHeartbeat: readyHeartbeat(node) };
+  if (!prev) return { ...seen, observedAt: now };
+  if (seen.leaseRenewTime === prev.leaseRenewTime && seen.readyHeartbeat === prev.readyHeartbeat) return prev;
+  // Any new value is a write by the agent, whichever way its clock went; a vanished one is not.
+  const renewed = (seen.leaseRenewTime !== undefined && seen.leaseRenewTime !== prev.leaseRenewTime)
+    || (seen.readyHeartbeat !== undefined && seen.readyHeartbeat !== prev.readyHeartbeat);
+  return { ...seen, observedAt: renewed ? now : prev.observedAt };
+}
+
+/** When the node turns (or turned) silent: strictly later than this it is. */
+export const silentAfter = (probe: HeartbeatProbe, graceMs: number): number => probe.observedAt + graceMs;
+
 export interface HealthDecision {
-  /** True when the last heartbeat is older than the grace period. */
+  /** True when no heartbeat change was observed for longer than the grace period. */
   stale: boolean;
   /** The full new conditions list to write, when something must change. */
   conditions?: NodeCondition[];
@@ -42,14 +70,8 @@ export interface HealthDecision {
   recheckInMs?: number;
 }
 
-/**
- * `observedSince`: when this controller first saw the node. A node counts as alive at least
- * until then, so a controller (re)started after an outage gives every agent a full grace period
- * to renew before judging it, as Kubernetes does with its probe timestamps.
- */
-export function decideNodeHealth(node: NodeObj, lease: Lease | undefined, now: number, graceMs = DEFAULT_NODE_MONITOR_GRACE_MS, observedSince = -Infinity): HealthDecision {
-  const hb = Math.max(lastHeartbeatMs(node, lease) ?? now, observedSince);
-  const staleAt = hb + graceMs;
+export function decideNodeHealth(node: NodeObj, probe: HeartbeatProbe, now: number, graceMs = DEFAULT_NODE_MONITOR_GRACE_MS): HealthDecision {
+  const staleAt = silentAfter(probe, graceMs);
   // Strictly older than the grace period: a heartbeat exactly `grace` old is still fresh.
   if (now <= staleAt) return { stale: false, recheckInMs: staleAt - now + 1 };
   const nowTime = kubeTime(now);

@@ -7,8 +7,11 @@
 // new pods off a sick node. Guarantees: other taints are kept untouched and in order; a taint
 // that stays keeps its `timeAdded` (eviction deadlines count from it); not-ready and unreachable
 // replace each other, as in Kubernetes; NoSchedule taints carry no timeAdded (Kubernetes stamps
-// none). Does not: decide the conditions (the agent and health.ts write them); a node without a
-// Ready condition keeps its NoExecute taints as they are.
+// none); with `holdUnreachable` (the node is not observed silent, or the mass-disruption guard
+// holds it) the NoExecute `unreachable` taint is not added and is removed, so no eviction
+// deadline runs — the NoSchedule one stays with Ready Unknown. Does not: decide the conditions
+// (the agent and health.ts write them); a node without a Ready condition keeps its NoExecute
+// taints as they are.
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import type { NodeObj } from '../common/types.js';
 import { condition } from './health.js';
@@ -50,13 +53,13 @@ export interface TaintDecision {
   removed: Taint[];
 }
 
-export function decideTaints(node: NodeObj, now: number): TaintDecision {
+export function decideTaints(node: NodeObj, now: number, opts: { holdUnreachable?: boolean } = {}): TaintDecision {
   const current = node.spec?.taints ?? [];
   const want: Taint[] = [];
   const owned: Array<[string, string]> = NO_SCHEDULE_KEYS.map((k) => [k, 'NoSchedule']);
   const noExec = wantedNoExecute(node);
   if (noExec !== undefined) owned.push([TAINT_NOT_READY, 'NoExecute'], [TAINT_UNREACHABLE, 'NoExecute']);
-  if (noExec) want.push({ key: noExec, effect: 'NoExecute', timeAdded: kubeTime(now) });
+  if (noExec && !(noExec === TAINT_UNREACHABLE && opts.holdUnreachable)) want.push({ key: noExec, effect: 'NoExecute', timeAdded: kubeTime(now) });
   for (const [type, status, key] of CONDITION_TAINTS) {
     if (condition(node, type)?.status === status) want.push({ key, effect: 'NoSchedule' });
   }

@@ -98,3 +98,19 @@ describe('decideTaints', () => {
     assert.equal(clear.removed.length, 3);
   });
 });
+
+describe('decideTaints with holdUnreachable', () => {
+  it('Ready Unknown but held: no unreachable:NoExecute (an existing one goes), the NoSchedule one stays', () => {
+    const held = decideTaints(node('Unknown', [OTHER]), clock.now(), { holdUnreachable: true });
+    assert.deepEqual(held.taints, [OTHER, noSchedule(TAINT_UNREACHABLE)]);
+    const had: Taint = { key: TAINT_UNREACHABLE, effect: 'NoExecute', timeAdded: '2024-05-01T11:00:00Z' };
+    const removed = decideTaints(node('Unknown', [had, noSchedule(TAINT_UNREACHABLE)]), clock.now(), { holdUnreachable: true });
+    assert.deepEqual(removed.taints, [noSchedule(TAINT_UNREACHABLE)]);
+    assert.deepEqual(removed.removed, [had]);
+  });
+
+  it('the hold does not touch not-ready:NoExecute (the agent itself reports Ready False)', () => {
+    const d = decideTaints(node('False'), clock.now(), { holdUnreachable: true });
+    assert.deepEqual(d.taints, [{ key: TAINT_NOT_READY, effect: 'NoExecute', timeAdded: NOW }, noSchedule(TAINT_NOT_READY)]);
+  });
+});
