@@ -1,6 +1,8 @@
 // The node agent: registers the Node and keeps it and its Lease fresh, runs the pods bound to
 // this node (and the static pods of `<dataDir>/manifests/`) through the process runtime, and
-// serves the kubelet API (logs, exec) for the API server.
+// serves the kubelet API (logs, exec) for the API server. The node fence (src/agent/fence/)
+// guards every heartbeat report: after an outage, a suspension or a restart, pods deleted or
+// replaced meanwhile are stopped before the node reports again.
 // Guarantees: `startAgent` resolves once the kubelet API listens and static pods are started;
 // it does not wait for the API server (pods from the API start as soon as it is reachable).
 // `stop()` stops the agent's loops and servers but leaves containers running: a restarted agent
@@ -12,6 +14,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { EventRecorder } from '../client/events.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { NodeFence } from './fence/fence.js';
 import { NodeHeartbeat, type NodeConditionsConfig } from './node/heartbeat.js';
 import { NodeReader, readHostFacts } from './node/readings.js';
 import { DEFAULT_PRESSURE_TRANSITION_MS, DEFAULT_THRESHOLDS, NO_RESERVATION } from './node/thresholds.js';
@@ -39,7 +42,27 @@ export interface AgentTimings {
   /** How often running containers this agent did not spawn are checked for exit. */
   runtimePollMs: number;
   backoff: BackoffConfig;
+  /** Readiness probe interval until a container's first readiness success (0: periodSeconds). */
+  readinessFirstSuccessIntervalMs: number;
+  /** Reports failing, or the agent suspended, for this long: fence before the next report. */
+  fenceAfterMs: number;
+  /** No report reached the API for this long: stop the pods annotated trireme.io/self-fence. */
+  selfFenceAfterMs: number;
+  /** Grace period of the containers of a fenced or self-fenced pod. */
+  fenceStopGraceMs: number;
 }
+
+/** `--readiness-first-success-interval`. */
+export const DEFAULT_READINESS_FIRST_SUCCESS_INTERVAL_MS = 100;
+/**
+ * `--self-fence-after`: the control plane's node grace period after which a silent node is
+ * Unknown and its pods are evicted (the node lifecycle controller's default, ~4 s), so
+ * self-fencing pods are stopped no later than the controller starts replacing them.
+ */
+export const DEFAULT_SELF_FENCE_AFTER_MS = 4_000;
+/** Below the controller's grace period: any silence that may have got the node evicted fences. */
+export const DEFAULT_FENCE_AFTER_MS = 3_000;
+export const DEFAULT_FENCE_STOP_GRACE_MS = 1_000;
 
 export const DEFAULT_AGENT_TIMINGS: AgentTimings = {
   statusPeriodMs: 10_000,
@@ -51,6 +74,10 @@ export const DEFAULT_AGENT_TIMINGS: AgentTimings = {
   staticPodPeriodMs: 5_000,
   runtimePollMs: 500,
   backoff: DEFAULT_BACKOFF,
+  readinessFirstSuccessIntervalMs: DEFAULT_READINESS_FIRST_SUCCESS_INTERVAL_MS,
+  fenceAfterMs: DEFAULT_FENCE_AFTER_MS,
+  selfFenceAfterMs: DEFAULT_SELF_FENCE_AFTER_MS,
+  fenceStopGraceMs: DEFAULT_FENCE_STOP_GRACE_MS,
 };
 
 export interface AgentOptions {
@@ -94,7 +121,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const [lo, hi] = opts.portRange;
   const offset = createHash('sha256').update(opts.nodeName).digest().readUInt32BE(0) % (hi - lo + 1);
   const ports = new PortAllocator(opts.portRange, undefined, lo + offset);
-  const probes = new ProbeManager({ clock });
+  const probes = new ProbeManager({ clock, readinessFirstSuccessIntervalMs: t.readinessFirstSuccessIntervalMs });
   const recorder = new EventRecorder(opts.client, { component: 'kubelet', host: opts.nodeName }, { clock, logger: log });
   const apiSink = new ApiPodSink(opts.client, recorder, log);
   const manager = new PodManager({
@@ -115,12 +142,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   await statics.start();
 
+  const fence = new NodeFence({
+    client: opts.client, nodeName: opts.nodeName, pods: manager, clock, logger: log,
+    ...(opts.clock ? { monotonicNow: () => clock.now() } : {}),
+    // A renewal period longer than the threshold must not make every renewal fence first.
+    config: { fenceAfterMs: Math.max(t.fenceAfterMs, 2 * t.leasePeriodMs), selfFenceAfterMs: t.selfFenceAfterMs, stopGraceMs: t.fenceStopGraceMs, tickMs: 250 },
+  });
+  fence.start();
+
   const reader = new NodeReader({ dataDir: opts.dataDir, logDir: podsDir, podsDir, shim: runtime.shimCommand, logger: log });
   const heartbeat = new NodeHeartbeat({
     client: opts.client, clock, logger: log, facts: await readHostFacts(), read: () => reader.read(),
     conditions: { thresholds: DEFAULT_THRESHOLDS, reserved: NO_RESERVATION, transitionMs: DEFAULT_PRESSURE_TRANSITION_MS, ...opts.nodeConditions },
     params: { nodeName: opts.nodeName, nodeIp: opts.nodeIp, kubeletPort: server.port, version, runtimeName: runtime.name, runtimeVersion: runtime.version, maxPods: opts.maxPods ?? 110 },
     statusPeriodMs: t.statusPeriodMs, leasePeriodMs: t.leasePeriodMs, leaseDurationSeconds: t.leaseDurationSeconds,
+    guard: fence,
   });
   void heartbeat.start();
 
@@ -141,6 +177,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     async stop() {
       stopped = true;
       heartbeat.stop();
+      fence.stop();
       statics.stop();
       manager.stop();
       probes.stopAll();

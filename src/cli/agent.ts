@@ -11,12 +11,13 @@ import { ServerBalancer } from '../client/balancer.js';
 import { isTriremeError } from '../errors.js';
 import { ApiClient } from '../client/api-client.js';
 import { createLogger, type LogFormat } from '../util/log.js';
+import { fenceOptions, fenceTimingsFromFlags, type FenceFlags } from './fence-flags.js';
 import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { ipAddress, logFormatOption, port, portRange } from './options.js';
 import { writeReadyFile } from './ready-file.js';
 import { onShutdown } from './shutdown.js';
 
-interface AgentFlags extends Partial<NodeConditionFlags> {
+interface AgentFlags extends Partial<NodeConditionFlags>, FenceFlags {
   logFormat?: LogFormat;
   server: string;
   token?: string;
@@ -28,7 +29,7 @@ interface AgentFlags extends Partial<NodeConditionFlags> {
 }
 
 export function registerAgent(program: Command): void {
-  nodeConditionOptions(logFormatOption(program.command('agent')))
+  fenceOptions(nodeConditionOptions(logFormatOption(program.command('agent'))))
     .description('run a worker node agent that joins a cluster')
     .requiredOption('--server <url>', 'API server URL, e.g. https://127.0.0.1:6443')
     .option('--token <token>', 'join token (the server\'s DATA_DIR/token); needed on first start only')
@@ -58,7 +59,7 @@ export function registerAgent(program: Command): void {
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
-        nodeConditions: nodeConditionsFromFlags(flags), timings: agentTimingsFromFlags(flags),
+        nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) },
       });
       writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
       process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);

@@ -36,6 +36,7 @@ import type { Logger } from '../util/log.js';
 import { createLogger, type LogFormat } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
 import { LeaderMetrics } from '../client/leader-metrics.js';
+import { fenceOptions, fenceTimingsFromFlags, type FenceFlags } from './fence-flags.js';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parseServiceRange, type ServiceRange } from '../api/service-range.js';
 import { NodeLifecycleMetrics } from '../controllers/nodelifecycle/metrics.js';
 import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
@@ -45,7 +46,7 @@ import { writeReadyFile } from './ready-file.js';
 import { startScheduler } from '../scheduler/start.js';
 import { onShutdown } from './shutdown.js';
 
-interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags> {
+interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags {
   logFormat?: LogFormat;
   dataDir: string;
   bindAddress: string;
@@ -79,7 +80,7 @@ export function registerServer(program: Command): void {
       printReady(flags, api, undefined, managed);
     });
 
-  nodeLifecycleOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent')))))
+  fenceOptions(nodeLifecycleOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))))))
     .option('--disable-agent', 'do not run a node agent in this process')
     .option('--node-name <name>', 'node name of the local agent (default: host name)')
     .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
@@ -152,7 +153,7 @@ export function registerServer(program: Command): void {
         const agent = await startAgent({
           client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
-          nodeConditions: nodeConditionsFromFlags(flags), timings: agentTimingsFromFlags(flags),
+          nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) },
         });
         stops.push(async () => { await agent.stop(); client.close(); });
         kubelet = { host: advertise, port: agent.kubeletPort };

@@ -7,6 +7,9 @@
 // the API is unreachable); labels the agent owns are (re)applied, other labels are kept; a change
 // of a condition's status is logged once. Does not remove the Node on stop (like the kubelet: the
 // node controller decides), nor set taints (the node lifecycle controller derives them).
+// With a `guard` (the node fence, src/agent/fence/), every report — status or lease — first
+// awaits `guard.beforeReport()` (a rejection skips the report, retried on the next tick) and
+// tells `guard.reported()` when it succeeded.
 import type { Node as V1Node } from 'kubernetes-types/core/v1.js';
 import type { Lease as V1Lease } from 'kubernetes-types/coordination/v1.js';
 import type { KubeObject } from '../../api/object.js';
@@ -40,6 +43,13 @@ export interface HeartbeatOptions {
   /** Fresh readings for each status; the first filesystem is the data dir's. */
   read: () => Promise<HostReadings>;
   conditions: NodeConditionsConfig;
+  guard?: ReportGuard;
+}
+
+/** Runs before each report (may refuse it by rejecting) and hears of each successful one. */
+export interface ReportGuard {
+  beforeReport(): Promise<void>;
+  reported(): void;
 }
 
 export interface NodeConditionsConfig {
@@ -93,6 +103,7 @@ export class NodeHeartbeat {
   async syncNode(): Promise<void> {
     const { client, params, clock, facts } = this.o;
     const { reserved } = this.o.conditions;
+    await this.o.guard?.beforeReport();
     const now = clock.now();
     const state = await this.state(now);
     let node: Node | undefined;
@@ -123,6 +134,7 @@ export class NodeHeartbeat {
     const serverDiffers = readyOf(node.status) !== readyOf(status);
     if (due || serverDiffers || statusChanged(this.lastStatus, status)) {
       await client.patch<Node>(NODES, undefined, params.nodeName, 'merge', { status }, { subresource: 'status' });
+      this.o.guard?.reported();
       this.logTransitions(this.lastStatus, status);
       this.lastStatus = status;
       this.lastStatusAt = now;
@@ -152,6 +164,7 @@ export class NodeHeartbeat {
 
   async renewLease(): Promise<void> {
     const { client, params, clock } = this.o;
+    await this.o.guard?.beforeReport();
     const spec = {
       holderIdentity: params.nodeName,
       leaseDurationSeconds: this.o.leaseDurationSeconds ?? 10,
@@ -168,6 +181,7 @@ export class NodeHeartbeat {
       };
       await client.create<Lease>(LEASES, NODE_LEASE_NAMESPACE, lease);
     }
+    this.o.guard?.reported();
   }
 
   private async tickLease(): Promise<void> {

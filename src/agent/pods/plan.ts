@@ -5,7 +5,9 @@
 // Guarantees: pure (no I/O, no clock: `now` is an input), deterministic; init containers run one
 // at a time in spec order, and no app container starts before all of them succeeded; a container
 // instance is only ever planned for start once (attempt = the latest attempt + 1); the plan only
-// asks for what the observation shows is missing, so executing a plan twice is harmless.
+// asks for what the observation shows is missing, so executing a plan twice is harmless. A pod
+// the node fence holds (`held`) runs nothing: its live instances are stopped and nothing starts
+// until the hold is lifted; `graceCapMs` caps every stop's grace period (fencing stops fast).
 // Does not: prepare anything (ports, volumes, env are the worker's edges) or execute actions.
 import type { Container, Pod, Probe } from 'kubernetes-types/core/v1.js';
 import type { ProbeKind } from '../probes/spec.js';
@@ -47,6 +49,10 @@ export interface PodObservation {
   backoffConfig: BackoffConfig;
   /** Why the worker could not start a container (CreateContainerConfigError, a mount failure). */
   blocked: ReadonlyMap<string, Waiting>;
+  /** The node fence holds the pod (self-fencing while cut off): stop everything, start nothing. */
+  held?: boolean;
+  /** Upper bound of every stop's grace period (a fenced pod is stopped fast). */
+  graceCapMs?: number;
 }
 
 export type PodAction =
@@ -112,19 +118,20 @@ function restartOrWait(o: PodObservation, c: Container, latest: ContainerInfo, i
   return { type: 'start', container: c.name, init, attempt: latest.attempt + 1, backoff: d.entry };
 }
 
-function planTermination(o: PodObservation, all: readonly Container[]): PodAction[] {
+/** A `stop` for every live instance, in spec order, then those of containers no longer in the spec. */
+function stopAll(o: PodObservation, all: readonly Container[]): PodAction[] {
   const graceS = o.pod.metadata?.deletionGracePeriodSeconds ?? o.pod.spec?.terminationGracePeriodSeconds ?? 30;
+  const graceMs = Math.min(graceS * 1000, o.graceCapMs ?? Infinity);
+  const names = [...all.map((c) => c.name), ...[...o.instances.keys()].filter((n) => !all.some((c) => c.name === n))];
   const actions: PodAction[] = [];
-  for (const c of all) {
-    for (const i of o.instances.get(c.name) ?? []) {
-      if (isLive(i)) actions.push({ type: 'stop', container: c.name, attempt: i.attempt, graceMs: graceS * 1000 });
-    }
+  for (const name of names) {
+    for (const i of o.instances.get(name) ?? []) if (isLive(i)) actions.push({ type: 'stop', container: name, attempt: i.attempt, graceMs });
   }
-  // Instances of containers no longer in the spec are stopped too.
-  for (const [name, list] of o.instances) {
-    if (all.some((c) => c.name === name)) continue;
-    for (const i of list) if (isLive(i)) actions.push({ type: 'stop', container: name, attempt: i.attempt, graceMs: graceS * 1000 });
-  }
+  return actions;
+}
+
+function planTermination(o: PodObservation, all: readonly Container[]): PodAction[] {
+  const actions = stopAll(o, all);
   if (!o.gone) actions.push({ type: 'deletePod' });
   actions.push({ type: 'cleanup' });
   return actions;
@@ -215,6 +222,9 @@ export function planPod(o: PodObservation): PodPlan {
   let init = { done: initSpecs.every((c) => succeeded(o.instances.get(c.name)?.at(-1))), failed: false };
   if (terminating) {
     actions.push(...planTermination(o, [...initSpecs, ...appSpecs]));
+  } else if (o.held) {
+    actions.push(...stopAll(o, [...initSpecs, ...appSpecs]));
+    for (const c of appSpecs) if (o.probes.get(c.name)?.attempt !== undefined) actions.push({ type: 'unprobe', container: c.name });
   } else {
     init = planInit(o, policy, actions);
     if (init.done && o.volumesReady) for (const c of appSpecs) planApp(o, policy, c, actions);

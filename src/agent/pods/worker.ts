@@ -8,6 +8,9 @@
 // action that changes what runs triggers another sync at once; a container instance is started
 // at most once (the runtime refuses duplicates); the worker never throws (errors are logged and
 // retried a second later). All decisions are the plan's; time comes from the injected clock.
+// A deletion once seen stays (a stale update without deletionTimestamp does not revive a pod:
+// deletion is irrevocable in the API). The node fence (src/agent/fence/) can stop a pod as gone
+// with a short grace (`fence`) or hold it stopped until released (`hold`/`release`).
 // Does not watch the API: its owner feeds it pod updates (update/markGone) and kicks it on
 // container exits and timers.
 import { promises as fs } from 'node:fs';
@@ -52,6 +55,8 @@ export function podDir(podsDir: string, uid: string): string {
 
 export class PodWorker {
   private gone = false;
+  private held = false;
+  private graceCapMs: number | undefined;
   private syncing = false;
   private again = false;
   private finished = false;
@@ -110,6 +115,12 @@ export class PodWorker {
   }
 
   update(pod: Pod): void {
+    const del = this.pod.metadata?.deletionTimestamp;
+    if (del && !pod.metadata?.deletionTimestamp) {
+      // An update older than the deletion we saw (a stale informer after a partition): keep it deleted.
+      const grace = this.pod.metadata?.deletionGracePeriodSeconds;
+      pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: del, ...(grace !== undefined ? { deletionGracePeriodSeconds: grace } : {}) } };
+    }
     this.pod = pod;
     this.kick();
   }
@@ -118,6 +129,32 @@ export class PodWorker {
   markGone(): void {
     this.gone = true;
     this.kick();
+  }
+
+  /** The node fence found the pod gone from the API: stop it within `graceCapMs` and clean up. */
+  fence(graceCapMs: number): void {
+    this.graceCapMs = Math.min(graceCapMs, this.graceCapMs ?? Infinity);
+    this.markGone();
+  }
+
+  /** Self-fencing: stop every container within `graceCapMs` and start nothing until `release`. */
+  hold(graceCapMs: number): void {
+    if (this.held) return;
+    this.held = true;
+    this.graceCapMs = graceCapMs;
+    this.kick();
+  }
+
+  /** The fence confirmed the pod still exists: run it again. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (!this.gone) this.graceCapMs = undefined;
+    this.kick();
+  }
+
+  get isHeld(): boolean {
+    return this.held;
   }
 
   kick(): void {
@@ -185,7 +222,8 @@ export class PodWorker {
     let ports: PortAssignment = {};
     let sources: Sources = { configMaps: new Map(), secrets: new Map() };
     let volumesReady = false;
-    if (!terminating) {
+    // A held pod is cut off from the API: its edges (ConfigMaps, Secrets) would only fail.
+    if (!terminating && !this.held) {
       // The edges before deciding: the pod's directory, host ports, ConfigMaps/Secrets, volumes.
       await fs.mkdir(this.dir, { recursive: true });
       await fs.writeFile(path.join(this.dir, 'pod.json'), JSON.stringify(this.pod));
@@ -203,7 +241,8 @@ export class PodWorker {
     // actions, if any, are the next sync's job; `again` is set by every action that changed
     // what runs).
     const after = planPod(await this.observe(volumesReady));
-    await this.postStatus(after, ports);
+    // A held pod's status waits for the fence's verdict (the API is unreachable meanwhile).
+    if (!this.held) await this.postStatus(after, ports);
     // Exits of instances this agent did not spawn are found by polling; keep a slow tick for
     // volume refreshes and missed events, until the pod is done for good.
     if (!after.done) this.kickAfter(this.d.volumeRefreshMs);
@@ -227,6 +266,7 @@ export class PodWorker {
     return {
       pod: this.pod, gone: this.gone, now: this.d.clock.now(), volumesReady, instances, probes,
       backoff: new Map(this.backoff), backoffConfig: this.d.backoff, blocked: new Map(this.blocked),
+      ...(this.held ? { held: true } : {}), ...(this.graceCapMs !== undefined ? { graceCapMs: this.graceCapMs } : {}),
     };
   }
 

@@ -7,6 +7,8 @@
 //     the probes again for the new instance);
 //   - startup: once with success (startup done), or once with failure after `failureThreshold`
 //     failures (restart the container).
+// A readiness probe is retried every `readinessFirstSuccessIntervalMs` until its first success
+// (off by default here; the agent turns it on: AgentTimings).
 // Does not: restart containers or write pod status — the caller does, from onChange.
 import type { Probe } from 'kubernetes-types/core/v1.js';
 import { systemClock, type Clock } from '../../util/clock.js';
@@ -30,9 +32,11 @@ interface ContainerProbes {
 export class ProbeManager {
   private readonly clock: Clock;
   private readonly containers = new Map<string, ContainerProbes>();
+  private readonly readinessFirstSuccessIntervalMs: number;
 
-  constructor(opts: { clock?: Clock } = {}) {
+  constructor(opts: { clock?: Clock; readinessFirstSuccessIntervalMs?: number } = {}) {
     this.clock = opts.clock ?? systemClock;
+    this.readinessFirstSuccessIntervalMs = opts.readinessFirstSuccessIntervalMs ?? 0;
   }
 
   private static key(podUid: string, container: string): string {
@@ -68,6 +72,7 @@ export class ProbeManager {
         onChange(r);
       },
       ...(opts.onFailure ? { onFailure: opts.onFailure } : {}),
+      ...(kind === 'readiness' ? { firstSuccessIntervalMs: this.readinessFirstSuccessIntervalMs } : {}),
     });
     c.workers.set(kind, worker);
     worker.start();

@@ -7,6 +7,7 @@
 // restarts. A startup probe stops for good once it succeeded.
 // Does not: decide what a result means for the container (the manager's caller does).
 import type { Clock, Timer } from '../../util/clock.js';
+import { nextRunAt, reportFailure, type ScheduleInput } from './schedule.js';
 import { ProbeState } from './state.js';
 import type { ProbeKind, ProbeTiming } from './spec.js';
 import type { ProbeOutcome, Prober } from './types.js';
@@ -25,8 +26,10 @@ export interface ProbeWorkerOptions {
   mayRun(): boolean;
   /** The published result changed, or a startup probe failed `failureThreshold` times. */
   onResult(outcome: ProbeOutcome): void;
-  /** Each failed run, for `Unhealthy` events. */
+  /** Each failed run, for `Unhealthy` events (in the fast phase at most once per period). */
   onFailure?(message: string): void;
+  /** Readiness only: the interval between runs until the first success (0/undefined: none). */
+  firstSuccessIntervalMs?: number;
 }
 
 export class ProbeWorker {
@@ -39,6 +42,8 @@ export class ProbeWorker {
   /** True when a run was skipped because mayRun() said no; `kick` resumes. */
   private waiting = false;
   private abort: AbortController | undefined;
+  private everSucceeded = false;
+  private lastFailureReportAt: number | undefined;
 
   constructor(private readonly o: ProbeWorkerOptions) {
     this.state = new ProbeState(o.kind, o.timing);
@@ -87,8 +92,12 @@ export class ProbeWorker {
     this.inFlight = false;
     if (this.stopped) return;
     this.lastMessage = outcome.message;
-    if (!outcome.success) this.o.onFailure?.(outcome.message);
+    if (!outcome.success && reportFailure(this.schedule(), began, this.lastFailureReportAt)) {
+      this.lastFailureReportAt = began;
+      this.o.onFailure?.(outcome.message);
+    }
     const what = this.state.record(outcome.success);
+    if (this.state.result) this.everSucceeded = true;
     if (what !== 'none') {
       const failed = !this.state.result;
       if (failed && this.o.kind !== 'readiness') {
@@ -99,7 +108,11 @@ export class ProbeWorker {
       if (this.o.kind === 'startup' && this.state.result) this.stopped = true;
       this.o.onResult({ success: this.state.result, message: outcome.message });
     }
-    this.scheduleAt(began + this.o.timing.periodMs);
+    this.scheduleAt(nextRunAt(this.schedule(), began));
+  }
+
+  private schedule(): ScheduleInput {
+    return { kind: this.o.kind, periodMs: this.o.timing.periodMs, firstSuccessIntervalMs: this.o.firstSuccessIntervalMs, everSucceeded: this.everSucceeded };
   }
 
   private runOnce(): Promise<ProbeOutcome> {

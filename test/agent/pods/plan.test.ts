@@ -321,3 +321,35 @@ describe('plan: purity', () => {
     assert.deepEqual({ pod: o.pod, instances: [...o.instances], backoff: [...o.backoff] }, before);
   });
 });
+
+describe('plan: fencing', () => {
+  const p = pod({ containers: [c('a', { readinessProbe: { exec: { command: ['x'] } } }), c('b')], terminationGracePeriodSeconds: 30 });
+
+  it('a held pod stops every live instance within the cap, forgets probes and starts nothing', () => {
+    const o = observe(p, { instances: [running('a'), exited('b', 1)], probes: { a: { attempt: 0, startupDone: true, ready: true } } });
+    const r = planPod({ ...o, held: true, graceCapMs: 1_000 });
+    assert.deepEqual(r.actions, [{ type: 'stop', container: 'a', attempt: 0, graceMs: 1_000 }, { type: 'unprobe', container: 'a' }]);
+    assert.equal(r.terminating, false);
+    assert.equal(r.containers.find((v) => v.name === 'b')?.waiting, undefined, 'b stays terminated: no restart while held');
+  });
+
+  it('a held pod with nothing live plans nothing (no restart of the exited)', () => {
+    const r = planPod({ ...observe(p, { instances: [exited('a', 137), exited('b', 137)] }), held: true });
+    assert.deepEqual(r.actions, []);
+  });
+
+  it('a fenced (gone) pod stops within the cap, not the pod grace, and is not deleted from the API', () => {
+    const r = planPod({ ...observe(p, { instances: [running('a'), running('b')], gone: true }), graceCapMs: 1_000 });
+    assert.deepEqual(r.actions, [
+      { type: 'stop', container: 'a', attempt: 0, graceMs: 1_000 },
+      { type: 'stop', container: 'b', attempt: 0, graceMs: 1_000 },
+      { type: 'cleanup' },
+    ]);
+  });
+
+  it('the cap never lengthens a shorter grace period', () => {
+    const short = pod({ containers: [c('a')], terminationGracePeriodSeconds: 0 });
+    const r = planPod({ ...observe(short, { instances: [running('a')], gone: true }), graceCapMs: 1_000 });
+    assert.deepEqual(r.actions[0], { type: 'stop', container: 'a', attempt: 0, graceMs: 0 });
+  });
+});
