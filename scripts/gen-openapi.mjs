@@ -24,6 +24,7 @@ const MODULES = {
   'core/v1': 'io.k8s.api.core.v1',
   'apps/v1': 'io.k8s.api.apps.v1',
   'coordination/v1': 'io.k8s.api.coordination.v1',
+  'discovery/v1': 'io.k8s.api.discovery.v1',
   'events/v1': 'io.k8s.api.events.v1',
   'autoscaling/v1': 'io.k8s.api.autoscaling.v1',
   'policy/v1': 'io.k8s.api.policy.v1',

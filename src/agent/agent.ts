@@ -180,6 +180,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       fence.stop();
       statics.stop();
       manager.stop();
+      apiSink.stop();
       probes.stopAll();
       runtime.close();
       await server.stop();

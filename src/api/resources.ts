@@ -52,6 +52,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'], subresources: ['status'] }),
   r('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'] }),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
+  r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
   r('events.k8s.io', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
 ];
 

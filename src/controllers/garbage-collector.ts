@@ -25,7 +25,7 @@ import type { ControllerDeps } from './replicaset.js';
 export const GC_RESOURCES: readonly ResourceInfo[] = [
   resource('apps', 'deployments'), resource('apps', 'replicasets'), resource('apps', 'daemonsets'),
   resource('apps', 'statefulsets'), resource('', 'pods'), resource('', 'configmaps'), resource('', 'secrets'),
-  resource('', 'services'), resource('', 'endpoints'), resource('', 'nodes'),
+  resource('', 'services'), resource('', 'endpoints'), resource('discovery.k8s.io', 'endpointslices'), resource('', 'nodes'),
   // Node heartbeat Leases are owned by their Node.
   resource('coordination.k8s.io', 'leases'),
 ];

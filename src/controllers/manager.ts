@@ -1,5 +1,6 @@
 // The controller manager: one set of shared informers, then the ReplicaSet, Deployment,
-// DaemonSet, node lifecycle controllers and the garbage collector, each with its own work queue and workers.
+// DaemonSet, node lifecycle, Endpoints, EndpointSlice (and mirroring) controllers and the
+// garbage collector, each with its own work queue and workers.
 // Guarantees: controllers start reconciling only after every informer has its first list (so
 // no decision is made on an empty cache); `stop()` shuts the queues down, waits for in-flight
 // reconciles, and stops the informers. Does not: elect a leader itself — the CLI runs it only
@@ -12,6 +13,9 @@ import { runController, type Controller } from './common/controller.js';
 import { SharedInformers } from './common/informers.js';
 import { DaemonSetController } from './daemonset.js';
 import { DeploymentController } from './deployment.js';
+import { EndpointsController } from './endpoints.js';
+import { EndpointSliceController } from './endpointslice.js';
+import { EndpointSliceMirroringController } from './endpointslice-mirroring.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { NodeLifecycleController, type NodeLifecycleOptions } from './node-lifecycle.js';
 import { ReplicaSetController, type ControllerDeps } from './replicaset.js';
@@ -43,6 +47,9 @@ export async function startControllerManager(client: ApiClient, opts: Controller
     new DaemonSetController({ ...deps, logger: log.child({ controller: 'daemonset' }) }),
     new GarbageCollector({ ...deps, logger: log.child({ controller: 'garbage-collector' }) }),
     new NodeLifecycleController({ ...deps, logger: log.child({ controller: 'node-lifecycle' }) }, opts.nodeLifecycle),
+    new EndpointsController({ ...deps, logger: log.child({ controller: 'endpoint' }) }),
+    new EndpointSliceController({ ...deps, logger: log.child({ controller: 'endpointslice' }) }),
+    new EndpointSliceMirroringController({ ...deps, logger: log.child({ controller: 'endpointslice-mirroring' }) }),
   ];
   await informers.start();
   log.info({ controllers: controllers.map((c) => c.name) }, 'caches synced; controllers starting');

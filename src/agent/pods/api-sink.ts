@@ -1,13 +1,18 @@
 // The PodSink for pods that live in the API (bound to this node, or mirror pods of static pods).
 // Guarantees: never throws; API failures are logged (the next sync retries, the pod keeps running).
 // ConfigMap/Secret reads return undefined only for NotFound; other errors throw so the worker
-// retries instead of reporting a missing object.
-import type { ConfigMap, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1.js';
+// retries instead of reporting a missing object. Services come from an informer started at the
+// first `services()` call (so a container restart needs no API call, as with the kubelet's
+// lister); until its first list, a call waits up to `servicesSyncWaitMs` and then throws
+// ServiceUnavailable (the worker retries the start). `stop()` stops that informer.
+import type { ConfigMap, Pod, PodStatus, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ApiClient } from '../../client/api-client.js';
 import type { EventRecorder } from '../../client/events.js';
+import { Informer } from '../../client/informer.js';
 import { resource } from '../../client/resources.js';
-import { isTriremeError } from '../../errors.js';
+import { TriremeError, isTriremeError } from '../../errors.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { PORTS_ANNOTATION, type PortAssignment } from './ports.js';
 import type { PodSink } from './sink.js';
@@ -15,6 +20,10 @@ import type { PodSink } from './sink.js';
 const PODS = resource('', 'pods');
 const CONFIGMAPS = resource('', 'configmaps');
 const SECRETS = resource('', 'secrets');
+const SERVICES = resource('', 'services');
+const DEFAULT_SERVICES_SYNC_WAIT_MS = 5_000;
+
+type ServiceObj = Service & KubeObject;
 
 export class ApiPodSink implements PodSink {
   constructor(
@@ -23,7 +32,43 @@ export class ApiPodSink implements PodSink {
     private readonly log: Logger,
     /** Maps the worker's pod to the API object to write (identity for ordinary pods; the mirror for static ones). */
     private readonly target: (pod: Pod) => { namespace: string; name: string; uid?: string; obj?: Pod } | undefined = (p) => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '', obj: p }),
+    private readonly opts: { clock?: Clock; servicesSyncWaitMs?: number } = {},
   ) {}
+
+  private svc: { inf: Informer<ServiceObj>; synced: Promise<void> } | undefined;
+
+  async services(namespace: string): Promise<Service[]> {
+    if (!this.svc) {
+      const inf = new Informer<ServiceObj>(this.client, SERVICES, { logger: this.log, clock: this.opts.clock });
+      const synced = inf.start();
+      synced.catch((e: unknown) => this.log.error({ err: e }, 'service informer failed to start; containers get no service variables until it does'));
+      this.svc = { inf, synced };
+    }
+    const { inf, synced } = this.svc;
+    if (!inf.synced) await this.waitForSync(synced);
+    const own = inf.list(namespace);
+    return namespace === 'default' ? own : [...own, ...inf.list('default').filter((s) => s.metadata?.name === 'kubernetes')];
+  }
+
+  private waitForSync(synced: Promise<void>): Promise<void> {
+    const clock = this.opts.clock ?? systemClock;
+    const ms = this.opts.servicesSyncWaitMs ?? DEFAULT_SERVICES_SYNC_WAIT_MS;
+    return new Promise<void>((resolve, reject) => {
+      const t = clock.setTimeout(() => reject(new TriremeError('ServiceUnavailable', 'services have not yet been read at least once, cannot construct envvars')), ms);
+      synced.then(() => {
+        clock.clearTimeout(t);
+        resolve();
+      }, (e: unknown) => {
+        clock.clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      });
+    });
+  }
+
+  /** Stops the service informer, if one was started. */
+  stop(): void {
+    this.svc?.inf.stop();
+  }
 
   private async getOrUndefined<T extends KubeObject>(res: typeof PODS, ns: string, name: string): Promise<T | undefined> {
     try {

@@ -1,10 +1,13 @@
-// A container's environment and argv, as the kubelet computes them: trireme's own variables
-// (POD_NAME, POD_NAMESPACE, POD_IP, NODE_NAME, PORT*, TRIREME_*) first, then `envFrom` (in order,
-// with prefixes), then `env` (in order, each value `$(VAR)`-expanded against what is defined so
-// far, `valueFrom` resolved); finally `command`/`args` expanded against the result.
-// Guarantees: pure — ConfigMaps and Secrets come in already fetched; a missing, non-optional
-// reference raises ConfigError (surfaced as CreateContainerConfigError). Does not fetch anything.
-import type { ConfigMap, Container, EnvVar, Pod, Secret } from 'kubernetes-types/core/v1.js';
+// A container's environment and argv, as the kubelet computes them: the Kubernetes-style service
+// variables (`serviceEnv`) and trireme's own variables (POD_NAME, POD_NAMESPACE, POD_IP,
+// NODE_NAME, PORT*, TRIREME_*) first, then `envFrom` (in order, with prefixes), then `env` (in
+// order, each value `$(VAR)`-expanded against what is defined so far, `valueFrom` resolved);
+// finally `command`/`args` expanded against the result. So explicit variables win over service
+// ones, which `$(VAR)` references can still use.
+// Guarantees: pure — ConfigMaps, Secrets and Services come in already fetched; a missing,
+// non-optional reference raises ConfigError (surfaced as CreateContainerConfigError). Does not
+// fetch anything.
+import type { ConfigMap, Container, EnvVar, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -43,6 +46,61 @@ export function expandVars(s: string, vars: Readonly<Record<string, string>>): s
       out += c;
     }
   }
+  return out;
+}
+
+/** `my-svc` → `MY_SVC`, as the kubelet names service variables. */
+function serviceVarName(name: string): string {
+  return name.toUpperCase().replace(/-/g, '_');
+}
+
+/** Go's net.JoinHostPort: IPv6 addresses in brackets. */
+function joinHostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** The variables one Service contributes (the kubelet's envvars.FromServices). */
+function varsOfService(svc: Service, out: Record<string, string>): void {
+  const ip = svc.spec?.clusterIP ?? '';
+  const ports = svc.spec?.ports ?? [];
+  const first = ports[0];
+  if (!first) return;
+  const prefix = serviceVarName(svc.metadata?.name ?? '');
+  out[`${prefix}_SERVICE_HOST`] = ip;
+  out[`${prefix}_SERVICE_PORT`] = String(first.port);
+  for (const p of ports) if (p.name) out[`${prefix}_SERVICE_PORT_${serviceVarName(p.name)}`] = String(p.port);
+  ports.forEach((p, i) => {
+    const proto = (p.protocol || 'TCP').toLowerCase();
+    const url = `${proto}://${joinHostPort(ip, p.port)}`;
+    if (i === 0) out[`${prefix}_PORT`] = url;
+    const pp = `${prefix}_PORT_${p.port}_${proto.toUpperCase()}`;
+    out[pp] = url;
+    out[`${pp}_PROTO`] = proto;
+    out[`${pp}_PORT`] = String(p.port);
+    out[`${pp}_ADDR`] = ip;
+  });
+}
+
+/**
+ * The Kubernetes-style service variables of a pod in `namespace` (`<NAME>_SERVICE_HOST`,
+ * `_SERVICE_PORT`, `_SERVICE_PORT_<PORT>`, `<NAME>_PORT`, `<NAME>_PORT_<port>_<PROTO>` with
+ * `_PROTO`, `_PORT`, `_ADDR`), as the kubelet's getServiceEnvVarMap: `default/kubernetes`
+ * always; with `enableServiceLinks` every Service of the pod's namespace too (one of the same
+ * name there wins over `default/kubernetes`). Services without a ClusterIP (headless,
+ * ExternalName) give none. `services` may hold any Services; the others are ignored.
+ */
+export function serviceEnv(services: readonly Service[], namespace: string, enableServiceLinks: boolean): Record<string, string> {
+  const chosen = new Map<string, Service>();
+  for (const svc of services) {
+    const ip = svc.spec?.clusterIP;
+    if (!ip || ip === 'None') continue;
+    const name = svc.metadata?.name ?? '';
+    const ns = svc.metadata?.namespace ?? 'default';
+    if (enableServiceLinks && ns === namespace) chosen.set(name, svc);
+    else if (ns === 'default' && name === 'kubernetes' && !chosen.has(name)) chosen.set(name, svc);
+  }
+  const out: Record<string, string> = {};
+  for (const name of [...chosen.keys()].sort()) varsOfService(chosen.get(name)!, out);
   return out;
 }
 

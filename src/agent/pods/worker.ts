@@ -24,7 +24,7 @@ import { runCommand } from '../probes/exec.js';
 import type { ContainerContext } from '../runtime/context.js';
 import type { ContainerInfo, ContainerRef, Runtime } from '../runtime/runtime.js';
 import type { BackoffConfig, BackoffEntry } from './backoff.js';
-import { ConfigError, buildArgv, buildEnv, envReferences } from './env.js';
+import { ConfigError, buildArgv, buildEnv, envReferences, serviceEnv } from './env.js';
 import { planPod, probeOf, type PodAction, type PodObservation, type PodPlan, type ProbeView, type Waiting } from './plan.js';
 import { PortAllocator, portEnv, resolvePort, type PortAssignment } from './ports.js';
 import type { PodSink } from './sink.js';
@@ -421,9 +421,12 @@ export class PodWorker {
     let env: Record<string, string>;
     let argv: string[];
     let cwd: string;
+    // Services as they are when the container starts (the kubelet's rule); an error retries the start.
+    const services = this.sink.services ? await this.sink.services(this.namespace) : [];
     try {
       const mounts = await prepareMounts(this.dir, c, this.volumes ?? new Map());
-      const base = { ...this.baseEnv(c, ports), HOME: mounts.root, ...mounts.env };
+      const svcEnv = serviceEnv(services, this.namespace, this.pod.spec?.enableServiceLinks !== false);
+      const base = { ...svcEnv, ...this.baseEnv(c, ports), HOME: mounts.root, ...mounts.env };
       env = buildEnv(this.pod, c, src, { podIP: this.d.nodeIp, hostIP: this.d.nodeIp }, base);
       argv = buildArgv(c, env);
       cwd = c.workingDir ? path.join(mounts.root, c.workingDir) : mounts.root;

@@ -3,7 +3,8 @@
 // TCP, targetPort = port, external/internal traffic policies, LoadBalancer node ports,
 // single-stack IP family), Secret (type Opaque, stringData merged into data), Namespace
 // (metadata.name label, finalizer `kubernetes`, phase Active), Node (allocatable =
-// capacity), Endpoints (port protocol TCP). Does not: allocate clusterIPs or nodePorts.
+// capacity), Endpoints (port protocol TCP), EndpointSlice (port name "", protocol TCP). Does
+// not: allocate clusterIPs or nodePorts.
 import { NAMESPACE_FINALIZER } from '../finalizers.js';
 import { asObj, ensureObj, objList, setDefault, type Obj } from '../validation/access.js';
 
@@ -66,4 +67,12 @@ export function defaultNode(obj: Obj): void {
 
 export function defaultEndpoints(obj: Obj): void {
   for (const s of objList(obj.subsets)) for (const p of objList(s.ports)) setDefault(p, 'protocol', 'TCP');
+}
+
+/** EndpointSlice ports: name "" and protocol TCP when unset (SetDefaults_EndpointPort). */
+export function defaultEndpointSlice(obj: Obj): void {
+  for (const p of objList(obj.ports)) {
+    setDefault(p, 'name', '');
+    setDefault(p, 'protocol', 'TCP');
+  }
 }

@@ -6,7 +6,7 @@
 import type { KubeObject } from '../object.js';
 import type { Obj } from '../validation/access.js';
 import { defaultDaemonSet, defaultDeployment, defaultReplicaSet, defaultStatefulSet } from './apps.js';
-import { defaultEndpoints, defaultNamespace, defaultNode, defaultSecret, defaultService } from './core.js';
+import { defaultEndpointSlice, defaultEndpoints, defaultNamespace, defaultNode, defaultSecret, defaultService } from './core.js';
 import { defaultPodOnly, defaultPodSpec } from './pod.js';
 import { ensureObj } from '../validation/access.js';
 
@@ -25,6 +25,7 @@ const DEFAULTERS: Record<string, (obj: Obj) => void> = {
   'v1/Namespace': defaultNamespace,
   'v1/Node': defaultNode,
   'v1/Endpoints': defaultEndpoints,
+  'discovery.k8s.io/v1/EndpointSlice': defaultEndpointSlice,
   'apps/v1/Deployment': defaultDeployment,
   'apps/v1/ReplicaSet': defaultReplicaSet,
   'apps/v1/DaemonSet': defaultDaemonSet,

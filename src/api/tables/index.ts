@@ -9,7 +9,7 @@
 import type { KubeObject } from '../object.js';
 import { NAME, col } from './columns.js';
 import { coreEventPrinter, eventsV1EventPrinter } from './event.js';
-import { endpointsPrinter, servicePrinter } from './network.js';
+import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './network.js';
 import { nodePrinter } from './node.js';
 import { podPrinter } from './pod.js';
 import { configMapPrinter, leasePrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './simple.js';
@@ -45,6 +45,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map([
   ['apps/DaemonSet', daemonSetPrinter],
   ['apps/StatefulSet', statefulSetPrinter],
   ['coordination.k8s.io/Lease', leasePrinter],
+  ['discovery.k8s.io/EndpointSlice', endpointSlicePrinter],
   ['events.k8s.io/Event', eventsV1EventPrinter],
 ]);
 

@@ -1,9 +1,13 @@
-// Rows of Services and Endpoints as `kubectl get svc|ep` shows them (Kubernetes 1.32).
+// Rows of Services, Endpoints and EndpointSlices as `kubectl get svc|ep|endpointslices` shows
+// them (Kubernetes 1.32).
 // Guarantees: PORT(S) as `port[:nodePort]/protocol` joined by ',' (`<none>` if no ports);
 // EXTERNAL-IP by service type (`<none>`, `<pending>` for a LoadBalancer without ingress, the
 // external name for ExternalName); ENDPOINTS lists at most three `ip:port` (or bare ip for
-// port-less subsets) and then `+ N more...`. Does not resolve names or consult other objects.
+// port-less subsets) and then `+ N more...`; an EndpointSlice's PORTS and ENDPOINTS list three
+// ports (number, else name, else `*`) or addresses, then `+ N more...`, `<unset>` when empty.
+// Does not resolve names or consult other objects.
 import type { EndpointSubset, Endpoints, LoadBalancerStatus, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointPort, EndpointSlice, Endpoint } from 'kubernetes-types/discovery/v1.js';
 import { since } from './age.js';
 import { AGE, NAME, col, wide } from './columns.js';
 import { formatLabels } from './format.js';
@@ -103,5 +107,36 @@ export const endpointsPrinter: Printer = {
   row(obj, ctx) {
     const ep = obj as Endpoints;
     return { cells: [ep.metadata?.name ?? '', formatEndpoints(ep.subsets), since(ep.metadata?.creationTimestamp, ctx.now)] };
+  },
+};
+
+/** Kubernetes' listWithMoreString: the first `MAX_LISTED` items, `+ N more...`, `<unset>` for none. */
+function listWithMore(items: readonly string[]): string {
+  const text = items.slice(0, MAX_LISTED).join(',');
+  if (items.length > MAX_LISTED) return `${text} + ${items.length - MAX_LISTED} more...`;
+  return text === '' ? '<unset>' : text;
+}
+
+/** The PORTS cell of an EndpointSlice: each port's number, else its name, else `*`. */
+export function formatSlicePorts(ports: readonly EndpointPort[] | undefined): string {
+  return listWithMore((ports ?? []).map((p) => (p.port !== undefined && p.port !== null ? String(p.port) : p.name || '*')));
+}
+
+/** The ENDPOINTS cell of an EndpointSlice: every address of every endpoint. */
+export function formatSliceEndpoints(endpoints: readonly Endpoint[] | undefined): string {
+  return listWithMore((endpoints ?? []).flatMap((e) => e.addresses ?? []));
+}
+
+export const endpointSlicePrinter: Printer = {
+  columns: [
+    NAME,
+    col('AddressType', 'string', 'The type of address carried by this EndpointSlice: IPv4, IPv6 or FQDN.'),
+    col('Ports', 'string', 'The network ports exposed by each endpoint in this slice.'),
+    col('Endpoints', 'string', 'The addresses of the endpoints in this slice.'),
+    AGE,
+  ],
+  row(obj, ctx) {
+    const s = obj as unknown as EndpointSlice;
+    return { cells: [s.metadata?.name ?? '', s.addressType ?? '', formatSlicePorts(s.ports), formatSliceEndpoints(s.endpoints), since(s.metadata?.creationTimestamp, ctx.now)] };
   },
 };

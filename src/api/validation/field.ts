@@ -12,6 +12,7 @@ export type Reason =
   | 'FieldValueNotSupported'
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
   | 'FieldValueNotFound';
 
 /** Go-style rendering of a bad value: strings quoted, numbers and booleans bare. */
@@ -64,6 +65,10 @@ export function forbidden(field: string, detail: string): FieldCause {
 
 export function tooLong(field: string, maxBytes: number): FieldCause {
   return { reason: 'FieldValueTooLong', field, message: `Too long: may not be more than ${maxBytes} bytes` };
+}
+
+export function tooMany(field: string, actual: number, max: number): FieldCause {
+  return { reason: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` };
 }
 
 export function notFound(field: string, value: unknown): FieldCause {

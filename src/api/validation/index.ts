@@ -15,6 +15,7 @@ import {
 } from './apps.js';
 import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSecretUpdate } from './config.js';
 import { validateCoreEvent, validateEndpoints, validateEventsEvent, validateLeaseSpec, validateNodeSpec } from './core.js';
+import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
 import { formatCause, required } from './field.js';
 import { validateObjectMeta } from './meta.js';
 import { nameIsDns1035Label, nameIsDns1123Label, nameIsDns1123Subdomain, type NameCheck } from './names.js';
@@ -59,6 +60,7 @@ const CREATE_RULES: Record<string, KindRule> = {
   'events.k8s.io/v1/Event': validateEventsEvent,
   'v1/Endpoints': validateEndpoints,
   'coordination.k8s.io/v1/Lease': (o) => validateLeaseSpec(spec(o)),
+  'discovery.k8s.io/v1/EndpointSlice': validateEndpointSlice,
   'apps/v1/Deployment': (o) => validateDeploymentSpec(spec(o), 'spec'),
   'apps/v1/ReplicaSet': (o) => validateReplicaSetSpec(spec(o), 'spec'),
   'apps/v1/DaemonSet': (o) => validateDaemonSetSpec(spec(o), 'spec'),
@@ -69,6 +71,7 @@ const UPDATE_RULES: Record<string, UpdateRule> = {
   'v1/Service': (o, old) => validateServiceUpdate(spec(o), spec(old), 'spec'),
   'v1/ConfigMap': validateConfigMapUpdate,
   'v1/Secret': validateSecretUpdate,
+  'discovery.k8s.io/v1/EndpointSlice': validateEndpointSliceUpdate,
   'apps/v1/Deployment': (o, old) => validateSelectorImmutable(spec(o), spec(old), 'spec'),
   'apps/v1/ReplicaSet': (o, old) => validateSelectorImmutable(spec(o), spec(old), 'spec'),
   'apps/v1/DaemonSet': (o, old) => validateSelectorImmutable(spec(o), spec(old), 'spec'),

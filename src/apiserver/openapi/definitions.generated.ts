@@ -6010,6 +6010,202 @@ export const DEFINITIONS: Readonly<Record<string, SchemaObject>> = {
     },
     "type": "object"
   },
+  "io.k8s.api.discovery.v1.Endpoint": {
+    "description": "Endpoint represents a single logical \"backend\" implementing a service.",
+    "properties": {
+      "addresses": {
+        "description": "addresses of this endpoint. The contents of this field are interpreted according to the corresponding EndpointSlice addressType field. Consumers must handle different types of addresses in the context of their own capabilities. This must contain at least one address but no more than 100. These are all assumed to be fungible and clients may choose to only use the first element. Refer to: https://issue.k8s.io/106267",
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      },
+      "conditions": {
+        "$ref": "#/components/schemas/io.k8s.api.discovery.v1.EndpointConditions",
+        "description": "conditions contains information about the current status of the endpoint."
+      },
+      "deprecatedTopology": {
+        "additionalProperties": {
+          "type": "string"
+        },
+        "description": "deprecatedTopology contains topology information part of the v1beta1 API. This field is deprecated, and will be removed when the v1beta1 API is removed (no sooner than kubernetes v1.24).  While this field can hold values, it is not writable through the v1 API, and any attempts to write to it will be silently ignored. Topology information can be found in the zone and nodeName fields instead.",
+        "type": "object"
+      },
+      "hints": {
+        "$ref": "#/components/schemas/io.k8s.api.discovery.v1.EndpointHints",
+        "description": "hints contains information associated with how an endpoint should be consumed."
+      },
+      "hostname": {
+        "description": "hostname of this endpoint. This field may be used by consumers of endpoints to distinguish endpoints from each other (e.g. in DNS names). Multiple endpoints which use the same hostname should be considered fungible (e.g. multiple A values in DNS). Must be lowercase and pass DNS Label (RFC 1123) validation.",
+        "type": "string"
+      },
+      "nodeName": {
+        "description": "nodeName represents the name of the Node hosting this endpoint. This can be used to determine endpoints local to a Node.",
+        "type": "string"
+      },
+      "targetRef": {
+        "$ref": "#/components/schemas/io.k8s.api.core.v1.ObjectReference",
+        "description": "targetRef is a reference to a Kubernetes object that represents this endpoint."
+      },
+      "zone": {
+        "description": "zone is the name of the Zone this endpoint exists in.",
+        "type": "string"
+      }
+    },
+    "required": [
+      "addresses"
+    ],
+    "type": "object"
+  },
+  "io.k8s.api.discovery.v1.EndpointConditions": {
+    "description": "EndpointConditions represents the current condition of an endpoint.",
+    "properties": {
+      "ready": {
+        "description": "ready indicates that this endpoint is prepared to receive traffic, according to whatever system is managing the endpoint. A nil value indicates an unknown state. In most cases consumers should interpret this unknown state as ready. For compatibility reasons, ready should never be \"true\" for terminating endpoints, except when the normal readiness behavior is being explicitly overridden, for example when the associated Service has set the publishNotReadyAddresses flag.",
+        "type": "boolean"
+      },
+      "serving": {
+        "description": "serving is identical to ready except that it is set regardless of the terminating state of endpoints. This condition should be set to true for a ready endpoint that is terminating. If nil, consumers should defer to the ready condition.",
+        "type": "boolean"
+      },
+      "terminating": {
+        "description": "terminating indicates that this endpoint is terminating. A nil value indicates an unknown state. Consumers should interpret this unknown state to mean that the endpoint is not terminating.",
+        "type": "boolean"
+      }
+    },
+    "type": "object"
+  },
+  "io.k8s.api.discovery.v1.EndpointHints": {
+    "description": "EndpointHints provides hints describing how an endpoint should be consumed.",
+    "properties": {
+      "forZones": {
+        "description": "forZones indicates the zone(s) this endpoint should be consumed by to enable topology aware routing.",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.discovery.v1.ForZone"
+        },
+        "type": "array"
+      }
+    },
+    "type": "object"
+  },
+  "io.k8s.api.discovery.v1.EndpointPort": {
+    "description": "EndpointPort represents a Port used by an EndpointSlice",
+    "properties": {
+      "appProtocol": {
+        "description": "The application protocol for this port. This is used as a hint for implementations to offer richer behavior for protocols that they understand. This field follows standard Kubernetes label syntax. Valid values are either:\n\n* Un-prefixed protocol names - reserved for IANA standard service names (as per RFC-6335 and https://www.iana.org/assignments/service-names).\n\n* Kubernetes-defined prefixed names:\n  * 'kubernetes.io/h2c' - HTTP/2 prior knowledge over cleartext as described in https://www.rfc-editor.org/rfc/rfc9113.html#name-starting-http-2-with-prior-\n  * 'kubernetes.io/ws'  - WebSocket over cleartext as described in https://www.rfc-editor.org/rfc/rfc6455\n  * 'kubernetes.io/wss' - WebSocket over TLS as described in https://www.rfc-editor.org/rfc/rfc6455\n\n* Other protocols should use implementation-defined prefixed names such as mycompany.com/my-custom-protocol.",
+        "type": "string"
+      },
+      "name": {
+        "description": "name represents the name of this port. All ports in an EndpointSlice must have a unique name. If the EndpointSlice is derived from a Kubernetes service, this corresponds to the Service.ports[].name. Name must either be an empty string or pass DNS_LABEL validation: * must be no more than 63 characters long. * must consist of lower case alphanumeric characters or '-'. * must start and end with an alphanumeric character. Default is empty string.",
+        "type": "string"
+      },
+      "port": {
+        "description": "port represents the port number of the endpoint. If this is not specified, ports are not restricted and must be interpreted in the context of the specific consumer.",
+        "format": "int32",
+        "type": "integer"
+      },
+      "protocol": {
+        "description": "protocol represents the IP protocol for this port. Must be UDP, TCP, or SCTP. Default is TCP.",
+        "type": "string"
+      }
+    },
+    "type": "object"
+  },
+  "io.k8s.api.discovery.v1.EndpointSlice": {
+    "description": "EndpointSlice represents a subset of the endpoints that implement a service. For a given service there may be multiple EndpointSlice objects, selected by labels, which must be joined to produce the full set of endpoints.",
+    "properties": {
+      "addressType": {
+        "description": "addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. This field is immutable after creation. The following address types are currently supported: * IPv4: Represents an IPv4 Address. * IPv6: Represents an IPv6 Address. * FQDN: Represents a Fully Qualified Domain Name.",
+        "type": "string"
+      },
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "endpoints": {
+        "description": "endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints.",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.discovery.v1.Endpoint"
+        },
+        "type": "array"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "description": "Standard object's metadata."
+      },
+      "ports": {
+        "description": "ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, it indicates \"all ports\". Each slice may include a maximum of 100 ports.",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.discovery.v1.EndpointPort"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "addressType",
+      "endpoints"
+    ],
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "discovery.k8s.io",
+        "kind": "EndpointSlice",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.discovery.v1.EndpointSliceList": {
+    "description": "EndpointSliceList represents a list of endpoint slices",
+    "properties": {
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "items": {
+        "description": "items is the list of endpoint slices",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.discovery.v1.EndpointSlice"
+        },
+        "type": "array"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
+        "description": "Standard list metadata."
+      }
+    },
+    "required": [
+      "items"
+    ],
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "discovery.k8s.io",
+        "kind": "EndpointSliceList",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.discovery.v1.ForZone": {
+    "description": "ForZone provides information about which zones should consume this endpoint.",
+    "properties": {
+      "name": {
+        "description": "name represents the name of the zone.",
+        "type": "string"
+      }
+    },
+    "required": [
+      "name"
+    ],
+    "type": "object"
+  },
   "io.k8s.api.events.v1.Event": {
     "description": "Event is a report of an event somewhere in the cluster. It generally denotes some state change in the system. Events have a limited retention time and triggers and messages may evolve with time.  Event consumers should not rely on the timing of an event with a given Reason reflecting a consistent underlying trigger, or the continued existence of events with that Reason.  Events should be treated as informative, best-effort, supplemental data.",
     "properties": {
@@ -6496,6 +6692,11 @@ export const DEFINITIONS: Readonly<Record<string, SchemaObject>> = {
         "version": "v1"
       },
       {
+        "group": "discovery.k8s.io",
+        "kind": "DeleteOptions",
+        "version": "v1"
+      },
+      {
         "group": "events.k8s.io",
         "kind": "DeleteOptions",
         "version": "v1"
@@ -6921,6 +7122,11 @@ export const DEFINITIONS: Readonly<Record<string, SchemaObject>> = {
       },
       {
         "group": "coordination.k8s.io",
+        "kind": "WatchEvent",
+        "version": "v1"
+      },
+      {
+        "group": "discovery.k8s.io",
         "kind": "WatchEvent",
         "version": "v1"
       },

@@ -1447,6 +1447,48 @@ message WindowsSecurityContextOptions {
   optional bool hostProcess = 4;
 }
 ` },
+  { pkg: "k8s.io.api.discovery.v1", text: `syntax = "proto2";
+package k8s.io.api.discovery.v1;
+
+message Endpoint {
+  repeated string addresses = 1;
+  optional .k8s.io.api.discovery.v1.EndpointConditions conditions = 2;
+  optional string hostname = 3;
+  optional .k8s.io.api.core.v1.ObjectReference targetRef = 4;
+  map<string, string> deprecatedTopology = 5;
+  optional string nodeName = 6;
+  optional string zone = 7;
+  optional .k8s.io.api.discovery.v1.EndpointHints hints = 8;
+}
+
+message EndpointConditions {
+  optional bool ready = 1;
+  optional bool serving = 2;
+  optional bool terminating = 3;
+}
+
+message EndpointHints {
+  repeated .k8s.io.api.discovery.v1.ForZone forZones = 1;
+}
+
+message EndpointPort {
+  optional string name = 1;
+  optional string protocol = 2;
+  optional int32 port = 3;
+  optional string appProtocol = 4;
+}
+
+message EndpointSlice {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated .k8s.io.api.discovery.v1.Endpoint endpoints = 2;
+  repeated .k8s.io.api.discovery.v1.EndpointPort ports = 3;
+  optional string addressType = 4;
+}
+
+message ForZone {
+  optional string name = 1;
+}
+` },
   { pkg: "k8s.io.api.events.v1", text: `syntax = "proto2";
 package k8s.io.api.events.v1;
 
@@ -1669,6 +1711,7 @@ export const PROTOBUF_KINDS: readonly (readonly [string, string, string])[] = [
   ["apps/v1", "DaemonSet", "k8s.io.api.apps.v1.DaemonSet"],
   ["apps/v1", "StatefulSet", "k8s.io.api.apps.v1.StatefulSet"],
   ["coordination.k8s.io/v1", "Lease", "k8s.io.api.coordination.v1.Lease"],
+  ["discovery.k8s.io/v1", "EndpointSlice", "k8s.io.api.discovery.v1.EndpointSlice"],
   ["events.k8s.io/v1", "Event", "k8s.io.api.events.v1.Event"],
   ["policy/v1", "Eviction", "k8s.io.api.policy.v1.Eviction"],
   ["autoscaling/v1", "Scale", "k8s.io.api.autoscaling.v1.Scale"],
@@ -1876,6 +1919,12 @@ export const GO_JSON_FIELDS: Readonly<Record<string, readonly GoJsonField[]>> = 
   "k8s.io.api.core.v1.VsphereVirtualDiskVolumeSource": [["volumePath", "volumePath", ""], ["fsType", "fsType", "o"], ["storagePolicyName", "storagePolicyName", "o"], ["storagePolicyID", "storagePolicyID", "o"]],
   "k8s.io.api.core.v1.WeightedPodAffinityTerm": [["weight", "weight", ""], ["podAffinityTerm", "podAffinityTerm", ""]],
   "k8s.io.api.core.v1.WindowsSecurityContextOptions": [["gmsaCredentialSpecName", "gmsaCredentialSpecName", "op"], ["gmsaCredentialSpec", "gmsaCredentialSpec", "op"], ["runAsUserName", "runAsUserName", "op"], ["hostProcess", "hostProcess", "op"]],
+  "k8s.io.api.discovery.v1.Endpoint": [["addresses", "addresses", ""], ["conditions", "conditions", "o"], ["hostname", "hostname", "op"], ["targetRef", "targetRef", "op"], ["deprecatedTopology", "deprecatedTopology", "o"], ["nodeName", "nodeName", "op"], ["zone", "zone", "op"], ["hints", "hints", "op"]],
+  "k8s.io.api.discovery.v1.EndpointConditions": [["ready", "ready", "op"], ["serving", "serving", "op"], ["terminating", "terminating", "op"]],
+  "k8s.io.api.discovery.v1.EndpointHints": [["forZones", "forZones", "o"]],
+  "k8s.io.api.discovery.v1.EndpointPort": [["name", "name", "op"], ["protocol", "protocol", "op"], ["port", "port", "op"], ["appProtocol", "appProtocol", "op"]],
+  "k8s.io.api.discovery.v1.EndpointSlice": [["metadata", "metadata", "o"], ["addressType", "addressType", ""], ["endpoints", "endpoints", ""], ["ports", "ports", ""]],
+  "k8s.io.api.discovery.v1.ForZone": [["name", "name", ""]],
   "k8s.io.api.events.v1.Event": [["metadata", "metadata", ""], ["eventTime", "eventTime", ""], ["series", "series", "op"], ["reportingController", "reportingController", "o"], ["reportingInstance", "reportingInstance", "o"], ["action", "action", "o"], ["reason", "reason", "o"], ["regarding", "regarding", "o"], ["related", "related", "op"], ["note", "note", "o"], ["type", "type", "o"], ["deprecatedSource", "deprecatedSource", "o"], ["deprecatedFirstTimestamp", "deprecatedFirstTimestamp", "o"], ["deprecatedLastTimestamp", "deprecatedLastTimestamp", "o"], ["deprecatedCount", "deprecatedCount", "o"]],
   "k8s.io.api.events.v1.EventSeries": [["count", "count", ""], ["lastObservedTime", "lastObservedTime", ""]],
   "k8s.io.api.policy.v1.Eviction": [["metadata", "metadata", "o"], ["deleteOptions", "deleteOptions", "op"]],

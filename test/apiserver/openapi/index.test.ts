@@ -9,7 +9,7 @@ import { buildDocument, openapiV3Document, openapiV3DocumentPaths, openapiV3Path
 import { DEFINITIONS } from '../../../src/apiserver/openapi/definitions.generated.js';
 import type { PathItem } from '../../../src/apiserver/openapi/paths.js';
 
-const GV_DOCS = ['api/v1', 'apis/apps/v1', 'apis/coordination.k8s.io/v1', 'apis/events.k8s.io/v1'];
+const GV_DOCS = ['api/v1', 'apis/apps/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io/v1'];
 
 function doc(path: string): OpenAPIDocument {
   const d = openapiV3Document(path);
@@ -25,7 +25,7 @@ function item(d: OpenAPIDocument, path: string): PathItem {
 
 test('the index lists every document with the hash of its body', () => {
   const paths = openapiV3Paths();
-  assert.deepEqual(Object.keys(paths).sort(), ['api', 'api/v1', 'apis', 'apis/apps', 'apis/apps/v1', 'apis/coordination.k8s.io', 'apis/coordination.k8s.io/v1', 'apis/events.k8s.io', 'apis/events.k8s.io/v1', 'version']);
+  assert.deepEqual(Object.keys(paths).sort(), ['api', 'api/v1', 'apis', 'apis/apps', 'apis/apps/v1', 'apis/coordination.k8s.io', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io', 'apis/events.k8s.io/v1', 'version']);
   assert.deepEqual(Object.keys(paths).sort(), openapiV3DocumentPaths());
   for (const [p, { serverRelativeURL }] of Object.entries(paths)) {
     const d = openapiV3Document(p);

@@ -133,6 +133,19 @@ test('Lease and events.k8s.io Event render MicroTime with 6 fractional digits', 
   assert.deepStrictEqual(ev['regarding'], { kind: 'Pod', name: 'p' });
 });
 
+test('discovery.k8s.io EndpointSlice: addresses, conditions, nullable port', () => {
+  const slice = decodeKubeProtobuf(body('discovery.k8s.io/v1', 'EndpointSlice', 'k8s.io.api.discovery.v1.EndpointSlice', {
+    metadata: { name: 'web-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['127.0.22.2'], conditions: { ready: false, serving: true }, nodeName: 'n1', targetRef: { kind: 'Pod', name: 'web-1' } }],
+    ports: [{ name: 'http', protocol: 'TCP', port: 30001 }, { name: 'any' }],
+  }));
+  assert.equal(slice['apiVersion'], 'discovery.k8s.io/v1');
+  assert.equal(slice['addressType'], 'IPv4');
+  assert.deepStrictEqual(slice['endpoints'], [{ addresses: ['127.0.22.2'], conditions: { ready: false, serving: true }, nodeName: 'n1', targetRef: { kind: 'Pod', name: 'web-1' } }]);
+  assert.deepStrictEqual(slice['ports'], [{ name: 'http', protocol: 'TCP', port: 30001 }, { name: 'any' }]);
+});
+
 test('int64 values arrive as numbers', () => {
   const node = decodeKubeProtobuf(body('v1', 'Node', `${CORE}.Node`, {
     metadata: { name: 'n', generation: 9007199254740991 },

@@ -35,6 +35,7 @@ const ROOTS = [
   ['apps/v1', 'DaemonSet', 'k8s.io.api.apps.v1.DaemonSet'],
   ['apps/v1', 'StatefulSet', 'k8s.io.api.apps.v1.StatefulSet'],
   ['coordination.k8s.io/v1', 'Lease', 'k8s.io.api.coordination.v1.Lease'],
+  ['discovery.k8s.io/v1', 'EndpointSlice', 'k8s.io.api.discovery.v1.EndpointSlice'],
   ['events.k8s.io/v1', 'Event', 'k8s.io.api.events.v1.Event'],
   ['policy/v1', 'Eviction', 'k8s.io.api.policy.v1.Eviction'],
   ['autoscaling/v1', 'Scale', 'k8s.io.api.autoscaling.v1.Scale'],
