@@ -23,6 +23,7 @@ import { ApiPodSink } from './pods/api-sink.js';
 import { PodManager } from './pods/manager.js';
 import { PortAllocator } from './pods/ports.js';
 import { ProbeManager } from './probes/manager.js';
+import { ServiceProxy, type ServiceProxySettings } from './proxy/proxy.js';
 import type { ContainerLookup } from './runtime/context.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { startKubeletServer } from './server/server.js';
@@ -96,6 +97,8 @@ export interface AgentOptions {
   maxPods?: number;
   /** Pressure thresholds, system reservation, transition period (default: thresholds.ts). */
   nodeConditions?: Partial<NodeConditionsConfig>;
+  /** The Service proxy (src/agent/proxy): its settings, or false to run none (`--disable-proxy`). */
+  proxy?: ServiceProxySettings | false;
 }
 
 export interface RunningAgent {
@@ -104,6 +107,8 @@ export interface RunningAgent {
   lookup: ContainerLookup;
   /** The pod workers of this node, by pod uid. */
   pods: PodManager;
+  /** The node's Service proxy, unless disabled. */
+  proxy: ServiceProxy | undefined;
   stop(): Promise<void>;
 }
 
@@ -169,13 +174,20 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
   ).catch((e: unknown) => log.error({ err: e }, 'orphan cleanup failed'));
 
+  const proxy = opts.proxy === false ? undefined : new ServiceProxy({ client: opts.client, nodeName: opts.nodeName, nodeIp: opts.nodeIp, logger: log, clock, ...opts.proxy });
+  void proxy?.start().catch((e: unknown) => {
+    if (!stopped) log.error({ err: e }, 'service proxy failed to start');
+  });
+
   log.info({ node: opts.nodeName, ip: opts.nodeIp, kubeletPort: server.port, dataDir: opts.dataDir }, 'agent started');
   return {
     kubeletPort: server.port,
     lookup: manager.lookup,
     pods: manager,
+    proxy,
     async stop() {
       stopped = true;
+      await proxy?.stop();
       heartbeat.stop();
       fence.stop();
       statics.stop();

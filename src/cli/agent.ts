@@ -26,6 +26,7 @@ interface AgentFlags extends Partial<NodeConditionFlags>, FenceFlags {
   nodeName?: string;
   kubeletPort: number;
   portRange: [number, number];
+  disableProxy?: boolean;
 }
 
 export function registerAgent(program: Command): void {
@@ -38,6 +39,7 @@ export function registerAgent(program: Command): void {
     .option('--node-name <name>', 'node name (default: host name)')
     .option('--kubelet-port <port>', 'port of the agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
+    .option('--disable-proxy', 'run no Service proxy (ClusterIP and NodePort listeners) on this node')
     .action(async (flags: AgentFlags) => {
       const log = createLogger('agent', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
@@ -60,6 +62,7 @@ export function registerAgent(program: Command): void {
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
         nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) },
+        ...(flags.disableProxy ? { proxy: false as const } : {}),
       });
       writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
       process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);

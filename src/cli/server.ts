@@ -53,6 +53,7 @@ interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditio
   httpsPort: number;
   tlsSan: string[];
   disableAgent?: boolean;
+  disableProxy?: boolean;
   nodeName?: string;
   nodeIp?: string;
   kubeletPort: number;
@@ -82,6 +83,7 @@ export function registerServer(program: Command): void {
 
   fenceOptions(nodeLifecycleOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))))))
     .option('--disable-agent', 'do not run a node agent in this process')
+    .option('--disable-proxy', 'the local agent runs no Service proxy (ClusterIP and NodePort listeners)')
     .option('--node-name <name>', 'node name of the local agent (default: host name)')
     .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
@@ -154,6 +156,7 @@ export function registerServer(program: Command): void {
           client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
           nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) },
+          ...(flags.disableProxy ? { proxy: false as const } : {}),
         });
         stops.push(async () => { await agent.stop(); client.close(); });
         kubelet = { host: advertise, port: agent.kubeletPort };

@@ -1,0 +1,260 @@
+// The node's Service proxy: watches Services and Endpoints, keeps one TCP or UDP listener per
+// row of the listener table (table.ts) and balances each over its Ready backends.
+// Guarantees: the listeners follow the API within one sync after an informer event (well under a
+// second); a listener is updated in place when only its backends change; one whose Service went
+// away is closed and its connections ended. The bind is the lock between agents of one machine:
+// a ClusterIP:port that another agent holds (EADDRINUSE) is tried again every `bindRetryMs`, so
+// when the holder dies its neighbour serves within that delay; every proxy computes the same
+// table from the API, so whoever holds a listener serves the same backends — except under
+// traffic policy Local, where "local" is the holder's node. Syncs and bind retries run one at a
+// time. Nothing is listened on before both informers have their first list.
+// Does not: iptables/nftables, source-address preservation (backends see the proxy's address),
+// metrics.
+import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../api/object.js';
+import type { ApiClient } from '../../client/api-client.js';
+import { Informer } from '../../client/informer.js';
+import { resource } from '../../client/resources.js';
+import { systemClock, type Clock, type Timer } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
+import { LoopbackAddressHost, type ServiceAddressHost } from './address-host.js';
+import { DEFAULT_LISTENER_OPTIONS, type ListenerOptions, type ProxyListener } from './listener.js';
+import { planListeners } from './plan.js';
+import { listenerTable, type ListenerSpec } from './table.js';
+import { TcpListener } from './tcp.js';
+import { UdpListener } from './udp.js';
+
+type ServiceObj = Service & KubeObject;
+type EndpointsObj = Endpoints & KubeObject;
+
+export interface ServiceProxyOptions {
+  client: ApiClient;
+  nodeName: string;
+  nodeIp: string;
+  logger: Logger;
+  clock?: Clock;
+  /** Where ClusterIPs live (default: loopback, nothing to do). */
+  addressHost?: ServiceAddressHost;
+  /** How often a listener held elsewhere (or failing to bind) is tried again: the takeover delay. */
+  bindRetryMs?: number;
+  connectTimeoutMs?: number;
+  udpIdleMs?: number;
+  maxUdpFlows?: number;
+}
+
+/** What the agent's caller may tune (`AgentOptions.proxy`). */
+export type ServiceProxySettings = Pick<ServiceProxyOptions, 'addressHost' | 'bindRetryMs' | 'connectTimeoutMs' | 'udpIdleMs' | 'maxUdpFlows'>;
+
+export const DEFAULT_BIND_RETRY_MS = 250;
+/** A first list refused for good (401/403) is tried again this often with a new informer. */
+const INFORMER_RETRY_MS = 10_000;
+
+export interface ListenerStatus {
+  key: string;
+  service: string;
+  scope: ListenerSpec['scope'];
+  /** This proxy listens; false: another agent of this machine holds it, or the bind fails. */
+  bound: boolean;
+  backends: string[];
+}
+
+interface Held {
+  listener: ProxyListener;
+  /** The last bind outcome logged (so standing by or an error is logged once, not every retry). */
+  logged: string | undefined;
+}
+
+export class ServiceProxy {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly host: ServiceAddressHost;
+  private readonly listenerOpts: ListenerOptions;
+  private readonly bindRetryMs: number;
+  private readonly held = new Map<string, Held>();
+  private readonly badAddresses = new Map<string, string>();
+  private services: Informer<ServiceObj> | undefined;
+  private endpoints: Informer<EndpointsObj> | undefined;
+  private synced = false;
+  private stopped = false;
+  private tick: Timer | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private syncQueued = false;
+
+  constructor(private readonly o: ServiceProxyOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.log = o.logger;
+    this.host = o.addressHost ?? new LoopbackAddressHost();
+    this.bindRetryMs = o.bindRetryMs ?? DEFAULT_BIND_RETRY_MS;
+    this.listenerOpts = {
+      clock: this.clock, logger: this.log,
+      connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_LISTENER_OPTIONS.connectTimeoutMs,
+      udpIdleMs: o.udpIdleMs ?? DEFAULT_LISTENER_OPTIONS.udpIdleMs,
+      maxUdpFlows: o.maxUdpFlows ?? DEFAULT_LISTENER_OPTIONS.maxUdpFlows,
+    };
+  }
+
+  /**
+   * Starts the informers (retried until the API answers) and the bind-retry tick. Resolves once
+   * the first table was applied, or rejects when stopped first; callers need not wait for it.
+   */
+  async start(): Promise<void> {
+    const [services, endpoints] = await Promise.all([
+      this.startInformer<ServiceObj>('services', (i) => (this.services = i)),
+      this.startInformer<EndpointsObj>('endpoints', (i) => (this.endpoints = i)),
+    ]);
+    if (this.stopped) return;
+    this.services = services;
+    this.endpoints = endpoints;
+    this.synced = true;
+    this.schedule();
+    this.armTick();
+    await this.chain;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.services?.stop();
+    this.endpoints?.stop();
+    if (this.tick) this.clock.clearTimeout(this.tick);
+    this.tick = undefined;
+    await this.serial(async () => {
+      const ips = new Set<string>();
+      for (const [key, h] of this.held) {
+        if (h.listener.spec.scope === 'cluster') ips.add(h.listener.spec.ip);
+        this.held.delete(key);
+        await h.listener.close();
+      }
+      for (const ip of ips) await this.removeAddress(ip);
+    });
+  }
+
+  /** What this proxy has now (bound or standing by), sorted by key. */
+  status(): ListenerStatus[] {
+    return [...this.held.values()].map(({ listener: l }) => ({
+      key: l.key, service: l.spec.service, scope: l.spec.scope, bound: l.bound, backends: l.spec.backends.map((b) => b.key),
+    })).sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  private async startInformer<T extends KubeObject>(plural: string, current: (i: Informer<T>) => void): Promise<Informer<T>> {
+    for (;;) {
+      const inf = new Informer<T>(this.o.client, resource('', plural), { logger: this.log, clock: this.clock });
+      inf.on({ add: () => this.schedule(), update: () => this.schedule(), delete: () => this.schedule() });
+      current(inf);
+      try {
+        await inf.start();
+        return inf;
+      } catch (err) {
+        if (this.stopped) throw err;
+        this.log.error({ err, resource: plural, retryMs: INFORMER_RETRY_MS }, 'service proxy cannot list; retrying');
+        await new Promise<void>((r) => this.clock.setTimeout(r, INFORMER_RETRY_MS));
+        if (this.stopped) throw err;
+      }
+    }
+  }
+
+  /** Runs `fn` after every earlier sync or retry: the held map is changed by one task at a time. */
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(fn).catch((err: unknown) => this.log.error({ err }, 'service proxy sync failed'));
+    this.chain = run;
+    return run;
+  }
+
+  /** One sync for any number of events that arrive while one is queued. */
+  private schedule(): void {
+    if (!this.synced || this.stopped || this.syncQueued) return;
+    this.syncQueued = true;
+    void this.serial(async () => {
+      this.syncQueued = false;
+      await this.sync();
+    });
+  }
+
+  private armTick(): void {
+    if (this.stopped) return;
+    this.tick = this.clock.setTimeout(() => {
+      void this.serial(async () => {
+        const now = this.clock.now();
+        for (const h of this.held.values()) {
+          h.listener.sweep(now);
+          if (!h.listener.bound && !this.stopped) await this.bind(h);
+        }
+      }).finally(() => this.armTick());
+    }, this.bindRetryMs);
+  }
+
+  private async sync(): Promise<void> {
+    if (this.stopped || !this.services || !this.endpoints) return;
+    const desired = listenerTable({ services: this.services.list(), endpoints: this.endpoints.list(), nodeName: this.o.nodeName, nodeIp: this.o.nodeIp });
+    const have = new Map<string, ListenerSpec>();
+    for (const [k, h] of this.held) have.set(k, h.listener.spec);
+    const plan = planListeners(desired, have);
+    for (const key of plan.close) {
+      const h = this.held.get(key);
+      if (!h) continue;
+      this.held.delete(key);
+      const wasBound = h.listener.bound;
+      await h.listener.close();
+      if (wasBound) this.log.info({ listener: key, service: h.listener.spec.service }, 'proxy listener closed');
+    }
+    for (const ip of plan.removeAddresses) await this.removeAddress(ip);
+    const unusable = new Set<string>();
+    for (const ip of plan.addAddresses) if (!(await this.addAddress(ip))) unusable.add(ip);
+    for (const spec of plan.update) {
+      const h = this.held.get(spec.key);
+      if (!h) continue;
+      h.listener.update(spec);
+      this.log.debug({ listener: spec.key, backends: spec.backends.length }, 'proxy listener updated');
+    }
+    for (const spec of plan.open) {
+      if (unusable.has(spec.ip)) continue; // tried again at the next sync
+      const listener = spec.protocol === 'TCP' ? new TcpListener(spec, this.listenerOpts) : new UdpListener(spec, this.listenerOpts);
+      const h: Held = { listener, logged: undefined };
+      this.held.set(spec.key, h);
+      await this.bind(h);
+    }
+  }
+
+  private async bind(h: Held): Promise<void> {
+    const l = h.listener;
+    let outcome: string;
+    try {
+      outcome = await l.bind();
+    } catch (err) {
+      outcome = (err as NodeJS.ErrnoException).code ?? String(err);
+      if (h.logged !== outcome) this.log.warn({ err, listener: l.key, service: l.spec.service, retryMs: this.bindRetryMs }, 'proxy listener cannot bind; retrying');
+      h.logged = outcome;
+      return;
+    }
+    // A listener closed by a sync while its bind was running: let go of what it just bound.
+    if (this.held.get(l.key) !== h) {
+      await l.close();
+      return;
+    }
+    if (h.logged === outcome) return;
+    h.logged = outcome;
+    const fields = { listener: l.key, service: l.spec.service, scope: l.spec.scope, backends: l.spec.backends.length };
+    if (outcome === 'bound') this.log.info(fields, 'proxy listening');
+    else this.log.info(fields, 'proxy listener held by another agent on this machine; standing by');
+  }
+
+  private async addAddress(ip: string): Promise<boolean> {
+    try {
+      await this.host.add(ip);
+      this.badAddresses.delete(ip);
+      return true;
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (this.badAddresses.get(ip) !== msg) this.log.error({ err, ip }, 'cannot host ClusterIP; its listeners stay closed');
+      this.badAddresses.set(ip, msg);
+      return false;
+    }
+  }
+
+  private async removeAddress(ip: string): Promise<void> {
+    try {
+      await this.host.remove(ip);
+    } catch (err) {
+      this.log.error({ err, ip }, 'cannot remove ClusterIP from the address host');
+    }
+  }
+}
