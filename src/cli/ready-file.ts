@@ -26,6 +26,8 @@ export interface ReadyInfo {
   etcd?: { name: string; clientUrl: string; peerUrl: string; pid?: number };
   /** The balancer's listener, when this process runs `trireme lb`. */
   lb?: { host: string; port: number };
+  /** The DNS listeners, when this process runs `trireme dns`. */
+  dns?: { udp: { host: string; port: number }; tcp: { host: string; port: number } };
 }
 
 export function readyFilePath(dataDir: string): string {
