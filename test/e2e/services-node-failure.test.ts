@@ -1,6 +1,6 @@
 // End-to-end: workloads survive node failure. One server (127.0.26.1, no local agent) and three
 // `trireme agent`s (n1..n3 on 127.0.26.11-13), real processes, short lifecycle timings through
-// flags, `fixtures/workloads/node-failure.yaml`: a Deployment of 6 HTTP servers answering their
+// flags, `fixtures/workloads/services-node-failure.yaml`: a Deployment of 6 HTTP servers answering their
 // pod name behind ClusterIP, NodePort and headless Services, and a UDP echo behind a UDP Service.
 //
 // - Services: the ClusterIP balances over all 6 pods, the NodePort answers on every node, the
@@ -232,7 +232,7 @@ describe('node failure: three agents, Services through the node proxy, cluster D
   });
 
   test('ClusterIP, NodePort, headless, UDP and selector-less Services answer; EndpointSlices and DNS follow the pods', { timeout: 150_000 }, () => server.guard(async () => {
-    await k(['apply', '-f', '-'], fixtureText('workloads/node-failure.yaml'));
+    await k(['apply', '-f', '-'], fixtureText('workloads/services-node-failure.yaml'));
     const pods = await waitWebReady(REPLICAS);
     const names = new Set(pods.map((p) => p.metadata?.name ?? ''));
     assert.ok(new Set(pods.map((p) => p.spec?.nodeName)).size >= 2, 'the web pods are not spread over the nodes');
