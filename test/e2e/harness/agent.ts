@@ -63,7 +63,7 @@ export interface AgentHandle {
   logFile: string;
   /** Whether the agent process is running. */
   running(): boolean;
-  /** The agent's pid (undefined before the first start). */
+  /** The agent process's pid while one was started (for kill -9, SIGSTOP/SIGCONT). */
   pid(): number | undefined;
   /** Sends a signal to the agent process alone (e.g. SIGSTOP / SIGCONT); its containers are not touched. */
   signal(sig: NodeJS.Signals): void;
