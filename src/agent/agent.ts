@@ -147,8 +147,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   await statics.start();
 
+  const late: { heartbeat?: NodeHeartbeat } = {}; // the heartbeat needs the fence, the fence reports through it
   const fence = new NodeFence({
     client: opts.client, nodeName: opts.nodeName, pods: manager, clock, logger: log,
+    // Back after an outage or a suspension: the controller may have marked the node Unknown.
+    onFenced: () => void late.heartbeat?.syncNode().catch((err: unknown) => log.warn({ err }, 'node status update after a fence failed')),
     ...(opts.clock ? { monotonicNow: () => clock.now() } : {}),
     // A renewal period longer than the threshold must not make every renewal fence first.
     config: { fenceAfterMs: Math.max(t.fenceAfterMs, 2 * t.leasePeriodMs), selfFenceAfterMs: t.selfFenceAfterMs, stopGraceMs: t.fenceStopGraceMs, tickMs: 250 },
@@ -163,6 +166,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     statusPeriodMs: t.statusPeriodMs, leasePeriodMs: t.leasePeriodMs, leaseDurationSeconds: t.leaseDurationSeconds,
     guard: fence,
   });
+  late.heartbeat = heartbeat;
   void heartbeat.start();
 
   let stopped = false;

@@ -50,6 +50,8 @@ export interface NodeFenceOptions {
   config: NodeFenceConfig;
   /** A monotonic clock in ms (default performance.now); tests pass the fake clock's now. */
   monotonicNow?: () => number;
+  /** After each fence but the first (the agent's start): the node was cut off, report it now. */
+  onFenced?: () => void;
 }
 
 export class NodeFence implements ReportGuard {
@@ -58,6 +60,7 @@ export class NodeFence implements ReportGuard {
   private timer: Timer | undefined;
   private stopped = false;
   private readonly mono: () => number;
+  private fences = 0;
 
   constructor(private readonly o: NodeFenceOptions) {
     this.mono = o.monotonicNow ?? (() => performance.now());
@@ -122,5 +125,6 @@ export class NodeFence implements ReportGuard {
     const fields = { why, stopped: plan.stop.map((s) => s.uid), terminating: plan.update.length, released: plan.release, listed: list.items.length, ms: Math.round(this.mono() - startedAt) };
     if (plan.stop.length > 0 || plan.release.length > 0) this.o.logger.warn(fields, 'fence: stopped the pods deleted or replaced while this node was cut off');
     else this.o.logger.info(fields, 'fence: the pods on this node match the API');
+    if (!this.state.suspect && this.fences++ > 0) this.o.onFenced?.();
   }
 }
