@@ -178,7 +178,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     },
   ).catch((e: unknown) => log.error({ err: e }, 'orphan cleanup failed'));
 
-  const proxy = opts.proxy === false ? undefined : new ServiceProxy({ client: opts.client, nodeName: opts.nodeName, nodeIp: opts.nodeIp, logger: log, clock, ...opts.proxy });
+  const proxy = opts.proxy === false ? undefined : new ServiceProxy({ client: opts.client, nodeName: opts.nodeName, nodeIp: opts.nodeIp, clusterKey: opts.caPem, logger: log, clock, ...opts.proxy });
   void proxy?.start().catch((e: unknown) => {
     if (!stopped) log.error({ err: e }, 'service proxy failed to start');
   });

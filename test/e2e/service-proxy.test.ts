@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -160,6 +161,17 @@ describe('service proxy: ClusterIP, NodePort, UDP, affinity, traffic policy, tak
     await waitFor('web answered by b3', async () => ((await get(webIp, 80)) === 'b3' ? true : undefined), 10_000, 20);
     process.stdout.write(`service-proxy: Endpoints change served after ${Date.now() - t0} ms\n`);
     assert.deepEqual(new Set(await answers(webIp, 80, 5)), new Set(['b3']));
+  }));
+
+  test('the default/kubernetes Service: its first ClusterIP:443 reaches the API server over TLS', () => server.guard(async () => {
+    const status = await waitFor('API through 127.23.0.1:443', () => new Promise<number | undefined>((resolve) => {
+      const req = https.get({ host: '127.23.0.1', port: 443, path: '/version', rejectUnauthorized: false, agent: false, timeout: 3000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', () => resolve(undefined));
+    }), 15_000, 100);
+    assert.ok(status !== undefined && status < 500, `GET /version through the ClusterIP: ${status}`);
   }));
 
   test('UDP through a ClusterIP: replies come back, clients balanced over both backends', () => server.guard(async () => {

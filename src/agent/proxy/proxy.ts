@@ -3,11 +3,16 @@
 // Guarantees: the listeners follow the API within one sync after an informer event (well under a
 // second); a listener is updated in place when only its backends change; one whose Service went
 // away is closed and its connections ended. The bind is the lock between agents of one machine:
-// a ClusterIP:port that another agent holds (EADDRINUSE) is tried again every `bindRetryMs`, so
-// when the holder dies its neighbour serves within that delay; every proxy computes the same
-// table from the API, so whoever holds a listener serves the same backends — except under
-// traffic policy Local, where "local" is the holder's node. Syncs and bind retries run one at a
-// time. Nothing is listened on before both informers have their first list.
+// the agents of one cluster on one machine share a machine lock (machine-lock.ts); the one that
+// holds it binds every ClusterIP listener, the others stand by and try the lock (one cheap bind)
+// every `bindRetryMs`, so when the holder dies a neighbour serves within that delay. A ClusterIP
+// listener that is still taken (EADDRINUSE: a holder shutting down, or another cluster with an
+// overlapping range) is tried again every `bindRetryMs` too; without a lock (not Linux) every
+// listener contends that way on its own. NodePort listeners are on the node's own IP and are
+// always bound. Every proxy computes the same table from the API, so whoever holds the ClusterIP
+// listeners serves the same backends — except under traffic policy Local, where "local" is the
+// holder's node. Syncs and bind retries run one at a time. Nothing is listened on before both
+// informers have their first list.
 // Does not: iptables/nftables, source-address preservation (backends see the proxy's address),
 // metrics.
 import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
@@ -18,6 +23,7 @@ import { resource } from '../../client/resources.js';
 import { systemClock, type Clock, type Timer } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { LoopbackAddressHost, type ServiceAddressHost } from './address-host.js';
+import { machineLock, type MachineLock } from './machine-lock.js';
 import { DEFAULT_LISTENER_OPTIONS, type ListenerOptions, type ProxyListener } from './listener.js';
 import { planListeners } from './plan.js';
 import { listenerTable, type ListenerSpec } from './table.js';
@@ -35,6 +41,14 @@ export interface ServiceProxyOptions {
   clock?: Clock;
   /** Where ClusterIPs live (default: loopback, nothing to do). */
   addressHost?: ServiceAddressHost;
+  /**
+   * What names this cluster (the agent passes its CA): the agents of one cluster on one machine
+   * share the machine lock named after it. Without it (or with `lock: false`) every ClusterIP
+   * listener contends by its own bind.
+   */
+  clusterKey?: string;
+  /** A lock of one's own (tests), or false for none. */
+  lock?: MachineLock | false;
   /** How often a listener held elsewhere (or failing to bind) is tried again: the takeover delay. */
   bindRetryMs?: number;
   connectTimeoutMs?: number;
@@ -43,7 +57,7 @@ export interface ServiceProxyOptions {
 }
 
 /** What the agent's caller may tune (`AgentOptions.proxy`). */
-export type ServiceProxySettings = Pick<ServiceProxyOptions, 'addressHost' | 'bindRetryMs' | 'connectTimeoutMs' | 'udpIdleMs' | 'maxUdpFlows'>;
+export type ServiceProxySettings = Pick<ServiceProxyOptions, 'addressHost' | 'lock' | 'bindRetryMs' | 'connectTimeoutMs' | 'udpIdleMs' | 'maxUdpFlows'>;
 
 export const DEFAULT_BIND_RETRY_MS = 250;
 /** A first list refused for good (401/403) is tried again this often with a new informer. */
@@ -79,12 +93,15 @@ export class ServiceProxy {
   private tick: Timer | undefined;
   private chain: Promise<void> = Promise.resolve();
   private syncQueued = false;
+  private lock: MachineLock | undefined;
+  private lockLogged: boolean | undefined;
 
   constructor(private readonly o: ServiceProxyOptions) {
     this.clock = o.clock ?? systemClock;
     this.log = o.logger;
     this.host = o.addressHost ?? new LoopbackAddressHost();
     this.bindRetryMs = o.bindRetryMs ?? DEFAULT_BIND_RETRY_MS;
+    this.lock = o.lock === false ? undefined : o.lock ?? (o.clusterKey !== undefined ? machineLock(o.clusterKey, o.logger) : undefined);
     this.listenerOpts = {
       clock: this.clock, logger: this.log,
       connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_LISTENER_OPTIONS.connectTimeoutMs,
@@ -125,6 +142,7 @@ export class ServiceProxy {
         await h.listener.close();
       }
       for (const ip of ips) await this.removeAddress(ip);
+      await this.lock?.release();
     });
   }
 
@@ -174,9 +192,10 @@ export class ServiceProxy {
     this.tick = this.clock.setTimeout(() => {
       void this.serial(async () => {
         const now = this.clock.now();
+        const holding = await this.holdLock();
         for (const h of this.held.values()) {
           h.listener.sweep(now);
-          if (!h.listener.bound && !this.stopped) await this.bind(h);
+          if (!h.listener.bound && !this.stopped && (holding || h.listener.spec.scope === 'node')) await this.bind(h);
         }
       }).finally(() => this.armTick());
     }, this.bindRetryMs);
@@ -205,13 +224,34 @@ export class ServiceProxy {
       h.listener.update(spec);
       this.log.debug({ listener: spec.key, backends: spec.backends.length }, 'proxy listener updated');
     }
+    const holding = await this.holdLock();
     for (const spec of plan.open) {
       if (unusable.has(spec.ip)) continue; // tried again at the next sync
       const listener = spec.protocol === 'TCP' ? new TcpListener(spec, this.listenerOpts) : new UdpListener(spec, this.listenerOpts);
       const h: Held = { listener, logged: undefined };
       this.held.set(spec.key, h);
-      await this.bind(h);
+      if (holding || spec.scope === 'node') await this.bind(h);
     }
+  }
+
+  /** Whether this proxy may bind ClusterIP listeners now: it holds the machine lock, or there is none. */
+  private async holdLock(): Promise<boolean> {
+    const lock = this.lock;
+    if (!lock || this.stopped) return !this.stopped;
+    let held: boolean;
+    try {
+      held = await lock.tryAcquire();
+    } catch (err) {
+      this.log.warn({ err, lock: lock.name }, 'proxy machine lock unusable; every ClusterIP listener contends on its own');
+      this.lock = undefined;
+      return true;
+    }
+    if (this.lockLogged !== held) {
+      if (held) this.log.info({ lock: lock.name }, 'proxy serves the ClusterIP listeners of this machine');
+      else this.log.info({ lock: lock.name }, 'another agent on this machine serves the ClusterIP listeners; standing by');
+    }
+    this.lockLogged = held;
+    return held;
   }
 
   private async bind(h: Held): Promise<void> {
@@ -225,16 +265,11 @@ export class ServiceProxy {
       h.logged = outcome;
       return;
     }
-    // A listener closed by a sync while its bind was running: let go of what it just bound.
-    if (this.held.get(l.key) !== h) {
-      await l.close();
-      return;
-    }
     if (h.logged === outcome) return;
     h.logged = outcome;
     const fields = { listener: l.key, service: l.spec.service, scope: l.spec.scope, backends: l.spec.backends.length };
     if (outcome === 'bound') this.log.info(fields, 'proxy listening');
-    else this.log.info(fields, 'proxy listener held by another agent on this machine; standing by');
+    else this.log.info(fields, 'proxy listener address:port is taken (another agent or program on this machine); retrying');
   }
 
   private async addAddress(ip: string): Promise<boolean> {
