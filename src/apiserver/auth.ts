@@ -22,6 +22,8 @@ export const UNAUTHENTICATED_GROUP = 'system:unauthenticated';
 export const MASTERS_GROUP = 'system:masters';
 export const NODES_GROUP = 'system:nodes';
 export const READ_ONLY_GROUP = 'trireme:read-only';
+/** The cluster DNS replicas (src/dns/addon/): they read what they answer from. */
+export const DNS_GROUP = 'trireme:dns';
 export const NODE_USER_PREFIX = 'system:node:';
 
 /** Who an unauthenticated request is, for authorization and messages. */
@@ -194,6 +196,11 @@ export const ROLES: readonly Role[] = [
         exceptResources: ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy'],
       },
     ],
+  },
+  {
+    name: 'trireme:dns',
+    groups: [DNS_GROUP],
+    rules: [{ kind: 'resource', verbs: READ, apiGroups: [''], resources: ['services', 'endpoints', 'pods'] }],
   },
   {
     name: 'system:node-bootstrapper',

@@ -17,7 +17,7 @@ import type { ServiceRange } from '../api/service-range.js';
 import { isTriremeError } from '../errors.js';
 import { systemClock } from '../util/clock.js';
 import { createLogger, type LogFormat } from '../util/log.js';
-import { collect, logFormatOption, serviceRange } from './options.js';
+import { collect, dnsDomain, logFormatOption, serviceRange } from './options.js';
 import { writeReadyFile } from './ready-file.js';
 import { onShutdown } from './shutdown.js';
 
@@ -51,12 +51,6 @@ function intIn(name: string, lo: number, hi: number): (v: string) => number {
     if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`${name} must be an integer in ${lo}..${hi}, not ${v}`);
     return n;
   };
-}
-
-function domain(v: string): string {
-  const d = v.replace(/\.$/, '').toLowerCase();
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(d)) throw new InvalidArgumentError(`not a DNS domain: ${v}`);
-  return d;
 }
 
 /** The upstreams: --upstream if given, else resolv.conf's nameservers; never this server itself. */
@@ -94,7 +88,7 @@ export function registerDns(program: Command): void {
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to read Services, Endpoints and Pods from')
     .option('--listen <host:port>', 'UDP (and TCP) address to serve on; port 0: the OS chooses (see --data-dir)', listen, { host: '0.0.0.0', port: 53 })
     .option('--tcp-listen <host:port>', 'TCP address, when not the same as --listen (on the process runtime each containerPort has its own host port)', listen)
-    .option('--cluster-domain <domain>', 'the cluster zone', domain, 'cluster.local')
+    .option('--cluster-domain <domain>', 'the cluster zone', dnsDomain, 'cluster.local')
     .option('--ttl <s>', 'TTL of answers, and the SOA minimum (negative caching)', intIn('--ttl', 0, 3600), 5)
     .option('--upstream <ip[:port]>', 'resolver for names outside the cluster (repeatable; default: resolv.conf nameservers)', collect, [])
     .option('--resolv-conf <path>', 'where the host\'s resolvers are listed', '/etc/resolv.conf')

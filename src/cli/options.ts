@@ -62,3 +62,10 @@ export function logFormatOption(cmd: Command): Command {
     }
   });
 }
+
+/** A DNS domain such as `cluster.local` (lower-cased, trailing dot dropped). */
+export function dnsDomain(v: string): string {
+  const d = v.replace(/\.$/, '').toLowerCase();
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(d)) throw new InvalidArgumentError(`not a DNS domain: ${v}`);
+  return d;
+}

@@ -2,6 +2,7 @@
 // the controller manager and the scheduler in-process, and a local node agent unless
 // --disable-agent. Each in-process component talks to the API over HTTPS with its own identity,
 // through one client-side balancer over every live server, this one first.
+// Unless --disable-dns, it keeps the cluster DNS add-on deployed (src/dns/addon/, docs/dns.md).
 // The controller manager and the scheduler run only while this server holds their Leases in
 // kube-system (always); on losing one, the component stops and campaigns again. Their holder
 // identities start with the node name; their leader metrics are on the API server's /metrics.
@@ -41,9 +42,10 @@ import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parseServiceRange, type 
 import { NodeLifecycleMetrics } from '../controllers/nodelifecycle/metrics.js';
 import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { nodeLifecycleFromFlags, nodeLifecycleOptions, tolerationOptions, tolerationsFromFlags, type NodeLifecycleFlags, type TolerationFlags } from './node-lifecycle-flags.js';
-import { collect, ipAddress, logFormatOption, port, portRange, serviceRange, urlList } from './options.js';
+import { collect, dnsDomain, ipAddress, logFormatOption, port, portRange, serviceRange, urlList } from './options.js';
 import { writeReadyFile } from './ready-file.js';
 import { startScheduler } from '../scheduler/start.js';
+import { startDnsAddon } from '../dns/addon/start.js';
 import { onShutdown } from './shutdown.js';
 
 interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags {
@@ -68,6 +70,8 @@ interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditio
   etcdPeerPort?: number;
   serviceClusterIpRange: ServiceRange;
   serviceNodePortRange: [number, number];
+  disableDns?: boolean;
+  clusterDomain: string;
 }
 
 export function registerServer(program: Command): void {
@@ -84,6 +88,8 @@ export function registerServer(program: Command): void {
   fenceOptions(nodeLifecycleOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))))))
     .option('--disable-agent', 'do not run a node agent in this process')
     .option('--disable-proxy', 'the local agent runs no Service proxy (ClusterIP and NodePort listeners)')
+    .option('--disable-dns', 'do not deploy the cluster DNS add-on (kube-system/coredns behind kube-system/kube-dns)')
+    .option('--cluster-domain <domain>', 'the cluster DNS zone', dnsDomain, 'cluster.local')
     .option('--node-name <name>', 'node name of the local agent (default: host name)')
     .option('--kubelet-port <port>', 'port of the local agent API (logs, exec)', port, 10250)
     .option('--port-range <from-to>', 'host ports handed to containers', portRange, [40000, 49999] as [number, number])
@@ -147,6 +153,15 @@ export function registerServer(program: Command): void {
         leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
         start: (fence) => startScheduler(schedConfig, schedLog, { fence }),
       }).stop);
+
+      if (!flags.disableDns) {
+        // Every server runs it; its writes are safe to race (src/dns/addon/reconciler.ts).
+        const addon = startDnsAddon({
+          clientConfig: await identity(api, 'system:trireme-addons', 'trireme-addons', balancer), serverUrl: api.url, pki: api.pki,
+          serviceRange: flags.serviceClusterIpRange, clusterDomain: flags.clusterDomain, logger: createLogger('dns-addon', undefined, flags.logFormat),
+        });
+        stops.push(addon.stop);
+      }
 
       if (!flags.disableAgent) {
         const creds = await issueNodeCredentials(api.pki, { nodeName, nodeIp: advertise });

@@ -31,6 +31,8 @@ export interface StartOptions {
    * default.
    */
   agent?: AgentFlags;
+  /** Deploy the cluster DNS add-on (default: `--disable-dns`, so other suites see only their own pods). */
+  dns?: boolean;
   extraArgs?: string[];
   readyTimeoutMs?: number;
 }
@@ -80,6 +82,7 @@ export async function startServer(opts: StartOptions = {}): Promise<ServerHandle
 
   const launch = async (): Promise<void> => {
     const agentArgs = opts.agent === undefined ? ['--disable-agent'] : agentFlagArgs(host, opts.agent, kubeletPort);
+    if (opts.dns !== true) agentArgs.push('--disable-dns');
     proc = await launchCli({
       entry: cliMain, cwd: repoRoot, tracker, dataDir, logFile,
       args: ['server', '--data-dir', dataDir, '--bind-address', host, '--https-port', String(port), ...agentArgs, ...(opts.extraArgs ?? [])],
