@@ -203,7 +203,7 @@ let dnsIp = '';
 
 describe('node failure: three agents, Services through the node proxy, cluster DNS, fencing', { timeout: 420_000, skip: needs(deps.kubectl) }, () => {
   before(async () => {
-    server = await startServer({ host: SERVER_IP, extraArgs: SERVER_FLAGS });
+    server = await startServer({ host: SERVER_IP, dns: true, extraArgs: SERVER_FLAGS });
     for (const [i, host] of AGENT_IPS.entries()) {
       // Port ranges of our own (26050-26199): portRangeFor(last octet) would overlap other files' agents.
       const from = 26_050 + i * 50;
@@ -267,7 +267,8 @@ describe('node failure: three agents, Services through the node proxy, cluster D
     // Cluster DNS at the kube-dns ClusterIP: A of a Service, and the headless Service's pods.
     dnsIp = (await dnsService()).spec?.clusterIP ?? '';
     assert.match(dnsIp, /^127\.26\.\d+\.\d+$/, `kube-dns ClusterIP ${dnsIp}`);
-    await waitDnsReady();
+    const replicas = await waitDnsReady();
+    assert.equal(new Set(replicas.map((p) => p.spec?.nodeName)).size, 2, 'the two DNS replicas share a node');
     const resolver = clusterResolver(dnsIp);
     assert.deepEqual(await waitFor('DNS A web', () => resolver.resolve4('web.default.svc.cluster.local'), 30_000, 300), [webIp]);
     const headless = await getService('web-headless');
@@ -287,12 +288,10 @@ describe('node failure: three agents, Services through the node proxy, cluster D
 
     // A Service without selector, with hand-made Endpoints: a server of this test process.
     const outsidePort = (outside?.address() as net.AddressInfo).port;
-    await k(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'v1', kind: 'List', items: [
-        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside' }, spec: { ports: [{ name: 'http', port: 80, targetPort: outsidePort }] } },
-        { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'outside' }, subsets: [{ addresses: [{ ip: OUTSIDE_IP }], ports: [{ name: 'http', port: outsidePort }] }] },
-      ],
-    }));
+    await k(['apply', '-f', '-'], [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside' }, spec: { ports: [{ name: 'http', port: 80, targetPort: outsidePort }] } },
+      { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'outside' }, subsets: [{ addresses: [{ ip: OUTSIDE_IP }], ports: [{ name: 'http', port: outsidePort }] }] },
+    ].map((o) => JSON.stringify(o)).join('\n---\n'));
     const outsideIp = (await getService('outside')).spec?.clusterIP ?? '';
     assert.equal(await waitFor('the selector-less Service to answer', () => httpGet(outsideIp, 80), 15_000, 300), 'outside\n');
     // Its Endpoints stay the hand-made ones (no controller rewrites them).
