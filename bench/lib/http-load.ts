@@ -55,6 +55,9 @@ class Conn {
       if (s === undefined || s.destroyed) {
         s = net.connect({ host: this.target.host, port: this.target.port, noDelay: true });
         s.setKeepAlive(true);
+        // An idle connection may fail between requests (its backend died): nothing waits on it
+        // then, and the next request opens a new one.
+        s.on('error', () => undefined);
         this.socket = s;
       }
       const sock = s;

@@ -288,10 +288,10 @@ describe('node failure: three agents, Services through the node proxy, cluster D
 
     // A Service without selector, with hand-made Endpoints: a server of this test process.
     const outsidePort = (outside?.address() as net.AddressInfo).port;
-    await k(['apply', '-f', '-'], [
+    for (const o of [
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'outside' }, spec: { ports: [{ name: 'http', port: 80, targetPort: outsidePort }] } },
       { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'outside' }, subsets: [{ addresses: [{ ip: OUTSIDE_IP }], ports: [{ name: 'http', port: outsidePort }] }] },
-    ].map((o) => JSON.stringify(o)).join('\n---\n'));
+    ]) await k(['apply', '-f', '-'], JSON.stringify(o));
     const outsideIp = (await getService('outside')).spec?.clusterIP ?? '';
     assert.equal(await waitFor('the selector-less Service to answer', () => httpGet(outsideIp, 80), 15_000, 300), 'outside\n');
     // Its Endpoints stay the hand-made ones (no controller rewrites them).
