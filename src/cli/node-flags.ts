@@ -37,6 +37,13 @@ export function durationMs(v: string): number {
   return ms;
 }
 
+/** A duration (as durationMs) that must be more than 0. */
+export function positiveDurationMs(v: string): number {
+  const ms = durationMs(v);
+  if (ms <= 0) throw new InvalidArgumentError(`must be more than 0: ${v}`);
+  return ms;
+}
+
 /** Adds the node-status flags to a command. */
 export function nodeConditionOptions(cmd: Command): Command {
   return cmd
@@ -45,11 +52,7 @@ export function nodeConditionOptions(cmd: Command): Command {
     .addOption(new Option('--pressure-transition-period <duration>', 'how long a pressure condition stays True after its signal cleared')
       .argParser(durationMs).default(DEFAULT_PRESSURE_TRANSITION_MS, '5m'))
     .addOption(new Option('--node-lease-renew-interval <duration>', 'how often the agent renews its node Lease (keep it well below the controller\'s --node-monitor-grace-period)')
-      .argParser((v) => {
-        const ms = durationMs(v);
-        if (ms <= 0) throw new InvalidArgumentError(`must be more than 0: ${v}`);
-        return ms;
-      }).default(DEFAULT_AGENT_TIMINGS.leasePeriodMs, `${DEFAULT_AGENT_TIMINGS.leasePeriodMs / 1000}s`));
+      .argParser(positiveDurationMs).default(DEFAULT_AGENT_TIMINGS.leasePeriodMs, `${DEFAULT_AGENT_TIMINGS.leasePeriodMs / 1000}s`));
 }
 
 export function agentTimingsFromFlags(flags: Partial<NodeConditionFlags>): Partial<AgentTimings> {

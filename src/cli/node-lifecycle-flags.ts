@@ -8,7 +8,7 @@ import { DEFAULT_NODE_MONITOR_GRACE_MS } from '../controllers/nodelifecycle/heal
 import { DEFAULT_SECONDARY_EVICTION_RATE, DEFAULT_UNHEALTHY_THRESHOLD } from '../controllers/nodelifecycle/disruption.js';
 import type { NodeLifecycleOptions } from '../controllers/node-lifecycle.js';
 import { DEFAULT_NOT_READY_TOLERATION_SECONDS, DEFAULT_UNREACHABLE_TOLERATION_SECONDS, type DefaultTolerations } from '../apiserver/strategies/index.js';
-import { durationMs } from './node-flags.js';
+import { positiveDurationMs } from './node-flags.js';
 
 export interface NodeLifecycleFlags {
   nodeMonitorGracePeriod: number;
@@ -19,12 +19,6 @@ export interface NodeLifecycleFlags {
 export interface TolerationFlags {
   defaultNotReadyTolerationSeconds: number;
   defaultUnreachableTolerationSeconds: number;
-}
-
-function positiveDuration(v: string): number {
-  const ms = durationMs(v);
-  if (ms <= 0) throw new InvalidArgumentError(`must be more than 0: ${v}`);
-  return ms;
 }
 
 function fraction(v: string): number {
@@ -49,7 +43,7 @@ function seconds(v: string): number {
 export function nodeLifecycleOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--node-monitor-grace-period <duration>', 'a node with no heartbeat observed for this long is marked Unknown and tainted unreachable')
-      .argParser(positiveDuration).default(DEFAULT_NODE_MONITOR_GRACE_MS, `${DEFAULT_NODE_MONITOR_GRACE_MS / 1000}s`))
+      .argParser(positiveDurationMs).default(DEFAULT_NODE_MONITOR_GRACE_MS, `${DEFAULT_NODE_MONITOR_GRACE_MS / 1000}s`))
     .addOption(new Option('--unhealthy-zone-threshold <fraction>', 'more than this fraction of all nodes, or of a zone\'s, silent at once holds evictions')
       .argParser(fraction).default(DEFAULT_UNHEALTHY_THRESHOLD))
     .addOption(new Option('--secondary-node-eviction-rate <nodes-per-second>', 'nodes tainted for eviction per second while evictions are held (0: none)')

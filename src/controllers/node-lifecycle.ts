@@ -193,8 +193,9 @@ export class NodeLifecycleController implements Controller {
     const d = decideDisruption(nodes, this.threshold);
     const states = new Map([...d.zones].map(([zone, z]) => [zone, z.state]));
     const changed = [...states].filter(([zone, st]) => this.zoneStates.get(zone) !== st);
-    for (const zone of this.zoneStates.keys()) if (!states.has(zone)) this.metrics?.zoneGone(zone);
-    if (changed.length || d.cutOff !== this.cutOff) {
+    const gone = [...this.zoneStates.keys()].filter((zone) => !states.has(zone));
+    for (const zone of gone) this.metrics?.zoneGone(zone);
+    if (changed.length || gone.length || d.cutOff !== this.cutOff) {
       for (const [zone, state] of changed) {
         const z = d.zones.get(zone);
         const fields = { zone, state, was: this.zoneStates.get(zone) ?? 'unseen', nodes: z?.nodes, silent: z?.silent };

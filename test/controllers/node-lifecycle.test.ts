@@ -276,3 +276,40 @@ describe('node lifecycle controller: the mass-disruption guard (in-process API s
     for (const name of ['a', 'b']) assert.equal(hasNoExecute(await c.node(name)), false, `${name} was never tainted`);
   });
 });
+
+describe('node lifecycle controller: the guard\'s slow eviction rate (in-process API server)', () => {
+  const c = fakeCluster();
+  let cm: { stop(): Promise<void> } | undefined;
+
+  before(async () => {
+    c.api = await startTestApiServer();
+    for (const n of ['a', 'b', 'c']) {
+      c.alive.add(n);
+      await c.register(n);
+    }
+    c.start();
+    cm = await startControllerManager(c.api.client, { logger: silentLogger, workers: 2, nodeLifecycle: { secondaryEvictionRate: 0.5 } });
+  });
+  after(async () => {
+    c.stop();
+    await cm?.stop();
+    await c.api.close();
+  });
+
+  it('two of three silent with --secondary-node-eviction-rate 0.5: one node is let through, the other two seconds later', async () => {
+    await c.api.client.create(PODS, NS, boundPod('on-b', 'b', 0));
+    await c.api.client.create(PODS, NS, boundPod('on-c', 'c', 0));
+    c.alive.delete('b');
+    c.alive.delete('c');
+    const first = await waitFor(async () => {
+      const gone = [(await c.getPod('on-b')) ? undefined : 'b', (await c.getPod('on-c')) ? undefined : 'c'].filter(Boolean);
+      return gone.length ? { at: Date.now(), gone } : undefined;
+    }, 20_000);
+    assert.equal(first.gone.length, 1, 'one at a time');
+    const other = first.gone[0] === 'b' ? 'c' : 'b';
+    assert.equal((await c.events('EvictionSuppressed', other)).length, 1, `${other} was held meanwhile`);
+    await waitFor(async () => ((await c.getPod(`on-${other}`)) ? undefined : true), 10_000);
+    const gap = Date.now() - first.at;
+    assert.ok(gap >= 1500, `the second node went ${gap} ms after the first (rate 0.5/s)`);
+  });
+});

@@ -47,7 +47,7 @@ function waitAllReady(timeoutMs: number, notOn?: string): Promise<Pod[]> {
 
 describe('node failure: pods replaced in seconds; most nodes silent at once evict nothing', { timeout: 240_000, skip: needs(deps.kubectl) }, () => {
   before(async () => {
-    server = await startServer({ host: '127.0.20.1', agent: { nodeName: 'n1' } });
+    server = await startServer({ host: '127.0.20.1', agent: { nodeName: 'n1' }, extraArgs: ['--service-cluster-ip-range', '127.20.0.0/16'] });
     n2 = await startAgent(server, { host: '127.0.20.2', nodeName: 'n2' });
     n3 = await startAgent(server, { host: '127.0.20.3', nodeName: 'n3' });
     const r = await server.kubectl(['apply', '-f', '-'], { input: fixtureText('workloads/failover.yaml') });
