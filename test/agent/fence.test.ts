@@ -26,6 +26,7 @@ import { launchCli, logTail, type LaunchedProcess } from '../../src/launch/cli-p
 import { pollUntil } from '../../src/util/poll.js';
 import { killContainers } from '../e2e/harness/containers.js';
 import { startTestApiServer, type TestApiServer } from '../helpers/api-server.js';
+import { processGone } from '../helpers/process.js';
 
 type PodObj = Pod & KubeObject;
 type NodeObj = Node & KubeObject;
@@ -36,14 +37,7 @@ const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url)
 const NODE = 'fence-n1';
 const NODE_IP = '127.0.21.3';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = (pid: number): boolean => !processGone(pid);
 
 describe('node fence (integration, real agent process)', { timeout: 150_000 }, () => {
   let api: TestApiServer;

@@ -10,6 +10,7 @@
 // reports share it). A look every `tickMs` notices clock jumps and, once no report succeeded for
 // `selfFenceAfterMs`, holds the self-fencing pods (stopped within `stopGraceMs`); the next fence
 // releases those the API still shows.
+// With nothing running on the node the fence completes without reading the API.
 // Does not: write to the API, or fence static pods.
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { performance } from 'node:perf_hooks';
@@ -118,11 +119,13 @@ export class NodeFence implements ReportGuard {
     const why = this.state.why;
     const startedAt = this.mono();
     const snapshot = await this.o.pods.snapshot();
-    const list = await this.o.client.list<Pod & KubeObject>(PODS, undefined, { fieldSelector: `spec.nodeName=${this.o.nodeName}` });
-    const plan = planFence(snapshot, list.items);
+    // Nothing runs here: nothing can be stale, and no read is needed (a node that may not list
+    // pods still registers).
+    const items = snapshot.length === 0 ? [] : (await this.o.client.list<Pod & KubeObject>(PODS, undefined, { fieldSelector: `spec.nodeName=${this.o.nodeName}` })).items;
+    const plan = planFence(snapshot, items);
     await this.o.pods.applyFence(plan, this.o.config.stopGraceMs);
     this.state = fenced(this.look(), startedAt, this.mono());
-    const fields = { why, stopped: plan.stop.map((s) => s.uid), terminating: plan.update.length, released: plan.release, listed: list.items.length, ms: Math.round(this.mono() - startedAt) };
+    const fields = { why, stopped: plan.stop.map((s) => s.uid), terminating: plan.update.length, released: plan.release, listed: snapshot.length === 0 ? 'skipped' : items.length, ms: Math.round(this.mono() - startedAt) };
     if (plan.stop.length > 0 || plan.release.length > 0) this.o.logger.warn(fields, 'fence: stopped the pods deleted or replaced while this node was cut off');
     else this.o.logger.info(fields, 'fence: the pods on this node match the API');
     if (!this.state.suspect && this.fences++ > 0) this.o.onFenced?.();

@@ -74,6 +74,14 @@ async function heartbeat(s: ReturnType<typeof setup>, ms: number, everyMs = 1_00
 }
 
 describe('NodeFence', () => {
+  it('with nothing running here the fence needs no read of the API', async () => {
+    const s = setup();
+    s.api.reachable = false;
+    await s.fence.beforeReport();
+    assert.deepEqual(s.api.lists, []);
+    assert.equal(s.fence.suspect, false);
+  });
+
   it('the first report waits for a consistent list of this node\'s pods and the stop of those gone', async () => {
     const s = setup();
     s.pods.local = [{ uid: 'a', source: 'api', held: false }, { uid: 'gone', source: 'runtime', held: false }];
