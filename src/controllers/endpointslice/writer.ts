@@ -2,7 +2,8 @@
 // creations (slices are created with generateName, so planning again from such a cache would
 // create the same endpoints twice — Kubernetes' endpointSliceTracker does the same job).
 // Guarantees: deletes carry a uid precondition (NotFound counts as done); updates are PUTs of
-// the planned object with its resourceVersion (a conflict fails the sync, which is retried);
+// the planned object with its resourceVersion (a conflict fails the sync, which is retried, and
+// the plan's creations are then not made: they were planned from the same stale view);
 // after a create, `stale(key, cached)` is true until the informer holds the created slice, it
 // was seen deleted, or 30 s passed. Every write is attempted; failures are aggregated.
 // Does not: decide anything (plan.ts does).
@@ -59,16 +60,19 @@ export class SliceWriter {
     await Promise.all([
       ...plan.delete.map((s) => run(() => ignoreNotFound(this.client.delete(ENDPOINTSLICES, namespace, s.metadata?.name ?? '', { preconditions: { uid: s.metadata?.uid } })))),
       ...plan.update.map((s) => run(() => this.client.update(ENDPOINTSLICES, namespace, s as SliceObj))),
-      ...plan.create.map((s) => run(async () => {
-        const made = await this.client.create<SliceObj>(ENDPOINTSLICES, namespace, s as SliceObj);
-        const uid = made.metadata?.uid;
-        if (!uid) return;
-        const e = this.created.get(key) ?? { uids: new Set<string>(), at: this.clock.now() };
-        e.uids.add(uid);
-        e.at = this.clock.now();
-        this.created.set(key, e);
-      })),
     ]);
+    // A failed update (a conflict: the cache was behind) means the plan's view was stale, so its
+    // creations would duplicate endpoints the server already has in that slice: skip them.
+    aggregate(errors, `sync endpointslices ${key}`);
+    await Promise.all(plan.create.map((s) => run(async () => {
+      const made = await this.client.create<SliceObj>(ENDPOINTSLICES, namespace, s as SliceObj);
+      const uid = made.metadata?.uid;
+      if (!uid) return;
+      const e = this.created.get(key) ?? { uids: new Set<string>(), at: this.clock.now() };
+      e.uids.add(uid);
+      e.at = this.clock.now();
+      this.created.set(key, e);
+    })));
     aggregate(errors, `sync endpointslices ${key}`);
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import { endpointsPrinter, formatEndpoints, serviceExternalIP, servicePorts, servicePrinter } from '../../../src/api/tables/network.js';
+import { endpointSlicePrinter, endpointsPrinter, formatEndpoints, formatSliceEndpoints, formatSlicePorts, serviceExternalIP, servicePorts, servicePrinter } from '../../../src/api/tables/network.js';
 import type { KubeObject } from '../../../src/api/object.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -51,4 +51,18 @@ test('ENDPOINTS: three entries then "+ N more..."', () => {
 test('Endpoints row', () => {
   const ep = { metadata: { name: 'web', creationTimestamp: new Date(NOW - 600_000).toISOString() }, subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 8080 }] }] };
   assert.deepEqual(endpointsPrinter.row(ep as KubeObject, { now: NOW }).cells, ['web', '10.0.0.1:8080', '10m']);
+});
+
+test('EndpointSlice row: address type, up to three ports and addresses, <unset> when empty', () => {
+  const slice = (ports: unknown[], addresses: string[][]): KubeObject => ({
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: 'web-abc', creationTimestamp: new Date(NOW - 120_000).toISOString() },
+    addressType: 'IPv4', ports, endpoints: addresses.map((a) => ({ addresses: a })),
+  } as KubeObject);
+  assert.deepEqual(endpointSlicePrinter.row(slice([{ name: 'http', port: 31000 }], [['127.0.0.2'], ['127.0.0.3']]), { now: NOW }).cells,
+    ['web-abc', 'IPv4', '31000', '127.0.0.2,127.0.0.3', '2m']);
+  assert.deepEqual(endpointSlicePrinter.row(slice([], []), { now: NOW }).cells.slice(2, 4), ['<unset>', '<unset>']);
+  assert.equal(formatSlicePorts([{ port: 1 }, { name: 'named' }, {}, { port: 4 }, { port: 5 }]), '1,named,* + 2 more...');
+  assert.equal(formatSliceEndpoints([{ addresses: ['a', 'b'] }, { addresses: ['c', 'd'] }]), 'a,b,c + 1 more...');
+  assert.deepEqual(endpointSlicePrinter.columns.map((c) => c.name), ['Name', 'AddressType', 'Ports', 'Endpoints', 'Age']);
 });
