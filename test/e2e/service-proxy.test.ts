@@ -1,5 +1,5 @@
 // End-to-end: the node Service proxy with real processes — `trireme server --disable-agent`
-// (127.0.23.1, ClusterIPs from 127.23.0.0/16, NodePorts from 32300-32399) and two
+// (127.0.23.1, ClusterIPs from 127.23.0.0/17, NodePorts from 32300-32349) and two
 // `trireme agent`s on one machine (n1 on 127.0.23.2, n2 on 127.0.23.3). The Services have no
 // selector; their Endpoints are written by the test and point at backends this test process runs
 // (HTTP servers answering their name, UDP echo servers) on 127.0.23.20-22, as a user does for an
@@ -117,7 +117,7 @@ describe('service proxy: ClusterIP, NodePort, UDP, affinity, traffic policy, tak
   let b3: HttpBackend;
 
   before(async () => {
-    server = await startServer({ host: SERVER_IP, extraArgs: ['--service-cluster-ip-range', '127.23.0.0/16', '--service-node-port-range', '32300-32399'] });
+    server = await startServer({ host: SERVER_IP, extraArgs: ['--service-cluster-ip-range', '127.23.0.0/17', '--service-node-port-range', '32300-32349'] });
     [n1, n2] = await Promise.all([
       startAgent(server, { host: N1_IP, nodeName: 'n1' }),
       startAgent(server, { host: N2_IP, nodeName: 'n2' }),
