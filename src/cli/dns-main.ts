@@ -5,6 +5,5 @@ import { Command } from 'commander';
 import { registerDns } from './dns.js';
 
 const program = new Command('trireme');
-program.showHelpAfterError();
 registerDns(program);
 await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ApiClient } from '../client/api-client.js';
 import { balancedConfig, ServerBalancer } from '../client/balancer.js';
-import { loadKubeconfig } from '../client/config.js';
+import { loadKubeconfig, type ClientConfig } from '../client/config.js';
 import { ClusterCache } from '../dns/cluster-cache.js';
 import { startDnsServer, type RunningDnsServer } from '../dns/server.js';
 import { ForwardingUpstream, parseResolvConf, parseUpstream, type HostPort } from '../dns/upstream.js';
@@ -83,7 +83,8 @@ function fail(e: unknown): void {
 }
 
 export function registerDns(program: Command): void {
-  logFormatOption(program.command('dns'))
+  // One line for bad input, not the whole help (the agent keeps a replica's stderr in its log).
+  logFormatOption(program.command('dns').showHelpAfterError(false))
     .description('run the cluster DNS server: <svc>.<ns>.svc.<zone>, SRV, PTR, pod records; other names forwarded')
     .requiredOption('--kubeconfig <path>', 'kubeconfig of the API server to read Services, Endpoints and Pods from')
     .option('--listen <host:port>', 'UDP (and TCP) address to serve on; port 0: the OS chooses (see --data-dir)', listen, { host: '0.0.0.0', port: 53 })
@@ -106,8 +107,14 @@ export function registerDns(program: Command): void {
         return fail(e);
       }
       if (up.length === 0) log.warn({ resolvConf: flags.resolvConf }, 'no upstream resolvers: names outside the cluster get SERVFAIL');
-      const cfg = { ...loadKubeconfig(flags.kubeconfig), userAgent: 'trireme-dns' };
-      const balancer = await ServerBalancer.open({ seed: cfg.server, identity: cfg, stateFile: flags.serversFile, logger: log });
+      let balancer: ServerBalancer;
+      let cfg: ClientConfig;
+      try {
+        cfg = { ...loadKubeconfig(flags.kubeconfig), userAgent: 'trireme-dns' };
+        balancer = await ServerBalancer.open({ seed: cfg.server, identity: cfg, stateFile: flags.serversFile, logger: log });
+      } catch (e) {
+        return fail(e);
+      }
       balancer.start();
       const client = new ApiClient(balancedConfig(cfg, balancer), { logger: log });
       const cache = new ClusterCache(client, log, systemClock.now());

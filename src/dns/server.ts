@@ -8,6 +8,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../util/log.js';
 import { respond, type Responder } from './respond.js';
+import { Deframer, frame } from './tcp-framing.js';
 import type { HostPort } from './upstream.js';
 
 export interface DnsServerOptions {
@@ -23,12 +24,6 @@ export interface RunningDnsServer {
   udpPort: number;
   tcpPort: number;
   close(): Promise<void>;
-}
-
-function frame(msg: Buffer): Buffer {
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(msg.length);
-  return Buffer.concat([len, msg]);
 }
 
 export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDnsServer> {
@@ -51,12 +46,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<RunningDns
     sock.setTimeout(opts.tcpIdleMs ?? 10_000, () => sock.destroy());
     sock.on('close', () => conns.delete(sock));
     sock.on('error', (err) => log.debug({ err: err.message }, 'DNS TCP connection error'));
-    let buffered = Buffer.alloc(0);
+    const deframer = new Deframer();
     sock.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const msg = Buffer.from(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
-        buffered = buffered.subarray(2 + msg.length);
+      for (const msg of deframer.push(chunk)) {
         respond(msg, 'tcp', opts.responder).then((reply) => {
           if (reply && !sock.destroyed) sock.write(frame(reply));
         }, (err: unknown) => log.error({ err }, 'DNS query failed'));

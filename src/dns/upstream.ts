@@ -12,6 +12,7 @@ import { randomInt } from 'node:crypto';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { Transport, Upstream } from './respond.js';
+import { Deframer, frame } from './tcp-framing.js';
 
 export interface HostPort { host: string; port: number }
 
@@ -85,7 +86,7 @@ export class ForwardingUpstream implements Upstream {
   private tcp(s: HostPort, msg: Buffer, id: number, ms: number): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const sock = net.connect({ host: s.host, port: s.port });
-      let buffered = Buffer.alloc(0);
+      const deframer = new Deframer();
       let settled = false;
       const timer = this.clock.setTimeout(() => done(new Error(`no reply within ${ms} ms`)), ms);
       const done = (err: Error | undefined, buf?: Buffer): void => {
@@ -98,17 +99,10 @@ export class ForwardingUpstream implements Upstream {
       };
       sock.on('error', (e) => done(e));
       sock.on('close', () => done(new Error('connection closed before a reply')));
-      sock.on('connect', () => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(msg.length);
-        sock.write(Buffer.concat([len, msg]));
-      });
+      sock.on('connect', () => sock.write(frame(msg)));
       sock.on('data', (chunk: Buffer) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-          const reply = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-          buffered = buffered.subarray(2 + reply.length);
-          if (reply.length >= 12 && reply.readUInt16BE(0) === id) return done(undefined, Buffer.from(reply));
+        for (const reply of deframer.push(chunk)) {
+          if (reply.length >= 12 && reply.readUInt16BE(0) === id) return done(undefined, reply);
         }
       });
     });

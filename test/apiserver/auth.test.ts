@@ -179,6 +179,19 @@ test('read-only users read everything but secrets and interactive subresources',
   assert.equal(d.reason, 'User "viewer" cannot get resource "secrets" in API group "" in the namespace "default"');
 });
 
+test('the cluster DNS identity reads Services, Endpoints and Pods, and nothing else', () => {
+  const dns: UserInfo = { name: 'system:trireme-dns', groups: ['trireme:dns'] };
+  for (const r of ['services', 'endpoints', 'pods']) {
+    for (const verb of ['get', 'list', 'watch']) assert.ok(allowed(dns, res(verb, r)), `${verb} ${r}`);
+    assert.ok(!allowed(dns, res('create', r, { namespace: 'default' })), `create ${r}`);
+  }
+  assert.ok(allowed(dns, path('/readyz')), 'the balancer probes /readyz');
+  assert.ok(!allowed(dns, res('get', 'secrets', { namespace: 'kube-system', name: 'trireme-dns-kubeconfig' })));
+  assert.ok(!allowed(dns, res('list', 'nodes')));
+  assert.ok(!allowed(dns, res('get', 'pods', { subresource: 'exec', namespace: 'default', name: 'p' })));
+  assert.ok(!allowed(dns, res('list', 'deployments', { group: 'apps' })));
+});
+
 test('any authenticated user may read discovery, version and health; nothing else', () => {
   for (const p of ['/version', '/healthz', '/livez', '/readyz', '/api', '/api/v1', '/apis', '/apis/apps/v1', '/openapi/v3', '/openapi/v3/apis/apps/v1']) {
     assert.ok(allowed(plain, path(p)), p);

@@ -44,7 +44,8 @@ export class HaServer extends HaServerProcess {
   private constructor(name: string, host: string, root: string, ports: [number, number], agent: boolean) {
     super(name, host, root, ports[0], ports[1], {
       entry: cliMain, cwd: repoRoot, tracker,
-      ...(agent ? { agentArgs: (kubeletPort: number) => agentFlagArgs(host, { nodeName: name }, kubeletPort) } : {}),
+      // No DNS add-on: its replicas would run on the agent and outlive the test's servers.
+      ...(agent ? { agentArgs: (kubeletPort: number) => [...agentFlagArgs(host, { nodeName: name }, kubeletPort), '--disable-dns'] } : {}),
     });
     this.scratch = join(root, name, 'scratch');
     mkdirSync(this.scratch, { recursive: true });

@@ -27,6 +27,7 @@ import { resource } from '../../client/resources.js';
 import { renderKubeconfig } from '../../apiserver/kubeconfig.js';
 import { leafProblem, type IssuedCert } from '../../apiserver/pki.js';
 import { isTriremeError } from '../../errors.js';
+import { ignoreNotFound } from '../../controllers/common/writes.js';
 import type { Clock, Timer } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { DNS_DEPLOYMENT, DNS_SECRET, DNS_SECRET_KEY, DNS_SERVICE, DNS_USER, dnsDeployment, dnsSecret, dnsService, type AddonInput } from './manifests.js';
@@ -48,15 +49,6 @@ export interface DnsAddonOptions {
   clock: Clock;
   logger: Logger;
   periodMs?: number;
-}
-
-async function getOrUndefined<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (e) {
-    if (isTriremeError(e, 'NotFound')) return undefined;
-    throw e;
-  }
 }
 
 /** Why the Secret's kubeconfig cannot be used, or undefined when it can. */
@@ -125,10 +117,10 @@ export class DnsAddonReconciler {
     const c = this.o.client;
     const [nodes, service, deployment, secret, kubernetes] = await Promise.all([
       c.list<Node & KubeObject>(NODES),
-      getOrUndefined(c.get<Service & KubeObject>(SERVICES, SYSTEM_NAMESPACE, DNS_SERVICE)),
-      getOrUndefined(c.get<Deployment & KubeObject>(DEPLOYMENTS, SYSTEM_NAMESPACE, DNS_DEPLOYMENT)),
-      getOrUndefined(c.get<Secret & KubeObject>(SECRETS, SYSTEM_NAMESPACE, DNS_SECRET)),
-      getOrUndefined(c.get(ENDPOINTS, DEFAULT_NAMESPACE, 'kubernetes')),
+      ignoreNotFound(c.get<Service & KubeObject>(SERVICES, SYSTEM_NAMESPACE, DNS_SERVICE)),
+      ignoreNotFound(c.get<Deployment & KubeObject>(DEPLOYMENTS, SYSTEM_NAMESPACE, DNS_DEPLOYMENT)),
+      ignoreNotFound(c.get<Secret & KubeObject>(SECRETS, SYSTEM_NAMESPACE, DNS_SECRET)),
+      ignoreNotFound(c.get(ENDPOINTS, DEFAULT_NAMESPACE, 'kubernetes')),
     ]);
     const schedulableNodes = nodes.items.filter((n) => n.spec?.unschedulable !== true).length;
     let secretState: SecretState = { state: 'absent' };
