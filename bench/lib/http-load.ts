@@ -36,6 +36,11 @@ export interface LoadOptions {
   durationMs: number;
   timeoutMs: number;
   maxRequests: number;
+  /**
+   * A connection is closed after this many requests and the next one opens a new one (as HTTP
+   * clients and servers cap keep-alive), so new backends get connections too (default: never).
+   */
+  requestsPerConnection?: number;
 }
 
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
@@ -43,9 +48,10 @@ const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
 /** One keep-alive connection, one request at a time. */
 class Conn {
   private socket: net.Socket | undefined;
+  private served = 0;
   busy = false;
 
-  constructor(private readonly target: HttpTarget) {}
+  constructor(private readonly target: HttpTarget, private readonly maxServed = Infinity) {}
 
   /** Resolves with an error message, or undefined for a 200. Never rejects. */
   request(timeoutMs: number): Promise<string | undefined> {
@@ -54,6 +60,7 @@ class Conn {
       let s = this.socket;
       if (s === undefined || s.destroyed) {
         s = net.connect({ host: this.target.host, port: this.target.port, noDelay: true });
+        this.served = 0;
         s.setKeepAlive(true);
         // An idle connection may fail between requests (its backend died): nothing waits on it
         // then, and the next request opens a new one.
@@ -77,7 +84,7 @@ class Conn {
       const onData = (chunk: Buffer): void => {
         try {
           const res = parser.push(chunk);
-          if (res !== undefined) done(res.status === 200 ? undefined : `HTTP ${res.status}`, true);
+          if (res !== undefined) done(res.status === 200 ? undefined : `HTTP ${res.status}`, ++this.served < this.maxServed);
         } catch (e) {
           done((e as Error).message, false);
         }
@@ -117,7 +124,7 @@ function record(log: RequestLog, due: number, startNs: bigint, err: string | und
 /** Open loop: `ratePerSec` requests per second, due at even intervals. */
 export function runPaced(o: LoadOptions & { ratePerSec: number }): RunningLoad {
   const log = newLog();
-  const conns = Array.from({ length: o.connections }, (_, i) => new Conn(o.targets[i % o.targets.length] as HttpTarget));
+  const conns = Array.from({ length: o.connections }, (_, i) => new Conn(o.targets[i % o.targets.length] as HttpTarget, o.requestsPerConnection));
   const queue: { due: number; startNs: bigint }[] = [];
   const inFlight = new Set<Promise<void>>();
   const t0 = Date.now();
@@ -177,7 +184,7 @@ export function runClosed(o: LoadOptions): RunningLoad {
   let issued = 0;
   let stopped = false;
   const loops = Array.from({ length: o.connections }, async (_, i) => {
-    const c = new Conn(o.targets[i % o.targets.length] as HttpTarget);
+    const c = new Conn(o.targets[i % o.targets.length] as HttpTarget, o.requestsPerConnection);
     while (!stopped && Date.now() < deadline && issued < o.maxRequests) {
       issued++;
       const due = Date.now();
