@@ -58,6 +58,15 @@ function fakeCluster() {
         spec: { holderIdentity: name, leaseDurationSeconds: 10, renewTime: microTime(Date.now() + (c.skew.get(name) ?? 0)) },
       });
     },
+    /** An API server with these nodes registered and renewing. */
+    async up(names: string[]) {
+      c.api = await startTestApiServer();
+      for (const n of names) {
+        c.alive.add(n);
+        await c.register(n);
+      }
+      c.start();
+    },
     start() {
       const tick = () => {
         c.timer = setTimeout(() => {
@@ -205,12 +214,7 @@ describe('node lifecycle controller: the mass-disruption guard (in-process API s
   };
 
   before(async () => {
-    c.api = await startTestApiServer();
-    for (const n of ['a', 'b', 'c']) {
-      c.alive.add(n);
-      await c.register(n);
-    }
-    c.start();
+    await c.up(['a', 'b', 'c']);
     await startCm();
   });
   after(async () => {
@@ -282,12 +286,7 @@ describe('node lifecycle controller: the guard\'s slow eviction rate (in-process
   let cm: { stop(): Promise<void> } | undefined;
 
   before(async () => {
-    c.api = await startTestApiServer();
-    for (const n of ['a', 'b', 'c']) {
-      c.alive.add(n);
-      await c.register(n);
-    }
-    c.start();
+    await c.up(['a', 'b', 'c']);
     cm = await startControllerManager(c.api.client, { logger: silentLogger, workers: 2, nodeLifecycle: { secondaryEvictionRate: 0.5 } });
   });
   after(async () => {
