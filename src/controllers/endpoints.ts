@@ -39,6 +39,20 @@ export function servicesSelecting(services: readonly ServiceObj[], ...pods: (Pod
   return keys;
 }
 
+/** Calls `fn` with the object of every add, update and delete. */
+export function onEveryChange<T extends KubeObject>(inf: Informer<T>, fn: (obj: T) => void): void {
+  inf.on({ add: fn, update: (_o, obj) => fn(obj), delete: fn });
+}
+
+/** Calls `wake(key)` for every change of a Service, and for the Services selecting a changed pod. */
+export function watchServicesAndPods(svcInf: Informer<ServiceObj>, podInf: Informer<PodObj>, wake: (key: string) => void): void {
+  onEveryChange(svcInf, (s) => wake(objectKey(s)));
+  const podChanged = (old: PodObj | undefined, pod: PodObj): void => {
+    for (const key of servicesSelecting(svcInf.list(pod.metadata?.namespace), old, pod)) wake(key);
+  };
+  podInf.on({ add: (p) => podChanged(undefined, p), update: (o, p) => podChanged(o, p), delete: (p) => podChanged(undefined, p) });
+}
+
 export class EndpointsController implements Controller {
   readonly name = 'endpoint';
   readonly queue: WorkQueue;
@@ -53,17 +67,12 @@ export class EndpointsController implements Controller {
     this.svcInf = deps.informers.for<ServiceObj>(SERVICES);
     this.podInf = deps.informers.for<PodObj>(PODS);
     this.epInf = deps.informers.for<EndpointsObj>(ENDPOINTS);
-    const wake = (key: string): void => {
+    watchServicesAndPods(this.svcInf, this.podInf, (key) => {
       this.triggers.note(key);
       this.queue.add(key);
-    };
-    this.svcInf.on({ add: (s) => wake(objectKey(s)), update: (_o, s) => wake(objectKey(s)), delete: (s) => wake(objectKey(s)) });
-    const podChanged = (old: PodObj | undefined, pod: PodObj): void => {
-      for (const key of servicesSelecting(this.svcInf.list(pod.metadata?.namespace), old, pod)) wake(key);
-    };
-    this.podInf.on({ add: (p) => podChanged(undefined, p), update: (o, p) => podChanged(o, p), delete: (p) => podChanged(undefined, p) });
+    });
     // Someone else changed or deleted an Endpoints: put it back (or remove it if its Service is gone).
-    this.epInf.on({ add: (e) => this.queue.add(objectKey(e)), update: (_o, e) => this.queue.add(objectKey(e)), delete: (e) => this.queue.add(objectKey(e)) });
+    onEveryChange(this.epInf, (e) => this.queue.add(objectKey(e)));
   }
 
   enqueueAll(): void {

@@ -16,9 +16,9 @@ import { objectKey, splitKey } from '../client/keys.js';
 import { WorkQueue } from '../client/workqueue.js';
 import type { Controller } from './common/controller.js';
 import { newControllerRef } from './common/owner.js';
-import { ENDPOINTS, SERVICES, type EndpointsObj, type ServiceObj } from './endpoints.js';
+import { ENDPOINTS, onEveryChange, SERVICES, type EndpointsObj, type ServiceObj } from './endpoints.js';
 import { TRIGGER_TIME_ANNOTATION } from './endpoints/plan.js';
-import { managedSlices, sliceServiceKey, watchManagedSlices } from './endpointslice.js';
+import { enqueueManagedSlices, managedSlices, STALE_RECHECK_MS, watchManagedSlices } from './endpointslice.js';
 import { MIRRORING_CONTROLLER_NAME, mirroredSliceGroups, mirroredSliceLabels, planSlices, shouldMirror } from './endpointslice/plan.js';
 import { ENDPOINTSLICES, SliceWriter, type SliceObj } from './endpointslice/writer.js';
 import type { ControllerDeps } from './replicaset.js';
@@ -37,24 +37,20 @@ export class EndpointSliceMirroringController implements Controller {
     this.svcInf = deps.informers.for<ServiceObj>(SERVICES);
     this.epInf = deps.informers.for<EndpointsObj>(ENDPOINTS);
     this.sliceInf = deps.informers.for<SliceObj>(ENDPOINTSLICES);
-    for (const inf of [this.svcInf, this.epInf] as Informer<ServiceObj | EndpointsObj>[]) {
-      inf.on({ add: (o) => this.queue.add(objectKey(o)), update: (_o, o) => this.queue.add(objectKey(o)), delete: (o) => this.queue.add(objectKey(o)) });
-    }
+    onEveryChange(this.svcInf, (o) => this.queue.add(objectKey(o)));
+    onEveryChange(this.epInf, (o) => this.queue.add(objectKey(o)));
     watchManagedSlices(this.sliceInf, MIRRORING_CONTROLLER_NAME, this.queue, this.writer);
   }
 
   enqueueAll(): void {
     for (const e of this.epInf.list()) this.queue.add(objectKey(e));
-    for (const s of this.sliceInf.list()) {
-      const key = sliceServiceKey(s, MIRRORING_CONTROLLER_NAME);
-      if (key) this.queue.add(key);
-    }
+    enqueueManagedSlices(this.sliceInf, MIRRORING_CONTROLLER_NAME, this.queue);
   }
 
   async reconcile(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const existing = managedSlices(this.sliceInf, namespace, name, MIRRORING_CONTROLLER_NAME);
-    if (this.writer.stale(key, existing)) return;
+    if (this.writer.stale(key, existing)) return this.queue.addAfter(key, STALE_RECHECK_MS);
     const ep = this.epInf.get(namespace, name);
     if (!ep || !shouldMirror(ep, this.svcInf.get(namespace, name))) {
       if (existing.length) await this.writer.apply(key, namespace ?? '', { create: [], update: [], delete: existing });

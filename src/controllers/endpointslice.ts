@@ -15,7 +15,7 @@ import { WorkQueue } from '../client/workqueue.js';
 import type { Controller } from './common/controller.js';
 import { newControllerRef } from './common/owner.js';
 import type { PodObj } from './common/types.js';
-import { PODS, SERVICES, servicesSelecting, type ServiceObj } from './endpoints.js';
+import { PODS, SERVICES, watchServicesAndPods, type ServiceObj } from './endpoints.js';
 import { serviceSelector } from './endpoints/pod-ports.js';
 import { TriggerTimes } from './endpoints/trigger-times.js';
 import { planSlices, SERVICE_NAME_LABEL, serviceSliceGroups, serviceSliceLabels, SLICE_CONTROLLER_NAME, SLICE_MANAGED_BY_LABEL } from './endpointslice/plan.js';
@@ -52,6 +52,17 @@ export function watchManagedSlices(inf: Informer<SliceObj>, managedBy: string, q
   });
 }
 
+/** Queues the owning key of every cached slice managed by `managedBy`. */
+export function enqueueManagedSlices(inf: Informer<SliceObj>, managedBy: string, queue: WorkQueue): void {
+  for (const s of inf.list()) {
+    const key = sliceServiceKey(s, managedBy);
+    if (key) queue.add(key);
+  }
+}
+
+/** How long to wait before looking again at a key whose cache lacks its own creations (their events normally come first). */
+export const STALE_RECHECK_MS = 1000;
+
 export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice';
   readonly queue: WorkQueue;
@@ -68,24 +79,16 @@ export class EndpointSliceController implements Controller {
     this.svcInf = deps.informers.for<ServiceObj>(SERVICES);
     this.podInf = deps.informers.for<PodObj>(PODS);
     this.sliceInf = deps.informers.for<SliceObj>(ENDPOINTSLICES);
-    const wake = (key: string): void => {
+    watchServicesAndPods(this.svcInf, this.podInf, (key) => {
       this.triggers.note(key);
       this.queue.add(key);
-    };
-    this.svcInf.on({ add: (s) => wake(objectKey(s)), update: (_o, s) => wake(objectKey(s)), delete: (s) => wake(objectKey(s)) });
-    const podChanged = (old: PodObj | undefined, pod: PodObj): void => {
-      for (const key of servicesSelecting(this.svcInf.list(pod.metadata?.namespace), old, pod)) wake(key);
-    };
-    this.podInf.on({ add: (p) => podChanged(undefined, p), update: (o, p) => podChanged(o, p), delete: (p) => podChanged(undefined, p) });
+    });
     watchManagedSlices(this.sliceInf, SLICE_CONTROLLER_NAME, this.queue, this.writer);
   }
 
   enqueueAll(): void {
     for (const s of this.svcInf.list()) this.queue.add(objectKey(s));
-    for (const s of this.sliceInf.list()) {
-      const key = sliceServiceKey(s, SLICE_CONTROLLER_NAME);
-      if (key) this.queue.add(key);
-    }
+    enqueueManagedSlices(this.sliceInf, SLICE_CONTROLLER_NAME, this.queue);
   }
 
   async reconcile(key: string): Promise<void> {
@@ -94,7 +97,7 @@ export class EndpointSliceController implements Controller {
     const svc = this.svcInf.get(namespace, name);
     const existing = managedSlices(this.sliceInf, namespace, name, SLICE_CONTROLLER_NAME);
     // Our own creations not cached yet: their informer events bring the key back.
-    if (this.writer.stale(key, existing)) return;
+    if (this.writer.stale(key, existing)) return this.queue.addAfter(key, STALE_RECHECK_MS);
     if (!svc || !serviceSelector(svc)) {
       await this.writer.apply(key, namespace ?? '', { create: [], update: [], delete: existing });
       if (!svc) this.writer.forget(key);

@@ -4,7 +4,8 @@
 // retries instead of reporting a missing object. Services come from an informer started at the
 // first `services()` call (so a container restart needs no API call, as with the kubelet's
 // lister); until its first list, a call waits up to `servicesSyncWaitMs` and then throws
-// ServiceUnavailable (the worker retries the start). `stop()` stops that informer.
+// ServiceUnavailable (the worker retries the start); an informer whose first list is refused
+// (403, …) is logged and replaced at the next call. `stop()` stops that informer.
 import type { ConfigMap, Pod, PodStatus, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ApiClient } from '../../client/api-client.js';
@@ -36,13 +37,19 @@ export class ApiPodSink implements PodSink {
   ) {}
 
   private svc: { inf: Informer<ServiceObj>; synced: Promise<void> } | undefined;
+  private stopped = false;
 
   async services(namespace: string): Promise<Service[]> {
     if (!this.svc) {
       const inf = new Informer<ServiceObj>(this.client, SERVICES, { logger: this.log, clock: this.opts.clock });
       const synced = inf.start();
-      synced.catch((e: unknown) => this.log.error({ err: e }, 'service informer failed to start; containers get no service variables until it does'));
       this.svc = { inf, synced };
+      synced.catch((e: unknown) => {
+        if (this.stopped) return;
+        // A refused first list: the next container start tries a new informer.
+        this.log.error({ err: e }, 'service informer failed to start; container starts wait for it');
+        if (this.svc?.inf === inf) this.svc = undefined;
+      });
     }
     const { inf, synced } = this.svc;
     if (!inf.synced) await this.waitForSync(synced);
@@ -67,6 +74,7 @@ export class ApiPodSink implements PodSink {
 
   /** Stops the service informer, if one was started. */
   stop(): void {
+    this.stopped = true;
     this.svc?.inf.stop();
   }
 
