@@ -35,6 +35,7 @@ import type { HttpTarget, RequestLog } from './lib/http-load.js';
 import { startLoad } from './lib/http-load-driver.js';
 import { cliMain, repoRoot, resultsDir } from './lib/paths.js';
 import { machine, round } from './lib/report.js';
+import { median, sleep, stat, until } from './lib/rounds.js';
 import { benchTracker, startCliServer } from './lib/server-process.js';
 import { summarize, type LatencySummary } from './lib/stats.js';
 
@@ -94,33 +95,6 @@ interface Round {
   /** Restart of the killed agent → its Node Ready and 6 Ready pods, no leftovers. */
   rejoinMs?: number;
   timedOut: string[];
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` every `everyMs` until it gives a value; undefined after `timeoutMs`. Errors count as "not yet". */
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T | undefined> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      // not yet
-    }
-    await sleep(everyMs);
-  }
-  return undefined;
-}
-
-function median(v: readonly number[]): number | undefined {
-  if (v.length === 0) return undefined;
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
-
-function stat(v: readonly number[]): { n: number; medianMs?: number; worstMs?: number } {
-  return { n: v.length, ...(v.length ? { medianMs: median(v), worstMs: Math.max(...v) } : {}) };
 }
 
 const podReady = (p: Pod): boolean => p.metadata?.deletionTimestamp === undefined && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
