@@ -39,6 +39,7 @@ import { AckLog, longestGap } from './lib/ack-log.js';
 import { runClosedLoop, type LoopResult } from './lib/closed-loop.js';
 import { cliMain, repoRoot, resultsDir } from './lib/paths.js';
 import { machine, round } from './lib/report.js';
+import { median, sleep, stat, until } from './lib/rounds.js';
 import { sweepContainers } from './lib/agent-cluster.js';
 import { benchTracker } from './lib/server-process.js';
 
@@ -97,36 +98,9 @@ interface EtcdRound {
   timedOut: string[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` every `everyMs` until it gives a value; undefined after `timeoutMs`. Errors count as "not yet". */
-async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T | undefined> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch {
-      // not yet
-    }
-    await sleep(everyMs);
-  }
-  return undefined;
-}
-
 async function holder(client: ApiClient, lease: string): Promise<string | undefined> {
   const l = await client.get<Lease & KubeObject>(LEASES, 'kube-system', lease);
   return l.spec?.holderIdentity || undefined;
-}
-
-function median(v: readonly number[]): number | undefined {
-  if (v.length === 0) return undefined;
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
-
-function stat(v: readonly number[]): { n: number; medianMs?: number; worstMs?: number } {
-  return { n: v.length, ...(v.length ? { medianMs: median(v), worstMs: Math.max(...v) } : {}) };
 }
 
 export async function main(args: string[]): Promise<number> {

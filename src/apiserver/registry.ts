@@ -103,10 +103,10 @@ export interface RegistryOptions {
   watchHistory?: number;
   /** How long a consistent list waits for the watch cache before listing the store (default 1 s). */
   consistentWaitMs?: number;
-  /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
-  defaultTolerations?: DefaultTolerations;
   /** Where ClusterIPs and NodePorts come from (defaults: 127.10.0.0/16, 30000-32767). */
   serviceRanges?: ServiceRanges;
+  /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
+  defaultTolerations?: DefaultTolerations;
 }
 
 /** The Warning (299) of a list answered from the cache because the store has no quorum. */

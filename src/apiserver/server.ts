@@ -49,10 +49,10 @@ export interface ApiServerOptions {
    * (default `ip:port`, e.g. the node name), renew interval and ttl (defaults 1 s and 5 s).
    */
   endpointLease?: { identity?: string; renewMs?: number; ttlMs?: number };
-  /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
-  defaultTolerations?: DefaultTolerations;
   /** `--service-cluster-ip-range`, `--service-node-port-range` (every server of a cluster needs the same). */
   serviceRanges?: ServiceRanges;
+  /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
+  defaultTolerations?: DefaultTolerations;
 }
 
 export interface RunningApiServer {
@@ -75,9 +75,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const tokens = new Map<string, UserInfo>([[parseJoinToken(token).secret, JOIN_TOKEN_USER]]);
   const authenticator = createAuthenticator({ caCertPem: pki.caCertPem, tokens });
 
-  const registry = new Registry(opts.store, {
-    clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}),
-  });
+  const registry = new Registry(opts.store, { clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}) });
   await registry.start();
   const metrics = new ApiMetrics();
 

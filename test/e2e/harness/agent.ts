@@ -49,6 +49,8 @@ export async function waitNodeReady(server: ServerHandle, nodeName: string, time
 export interface AgentOptions extends AgentFlags {
   /** The node IP: a loopback address of its own (e.g. 127.0.0.41). */
   host: string;
+  /** Further `trireme agent` flags (e.g. timings). */
+  extraArgs?: string[];
 }
 
 export interface AgentHandle {
@@ -63,6 +65,13 @@ export interface AgentHandle {
   running(): boolean;
   /** The agent process's pid while one was started (for kill -9, SIGSTOP/SIGCONT). */
   pid(): number | undefined;
+  /** Sends a signal to the agent process alone (e.g. SIGSTOP / SIGCONT); its containers are not touched. */
+  signal(sig: NodeJS.Signals): void;
+  /**
+   * kill -9 of the node: SIGKILL to the agent (its process group) and to every container process
+   * and shim it runs; resolves once the agent has exited. Returns how many containers and shims died.
+   */
+  killWithPods(): Promise<number>;
   /** SIGTERM, SIGKILL after 15 s. Containers keep running (by design). */
   stop(): Promise<ExitInfo>;
   /** Starts the agent again on the same data dir, IP and ports (no token needed any more). */
@@ -88,7 +97,7 @@ export async function startAgent(server: ServerHandle, opts: AgentOptions): Prom
   const start = async (): Promise<void> => {
     proc = await launchCli({
       entry: cliMain, cwd: repoRoot, tracker, dataDir, logFile,
-      args: ['agent', '--server', server.url, '--token', token, '--data-dir', dataDir, ...agentFlagArgs(opts.host, { ...opts, portRange }, kubeletPort)],
+      args: ['agent', '--server', server.url, '--token', token, '--data-dir', dataDir, ...agentFlagArgs(opts.host, { ...opts, portRange }, kubeletPort), ...(opts.extraArgs ?? [])],
       readyTimeoutMs: 30_000,
       extraReady: async (r) => r.kubelet !== undefined && (await kubeletHealthy(opts.host, r.kubelet.port)),
     });
@@ -115,6 +124,16 @@ export async function startAgent(server: ServerHandle, opts: AgentOptions): Prom
     logFile,
     running: () => proc?.running() === true,
     pid: () => proc?.pid,
+    signal(sig) {
+      if (proc?.running() === true) process.kill(proc.pid, sig);
+    },
+    async killWithPods() {
+      if (proc === undefined) return 0;
+      proc.kill();
+      const killed = killContainers(dataDir);
+      await proc.exited;
+      return killed;
+    },
     stop,
     start,
     async dispose() {

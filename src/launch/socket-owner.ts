@@ -1,0 +1,63 @@
+// Which of some known processes holds a listening socket, read from /proc (Linux): the e2e tests
+// and benchmarks use it to learn which node agent on this machine serves a ClusterIP:port (the
+// node proxies of agents sharing a machine take turns on one listener; docs/agent.md).
+// Guarantees: only sockets in the listening state count (TCP LISTEN, UDP unconnected), matched
+// on exact IPv4 address and port; the answer is one of `pids` (the first holding it) or
+// undefined; processes that exit while we look are skipped.
+// Does not: look at IPv6 sockets or at processes outside `pids`; a snapshot may be stale the
+// moment it returns.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+export type SocketProtocol = 'TCP' | 'UDP';
+
+/** `0A001A7F:0050` (little-endian IPv4 as /proc prints it on x86/arm) → `127.26.0.10`, 80. */
+export function parseProcAddress(field: string): { ip: string; port: number } | undefined {
+  const [hexIp, hexPort] = field.split(':');
+  if (hexIp === undefined || hexPort === undefined || hexIp.length !== 8) return undefined;
+  const bytes = [6, 4, 2, 0].map((i) => parseInt(hexIp.slice(i, i + 2), 16));
+  return { ip: bytes.join('.'), port: parseInt(hexPort, 16) };
+}
+
+/** Socket inodes listening on ip:port, from the text of /proc/net/tcp or /proc/net/udp. */
+export function listeningInodes(procNetText: string, protocol: SocketProtocol, ip: string, port: number): Set<string> {
+  // TCP_LISTEN is 0A; an unconnected (bound) UDP socket shows TCP_CLOSE, 07.
+  const state = protocol === 'TCP' ? '0A' : '07';
+  const out = new Set<string>();
+  for (const line of procNetText.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== state) continue;
+    const local = parseProcAddress(f[1] ?? '');
+    if (local?.ip === ip && local.port === port) out.add(f[9] ?? '');
+  }
+  return out;
+}
+
+function socketInodesOf(pid: number): Set<string> {
+  const out = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return out; // exited
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m?.[1] !== undefined) out.add(m[1]);
+    } catch {
+      // closed while we looked
+    }
+  }
+  return out;
+}
+
+/** The pid among `pids` that has a socket listening on ip:port, if any. */
+export function listenerOwner(protocol: SocketProtocol, ip: string, port: number, pids: readonly number[]): number | undefined {
+  const table = readFileSync(protocol === 'TCP' ? '/proc/net/tcp' : '/proc/net/udp', 'utf8');
+  const inodes = listeningInodes(table, protocol, ip, port);
+  if (inodes.size === 0) return undefined;
+  for (const pid of pids) {
+    for (const inode of socketInodesOf(pid)) if (inodes.has(inode)) return pid;
+  }
+  return undefined;
+}
