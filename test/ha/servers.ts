@@ -44,8 +44,10 @@ export class HaServer extends HaServerProcess {
   private constructor(name: string, host: string, root: string, ports: [number, number], agent: boolean) {
     super(name, host, root, ports[0], ports[1], {
       entry: cliMain, cwd: repoRoot, tracker,
-      // No DNS add-on: its replicas would run on the agent and outlive the test's servers.
-      ...(agent ? { agentArgs: (kubeletPort: number) => [...agentFlagArgs(host, { nodeName: name }, kubeletPort), '--disable-dns'] } : {}),
+      // No DNS add-on on any server (a server without an agent deploys it too): its replicas
+      // would run on some test agent and outlive the test's servers.
+      extraArgs: ['--disable-dns'],
+      ...(agent ? { agentArgs: (kubeletPort: number) => agentFlagArgs(host, { nodeName: name }, kubeletPort) } : {}),
     });
     this.scratch = join(root, name, 'scratch');
     mkdirSync(this.scratch, { recursive: true });
