@@ -188,7 +188,10 @@ export class NodeLifecycleController implements Controller {
   private disruption(now: number): DisruptionDecision {
     const nodes = this.nodeInf.list().map((n) => {
       const probe = this.probes.get(n.metadata?.name ?? '') ?? this.observe(n.metadata?.name ?? '', now) ?? { observedAt: now };
-      return { zone: zoneOf(n), silent: now > silentAfter(probe, this.graceMs) };
+      // Counted as silent from half the grace period on: nodes lost together have last heartbeats
+      // up to one renew interval apart, and the first one's pods must not be evicted before the
+      // others are counted (its toleration may be shorter than that interval).
+      return { zone: zoneOf(n), silent: now > silentAfter(probe, this.graceMs / 2) };
     });
     const d = decideDisruption(nodes, this.threshold);
     const states = new Map([...d.zones].map(([zone, z]) => [zone, z.state]));
@@ -224,7 +227,12 @@ export class NodeLifecycleController implements Controller {
     if (!stale || d.zones.get(zone)?.mode !== 'limited') {
       this.granted.delete(name);
       if (this.held.delete(name) && stale) {
-        this.deps.recorder.event(node, 'Normal', 'EvictionResumed', `Node ${name} is still silent and the guard no longer holds its zone; eviction proceeds`);
+        // Like a restarted controller: a node the guard held gets a full grace period from now
+        // to report (nodes cut off together return at slightly different moments, each fencing
+        // its pods first); only then is it tainted for eviction.
+        this.probes.set(name, { ...(this.probes.get(name) ?? { observedAt: now }), observedAt: now });
+        this.deps.recorder.event(node, 'Normal', 'EvictionResumed', `Node ${name} is still silent and the guard no longer holds its zone; it is evicted unless it reports within ${this.graceMs / 1000} s`);
+        return { hold: true, retryInMs: this.graceMs };
       }
       return { hold: !stale };
     }

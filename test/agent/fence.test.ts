@@ -116,8 +116,16 @@ describe('node fence (integration, real agent process)', { timeout: 150_000 }, (
       return renew !== undefined && renew > contAt ? renew : undefined;
     }, { timeoutMs: 30_000, everyMs: 10 });
     // Watch the container closely from the SIGCONT on: an upper bound of when it died.
+    // The last moment it was seen alive is a lower bound of its death: it must come before the renewal.
     let deathSeen: number | undefined;
-    const watcher = pollUntil('the stale container to die', () => (alive(old.pid) ? undefined : (deathSeen = Date.now())), { timeoutMs: 30_000, everyMs: 2 });
+    let lastAlive: number | undefined;
+    const watcher = pollUntil('the stale container to die', () => {
+      if (alive(old.pid)) {
+        lastAlive = Date.now();
+        return undefined;
+      }
+      return (deathSeen = Date.now());
+    }, { timeoutMs: 30_000, everyMs: 2 });
     process.kill(agent!.pid, 'SIGCONT');
     const readySeen = await pollUntil('the node Ready again', async () => ((await nodeReady()) ? Date.now() : undefined), { timeoutMs: 30_000, everyMs: 10 })
       .catch(() => fail('the node never reported Ready after SIGCONT'));
@@ -126,7 +134,7 @@ describe('node fence (integration, real agent process)', { timeout: 150_000 }, (
     const renewals = await sampler.catch(() => fail('no Lease renewal after the SIGCONT'));
     t.diagnostic(`after SIGCONT: container seen dead at +${deathSeen! - contAt} ms, first Lease renewal at +${renewals - contAt} ms, Ready seen at +${readySeen - contAt} ms`);
     assert.ok(deadAtReady, 'the deleted pod\'s container is dead by the time Ready=True is seen');
-    assert.ok(deathSeen! <= renewals, `the container died (seen at +${deathSeen! - contAt} ms) before the agent renewed its Lease (+${renewals - contAt} ms)`);
+    assert.ok(lastAlive === undefined || lastAlive < renewals, `the container was still alive at +${lastAlive! - contAt} ms, after the agent renewed its Lease (+${renewals - contAt} ms)`);
     const log = readFileSync(agentLog, 'utf8');
     assert.match(log, /fence: stopped the pods deleted or replaced/);
     // Never started again by a stale informer event; its directory is removed.
