@@ -252,9 +252,15 @@ describe('node failure: three agents, Services through the node proxy, cluster D
     }, 30_000, 300);
     assert.deepEqual([...seen].sort(), [...names].sort());
 
-    const slices = await getJson<{ items: EndpointSlice[] }>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb');
+    // The slices follow the pods' readiness a sync later (eventually, as in Kubernetes).
+    let slices: { items: EndpointSlice[] } = { items: [] };
+    const readyInSlices = (): number => slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true).length;
+    await waitFor('6 ready endpoints in the EndpointSlices', async () => {
+      slices = await getJson<{ items: EndpointSlice[] }>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb');
+      return readyInSlices() === REPLICAS ? true : undefined;
+    }, 20_000, 200).catch(() => undefined);
     const sliceEps = slices.items.flatMap((s) => s.endpoints);
-    assert.equal(sliceEps.filter((e) => e.conditions?.ready === true).length, REPLICAS, JSON.stringify(slices.items));
+    assert.equal(readyInSlices(), REPLICAS, JSON.stringify(slices.items));
 
     // NodePort: in our range, on every node's IP.
     const np = await getService('web-np');
