@@ -259,7 +259,6 @@ describe('node failure: three agents, Services through the node proxy, cluster D
       slices = await getJson<{ items: EndpointSlice[] }>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb');
       return readyInSlices() === REPLICAS ? true : undefined;
     }, 20_000, 200).catch(() => undefined);
-    const sliceEps = slices.items.flatMap((s) => s.endpoints);
     assert.equal(readyInSlices(), REPLICAS, JSON.stringify(slices.items));
 
     // NodePort: in our range, on every node's IP.
