@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReadyInfo } from '../cli/ready-file.js';
-import { freePort } from '../util/free-port.js';
+import { freePorts } from '../util/free-port.js';
 import { pollUntil } from '../util/poll.js';
 import type { ChildTracker, ExitInfo } from './children.js';
 import { launchCli, type LaunchedProcess } from './cli-process.js';
@@ -53,10 +53,8 @@ export class HaServerProcess {
 
   /** Two distinct free ports of `host` for the etcd member. */
   protected static async etcdPorts(host: string): Promise<[number, number]> {
-    const client = await freePort(host);
-    let peer = await freePort(host);
-    for (let i = 0; i < 10 && peer === client; i++) peer = await freePort(host);
-    return [client, peer];
+    const [client, peer] = await freePorts(host, 2);
+    return [client!, peer!];
   }
 
   static async prepare(root: string, name: string, host: string, opts: HaServerOptions): Promise<HaServerProcess> {

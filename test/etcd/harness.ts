@@ -10,7 +10,7 @@ import { startEtcdMember, type ManagedEtcd, type StartEtcdOptions } from '../../
 import { clusterInitConfig, etcdPaths, joinConfig, type MemberConfig } from '../../src/etcd/paths.js';
 import { killLeftovers } from '../../src/etcd/leftover.js';
 import { openEtcdAdmin, type EtcdAdmin } from '../../src/etcd/membership.js';
-import { freePort } from '../../src/util/free-port.js';
+import { freePorts } from '../../src/util/free-port.js';
 import { deps, pathOf } from '../helpers/require-dep.js';
 
 export interface TestMember {
@@ -43,8 +43,9 @@ export class Harness {
   async member(name: string, ip: string): Promise<TestMember> {
     const dataDir = join(this.root, name);
     const tls = await ensureEtcdTls(dataDir, this.ca, { name, ip });
-    const peerUrl = `https://${ip}:${await freePort(ip)}`;
-    const clientUrl = `https://${ip}:${await freePort(ip)}`;
+    const [peerPort, clientPort] = await freePorts(ip, 2);
+    const peerUrl = `https://${ip}:${peerPort}`;
+    const clientUrl = `https://${ip}:${clientPort}`;
     return { name, ip, dataDir, tls, peerUrl, clientUrl };
   }
 

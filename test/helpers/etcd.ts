@@ -8,7 +8,7 @@
 // the data dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ChildTracker } from '../../src/launch/children.js';
-import { freePort } from '../../src/util/free-port.js';
+import { freePorts } from '../../src/util/free-port.js';
 import { deps, pathOf } from './require-dep.js';
 
 /** How a member of a cluster differs from a lone member. */
@@ -50,7 +50,8 @@ export class EtcdProcess {
   /** A member on two ports of its host (127.0.0.1) that are free now (etcd cannot report ports it chose). */
   static async onFreePorts(dataDir: string, extraArgs: string[] = [], member: EtcdMemberOptions = {}): Promise<EtcdProcess> {
     const host = member.host ?? '127.0.0.1';
-    return new EtcdProcess(dataDir, await freePort(host), await freePort(host), extraArgs, member);
+    const [client, peer] = await freePorts(host, 2);
+    return new EtcdProcess(dataDir, client!, peer!, extraArgs, member);
   }
 
   get host(): string {
