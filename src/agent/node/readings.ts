@@ -6,7 +6,9 @@
 // there and executable, the pods dir is writable).
 // Guarantees: a reading that fails becomes `{ error }` (the condition says Unknown and why) and is
 // logged once per distinct error, not every period; two directories on one filesystem are one
-// reading. Does not: decide anything, or cache readings between calls.
+// reading; reads may overlap (each write check uses a file of its own). Does not: decide
+// anything, or cache readings between calls.
+import { randomUUID } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,8 +137,10 @@ async function runtimeProblems(shim: ShimFiles, podsDir: string): Promise<string
       problems.push(`container shim script ${script} is not readable: ${errorText(e)}`);
     }
   }
-  // Write for real: access(W_OK) says yes on a read-only mount.
-  const probe = path.join(podsDir, `.write-check-${process.pid}`);
+  // Write for real: access(W_OK) says yes on a read-only mount. A file of its own per check:
+  // two overlapping reads (a status update right after a fence, beside the periodic one) would
+  // otherwise unlink each other's file, and a node would report Ready False for a whole period.
+  const probe = path.join(podsDir, `.write-check-${process.pid}-${randomUUID()}`);
   try {
     await fs.writeFile(probe, '');
     await fs.unlink(probe);

@@ -112,7 +112,9 @@ export class PodManager {
 
   /** Removes what the runtime holds for pods nobody owns (call once every source has listed). */
   async cleanupOrphans(): Promise<void> {
-    const dirs = new Set([...(await this.d.runtime.listPods()), ...(await fs.readdir(this.d.podsDir).catch(() => [] as string[]))]);
+    // Dot files are not pods (the node status's write check, readings.ts, may be running now).
+    const entries = (await fs.readdir(this.d.podsDir).catch(() => [] as string[])).filter((n) => !n.startsWith('.'));
+    const dirs = new Set([...(await this.d.runtime.listPods()), ...entries]);
     for (const uid of dirs) {
       if (this.workers.has(uid)) continue;
       this.log.info({ uid }, 'removing containers of a pod that is not bound to this node');

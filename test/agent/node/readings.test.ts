@@ -61,4 +61,17 @@ describe('host readings', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('reads at the same time (a status update right after a fence, beside the periodic one) each find the pods dir writable', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'trireme-readings-'));
+    try {
+      const pods = path.join(dir, 'pods');
+      await mkdir(pods);
+      const reader = new NodeReader({ dataDir: dir, logDir: pods, podsDir: pods, shim: { file: process.execPath, args: [] }, logger: silentLogger });
+      const reads = await Promise.all(Array.from({ length: 20 }, () => reader.read()));
+      assert.deepEqual(reads.flatMap((r) => r.runtimeProblems), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
