@@ -4,9 +4,13 @@
 // unanswered within its timeout is a Timeout, an unreachable server ServiceUnavailable;
 // watches deliver events in order and end exactly once through onEnd.
 // With a fence set (setFence), mutating requests carry it (src/api/fence.ts).
-// Connections: TCP connect within connectTimeoutMs (1 s), TLS handshake within
-// handshakeTimeoutMs (2 s), TCP keepalive on every socket; a watch that allows bookmarks and hears
-// nothing for WATCH_SILENCE_LIMIT_MS ends with Timeout (the server's heartbeat stopped).
+// Connections: while another server is left to try, TCP connect within connectTimeoutMs (1 s)
+// and the TLS handshake within handshakeTimeoutMs (2 s), so a hung server is skipped quickly; on
+// the last server left (the only one without a balancer) both together within
+// lastServerConnectTimeoutMs (10 s, client-go's TLS handshake timeout), because giving up
+// there only fails the request while a loaded server is still working through its handshakes.
+// TCP keepalive on every socket; a watch that allows bookmarks and hears nothing for
+// WATCH_SILENCE_LIMIT_MS ends with Timeout (the server's heartbeat stopped).
 // With a balancer in the config (src/client/balancer.ts): a request that could not connect
 // (refused, unreachable, connect or handshake timeout, TLS failure: nothing was sent) is tried
 // at once on the next server the balancer picks, until every server was tried; one keep-alive
@@ -62,6 +66,8 @@ export interface ApiClientOptions {
   connectTimeoutMs?: number;
   /** TLS handshake deadline of a new connection, from its start (default 2 s). */
   handshakeTimeoutMs?: number;
+  /** Connect and handshake deadline on the last server left to try (default 10 s). */
+  lastServerConnectTimeoutMs?: number;
   clock?: Clock;
 }
 
@@ -114,6 +120,7 @@ export class ApiClient {
   private readonly maxSockets: number;
   private readonly connectTimeoutMs: number;
   private readonly handshakeTimeoutMs: number;
+  private readonly lastServerConnectTimeoutMs: number;
   private fence: string | undefined;
   private closed = false;
 
@@ -124,6 +131,7 @@ export class ApiClient {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 1000;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 2000;
+    this.lastServerConnectTimeoutMs = opts.lastServerConnectTimeoutMs ?? 10_000;
     this.maxSockets = opts.maxSockets ?? 32;
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
@@ -210,7 +218,7 @@ export class ApiClient {
       tried.add(server);
       let answer: { code: number; text: string };
       try {
-        answer = await this.send(server, method, path, query, headers, data);
+        answer = await this.send(server, method, path, query, headers, data, this.isLastServer(tried));
       } catch (e) {
         if (!(e instanceof ConnectFailure)) throw e;
         last = e.error;
@@ -225,7 +233,7 @@ export class ApiClient {
   }
 
   /** One attempt on one server: the status and body, a ConnectFailure, or a TriremeError after sending. */
-  private send(server: string, method: string, path: string, query: URLSearchParams | undefined, headers: Record<string, string>, data: Buffer | undefined): Promise<{ code: number; text: string }> {
+  private send(server: string, method: string, path: string, query: URLSearchParams | undefined, headers: Record<string, string>, data: Buffer | undefined, last: boolean): Promise<{ code: number; text: string }> {
     return new Promise((resolve, reject) => {
       let answered = false;
       const req = https.request(this.options(server, method, path, query, headers), (res) => {
@@ -235,7 +243,7 @@ export class ApiClient {
         res.on('error', (e) => reject(new TriremeError('ServiceUnavailable', `${method} ${path}: ${e.message}`, { cause: e, context: { server } })));
         res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       });
-      const phase = this.guardConnect(req, server, `${method} ${path}`);
+      const phase = this.guardConnect(req, server, `${method} ${path}`, last);
       // A request that gets no answer in time is a Timeout; one that cannot reach the server is unavailability.
       req.on('error', (e) => {
         if (!phase.connected()) reject(new ConnectFailure(phase.error(e), e));
@@ -251,9 +259,10 @@ export class ApiClient {
   /**
    * Watches the connect phase of a request: a new socket must connect and finish its TLS
    * handshake in time (else it is destroyed); a reused keep-alive socket is connected already.
+   * `last`: no other server is left to try, so the one patient deadline applies.
    * Also turns on TCP keepalive for new sockets.
    */
-  private guardConnect(req: ClientRequest, server: string, what: string): { connected(): boolean; error(e: Error): TriremeError } {
+  private guardConnect(req: ClientRequest, server: string, what: string, last: boolean): { connected(): boolean; error(e: Error): TriremeError } {
     let connected = false;
     let timer: Timer | undefined;
     const clear = () => {
@@ -273,8 +282,12 @@ export class ApiClient {
           socket.destroy(e);
         }, ms);
       };
-      expire(this.connectTimeoutMs, 'TCP connect');
-      socket.once('connect', () => expire(Math.max(0, this.handshakeTimeoutMs - this.connectTimeoutMs), 'TLS handshake'));
+      if (last) {
+        expire(this.lastServerConnectTimeoutMs, 'TCP connect and TLS handshake');
+      } else {
+        expire(this.connectTimeoutMs, 'TCP connect');
+        socket.once('connect', () => expire(Math.max(0, this.handshakeTimeoutMs - this.connectTimeoutMs), 'TLS handshake'));
+      }
       socket.once('secureConnect', () => {
         connected = true;
         clear();
@@ -375,7 +388,7 @@ export class ApiClient {
         resp.on('close', () => finish());
       });
       req = r;
-      const phase = this.guardConnect(r, server, `watch ${path}`);
+      const phase = this.guardConnect(r, server, `watch ${path}`, this.isLastServer(tried));
       r.on('error', (e) => {
         if (!phase.connected() && !ended && !stopped && this.balancer) {
           last = phase.error(e);
@@ -396,6 +409,11 @@ export class ApiClient {
         req?.destroy();
       },
     };
+  }
+
+  /** Whether no server is left to try after the ones in `tried` (which include the current one). */
+  private isLastServer(tried: ReadonlySet<string>): boolean {
+    return this.nextServer(tried) === undefined;
   }
 
   private nextServer(tried: ReadonlySet<string>): string | undefined {
