@@ -552,11 +552,11 @@ export class EtcdStore implements Store {
     const why = first ? first.err.message : `no answer within ${SETTLE_AFTER_MS} ms`;
     this.log.info({ key, why }, 'etcd store: write unconfirmed; settling it through a write barrier');
     const raised = this.raiseBarrier(barrier, deadline).then(() => undefined, (e: unknown) => e as Error);
-    // A late answer wins if it is a success; a late failure says nothing the barrier will not.
-    const late = answer.then<Outcome | Error | undefined>((o) => (o.ok ? o : raised));
-    const next: Outcome | Error | undefined = await Promise.race([late, raised]);
-    if (next && 'ok' in next && next.ok) return next.res;
-    if (next && 'ok' in next) throw next.err;
+    // A late answer wins if it is a success; a late failure says nothing the barrier will not,
+    // so it waits for the barrier's outcome instead (undefined: raised, an Error: not raised).
+    const late = answer.then<{ res: ITxnResponse } | Error | undefined>((o) => (o.ok ? { res: o.res } : raised));
+    const next = await Promise.race([late, raised]);
+    if (next !== undefined && !(next instanceof Error)) return next.res;
     if (next) throw new UnsettledWriteError(`the ${what} got no answer (${why}) and no write barrier could be committed (${next.message})`);
     const read = await this.call(`a read-back of ${key}`, 'read', (o) => this.client.kv.range({ key: this.k(key) }, o), Math.max(MIN_ATTEMPT_MS, deadline - Date.now()));
     const kv = read.kvs[0];
