@@ -28,6 +28,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { UserInfo } from './auth.js';
 import { createClusterRoutes, type StoreMembership } from './cluster-routes.js';
+import { createSnapshotRoutes, type SnapshotRoutes } from './snapshot-routes.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 
 export interface ApiServerOptions {
@@ -63,6 +64,8 @@ export interface RunningApiServer {
   registry: Registry;
   /** This server's metrics; /metrics serves its registry (in-process components add theirs to it). */
   metrics: ApiMetrics;
+  /** The snapshot paths; the server hands them its snapshot service (setOps). */
+  snapshots: SnapshotRoutes;
   stop(): Promise<void>;
 }
 
@@ -109,6 +112,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const proxyToNode = createPodProxy(registry, { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem });
   let ready = true;
   const watches = new OpenWatches();
+  const snapshots = createSnapshotRoutes();
   const deps: HandlerDeps = {
     caPem: pki.caCertPem, proxyToNode, watches,
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
@@ -116,6 +120,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       registry, clock, backend: opts.storeBackend ?? 'sqlite', membership: opts.membership, tokenSecret: parseJoinToken(token).secret,
       secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n` }),
     }),
+    snapshots,
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
     authorize: (user, attrs) => authorize(user, attrs),
@@ -128,7 +133,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   log.info({ url, kubeconfig: kubeconfigPath }, 'API server ready');
 
   return {
-    url, port, kubeconfigPath, registry, pki, metrics,
+    url, port, kubeconfigPath, registry, pki, metrics, snapshots,
     async stop() {
       ready = false;
       namespaces.stop();

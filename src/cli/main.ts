@@ -7,6 +7,7 @@ import { registerDns } from './dns.js';
 import { registerLb } from './lb.js';
 import { registerScheduler } from './scheduler.js';
 import { registerServer } from './server.js';
+import { registerSnapshot } from './snapshot.js';
 
 const program = new Command('trireme').description('Kubernetes-compatible orchestrator without a single point of failure');
 program.showHelpAfterError();
@@ -17,4 +18,5 @@ registerScheduler(program);
 registerCluster(program);
 registerLb(program);
 registerDns(program);
+registerSnapshot(program);
 await program.parseAsync(process.argv);

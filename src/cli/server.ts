@@ -12,11 +12,11 @@
 // a restart of DATA/etcd with no flags, --cluster-reset; src/cluster/managed-store.ts). A start
 // that cannot go ahead (contradicting flags, a refused join, a removed member) prints one line
 // on stderr and exits 1; so does a member the cluster removes while the server runs.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { startApiServer, type RunningApiServer } from '../apiserver/server.js';
 import { issueNodeCredentials } from '../apiserver/node-credentials.js';
 import { startAgent } from '../agent/agent.js';
@@ -26,6 +26,15 @@ import { balancedConfig, localFirstBalancer, type ServerBalancer } from '../clie
 import { startControllerManager } from '../controllers/manager.js';
 import { openStore, SQLITE_FILE } from '../storage/open.js';
 import type { Store } from '../storage/store.js';
+import type { SqliteStore } from '../storage/sqlite.js';
+import { systemClock } from '../util/clock.js';
+import { defaultSnapshotName, takeSnapshot, type SnapshotSource } from '../ops/snapshot/capture.js';
+import { bumpEtcdRevision, etcdClient } from '../ops/snapshot/etcd-file.js';
+import { SnapshotMetrics } from '../ops/snapshot/metrics.js';
+import { SnapshotRecords } from '../ops/snapshot/records.js';
+import { DEFAULT_REVISION_BUMP, prepareRestore, readServerSecrets, REVISION_BUMP_KEY, snapshotStoreKind } from '../ops/snapshot/restore.js';
+import { DEFAULT_SNAPSHOT_RETENTION, DEFAULT_SNAPSHOT_SCHEDULE, parseSchedule } from '../ops/snapshot/schedule.js';
+import { SnapshotService } from '../ops/snapshot/service.js';
 import type { StoreMembership } from '../apiserver/cluster-routes.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 import { caFingerprint } from '../apiserver/pki.js';
@@ -72,6 +81,11 @@ interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditio
   serviceNodePortRange: [number, number];
   disableDns?: boolean;
   clusterDomain: string;
+  restoreFrom?: string;
+  restoreRevisionBump: number;
+  snapshotSchedule: string;
+  snapshotRetention: number;
+  snapshotDir?: string;
 }
 
 export function registerServer(program: Command): void {
@@ -80,8 +94,8 @@ export function registerServer(program: Command): void {
       const log = createLogger('server', undefined, flags.logFormat);
       const started = await refusedAsOneLine('apiserver', () => startApi(flags, log));
       if (!started) return;
-      const { api, managed } = started;
-      onShutdown(log, async () => { await api.stop(); await managed?.stop(); });
+      const { api, managed, snapshotSource } = started;
+      onShutdown(log, async () => { await api.stop(); snapshotSource.close(); await managed?.stop(); });
       printReady(flags, api, undefined, managed);
     });
 
@@ -97,6 +111,11 @@ export function registerServer(program: Command): void {
     .option('--server <url>', 'join the HA cluster of this server (https://HOST:6443); needs --token')
     .option('--token <token>', 'join token of the cluster (the first server\'s DATA_DIR/token)')
     .option('--cluster-reset', 'make this server\'s etcd member a one-member cluster from its own data (after losing the majority for good)')
+    .option('--restore-from <file>', 'with --cluster-reset: reset the cluster to this snapshot file (trireme snapshot save); the other servers rejoin')
+    .option('--restore-revision-bump <n>', 'revisions a restore skips past the snapshot\'s, so that watchers relist instead of seeing time go back', positiveInt, DEFAULT_REVISION_BUMP)
+    .option('--snapshot-schedule <cron>', 'when this server snapshots its store (cron, UTC); "off" for never', scheduleOption, DEFAULT_SNAPSHOT_SCHEDULE)
+    .option('--snapshot-retention <n>', 'snapshots this server keeps (older ones are pruned after each save)', positiveInt, DEFAULT_SNAPSHOT_RETENTION)
+    .option('--snapshot-dir <dir>', 'where this server keeps its snapshots (default: DATA_DIR/snapshots)')
     .option('--etcd-client-port <port>', 'client port of the managed etcd member (on the node IP)', port, 2379)
     .option('--etcd-peer-port <port>', 'peer port of the managed etcd member (on the node IP)', port, 2380)
     .action(async (flags: ServerFlags) => {
@@ -107,7 +126,7 @@ export function registerServer(program: Command): void {
       const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
       const started = await refusedAsOneLine('server', () => startApi(flags, log));
       if (!started) return;
-      const { api, managed } = started;
+      const { api, managed, snapshotSource } = started;
       const leaderMetrics = new LeaderMetrics(api.metrics.registry);
       // Once per process: the controller manager starts anew with each leadership term.
       const nodeLifecycle = { ...nodeLifecycleFromFlags(flags), metrics: new NodeLifecycleMetrics(api.metrics.registry) };
@@ -119,6 +138,15 @@ export function registerServer(program: Command): void {
         await managed?.stop();
       };
       onShutdown(log, stopAll);
+      const snapshots = new SnapshotService({
+        source: snapshotSource.source, dir: snapshotDirOf(flags), retention: flags.snapshotRetention, server: nodeName,
+        secrets: () => ({ 'tls/ca.crt': api.pki.caCertPem, 'tls/ca.key': api.pki.caKeyPem, ...tokenSecret(dataDir) }),
+        metrics: new SnapshotMetrics(api.metrics.registry), records: new SnapshotRecords(api.registry), clock: systemClock,
+        logger: createLogger('snapshot', undefined, flags.logFormat),
+      });
+      api.snapshots.setOps({ list: () => snapshots.list(), save: (name) => snapshots.save(name), prune: () => snapshots.prune() });
+      if (flags.snapshotSchedule !== 'off') snapshots.startSchedule(flags.snapshotSchedule);
+      stops.push(async () => { api.snapshots.setOps(undefined); await snapshots.stop(); snapshotSource.close(); });
       // A member the cluster removed while this server ran: nothing it serves can be trusted now.
       void managed?.member.done.then((failure) => {
         if (failure === undefined) return;
@@ -218,28 +246,64 @@ function advertiseAddress(flags: ServerFlags): string {
   return flags.nodeIp ?? (flags.bindAddress === '0.0.0.0' ? '127.0.0.1' : flags.bindAddress);
 }
 
-async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: RunningApiServer; managed?: ManagedStore }> {
+async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: RunningApiServer; managed?: ManagedStore; snapshotSource: OpenSnapshotSource }> {
   const dataDir = resolve(flags.dataDir);
-  const plan: ServerPlan = planServerStart(flags, await dataDirState(dataDir));
+  const restoreFrom = flags.restoreFrom === undefined ? undefined : { file: resolve(flags.restoreFrom), store: await snapshotStoreKind(resolve(flags.restoreFrom)) };
+  const plan: ServerPlan = planServerStart({ ...flags, restoreFrom }, await dataDirState(dataDir));
   if (plan.mode === 'restart-managed' && plan.ignoredFlags.length > 0) {
     log.info({ ignored: plan.ignoredFlags }, 'the data dir already has a managed etcd member: restarting it, join/init flags ignored');
   }
   const logger = createLogger('store', undefined, flags.logFormat);
+  const snapLog = createLogger('snapshot', undefined, flags.logFormat);
+  const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
+  const ip = advertiseAddress(flags);
+  const clientPort = flags.etcdClientPort ?? 2379;
+  const peerPort = flags.etcdPeerPort ?? 2380;
+  if (plan.mode === 'restore-sqlite' || plan.mode === 'restore-managed') {
+    await prepareRestore({
+      file: plan.file, dataDir, snapshotDir: snapshotDirOf(flags), server: nodeName, revisionBump: flags.restoreRevisionBump, clock: systemClock, logger: snapLog,
+      ...(plan.mode === 'restore-managed' ? { member: { name: nodeName, peerUrl: hostUrl(ip, peerPort), clientUrl: hostUrl(ip, clientPort) } } : {}),
+    });
+  }
   let store: Store;
   let backend: StoreBackend = 'sqlite';
   let membership: StoreMembership | undefined;
   let managed: ManagedStore | undefined;
-  if (plan.mode === 'sqlite') {
-    store = openStore({ backend: 'sqlite', dataDir, logger });
+  let snapshotSource: OpenSnapshotSource;
+  if (plan.mode === 'sqlite' || plan.mode === 'restore-sqlite') {
+    const sqlite = openStore({ backend: 'sqlite', dataDir, logger }) as SqliteStore;
+    store = sqlite;
+    snapshotSource = { source: { kind: 'sqlite', backup: (dest) => sqlite.backup(dest) }, close: () => undefined };
   } else if (plan.mode === 'external-etcd') {
     store = openStore({ backend: 'etcd', endpoints: plan.endpoints, prefix: flags.etcdPrefix, logger });
     backend = 'etcd';
+    const client = etcdClient(plan.endpoints[0]!);
+    snapshotSource = { source: { kind: 'etcd', client, prefix: flags.etcdPrefix }, close: () => client.close() };
   } else {
     managed = await startManagedStore({
-      plan, dataDir, name: (flags.nodeName ?? hostname()).toLowerCase(), ip: advertiseAddress(flags),
-      clientPort: flags.etcdClientPort ?? 2379, peerPort: flags.etcdPeerPort ?? 2380, tlsSans: flags.tlsSan,
+      plan, dataDir, name: nodeName, ip, clientPort, peerPort, tlsSans: flags.tlsSan,
       logger: createLogger('etcd', undefined, flags.logFormat),
     });
+    // Snapshots come from this server's own member, so every machine holds its own copy.
+    const client = etcdClient(managed.member.clientUrl, managed.tls);
+    snapshotSource = { source: { kind: 'etcd', client, prefix: flags.etcdPrefix }, close: () => client.close() };
+    try {
+      if (plan.mode === 'restore-managed') {
+        const bump = await bumpEtcdRevision(client, `${flags.etcdPrefix}${REVISION_BUMP_KEY}`, flags.restoreRevisionBump);
+        snapLog.info(bump, 'etcd revision raised past the snapshot\'s and compacted: watchers relist');
+      } else if (plan.mode === 'reset') {
+        // Before anything is written to the reset cluster: its data as the survivor had it.
+        const pre = await takeSnapshot({
+          source: snapshotSource.source, dir: snapshotDirOf(flags), name: defaultSnapshotName(nodeName, Date.now(), 'pre-reset'), server: nodeName,
+          secrets: await readServerSecrets(dataDir), clock: systemClock,
+        });
+        snapLog.info({ file: pre.path, revision: pre.manifest.revision, objects: pre.manifest.objectCount }, 'snapshot of the store before the cluster reset taken');
+      }
+    } catch (e) {
+      client.close();
+      await managed.stop();
+      throw e;
+    }
     store = openStore({ backend: 'etcd', endpoints: managed.endpoints, prefix: flags.etcdPrefix, tls: managed.tls, logger });
     backend = 'managed-etcd';
     membership = managed.membership;
@@ -251,11 +315,49 @@ async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: Running
       serviceRanges: { serviceRange: flags.serviceClusterIpRange, nodePortRange: { min: flags.serviceNodePortRange[0], max: flags.serviceNodePortRange[1] } },
       defaultTolerations: tolerationsFromFlags(flags),
     });
-    return { api, ...(managed ? { managed } : {}) };
+    return { api, snapshotSource, ...(managed ? { managed } : {}) };
   } catch (e) {
+    snapshotSource.close();
     await managed?.stop();
     throw e;
   }
+}
+
+interface OpenSnapshotSource {
+  source: SnapshotSource;
+  close(): void;
+}
+
+const hostUrl = (ip: string, port: number): string => `https://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+
+function snapshotDirOf(flags: ServerFlags): string {
+  return resolve(flags.snapshotDir ?? join(flags.dataDir, 'snapshots'));
+}
+
+/** The join token, for a snapshot's secrets (a restore onto a new data dir hands out the same one). */
+function tokenSecret(dataDir: string): Record<string, string> {
+  try {
+    return { token: readFileSync(join(dataDir, 'token'), 'utf8') };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`not a whole number of at least 1: ${v}`);
+  return n;
+}
+
+function scheduleOption(v: string): string {
+  if (v === 'off') return v;
+  try {
+    parseSchedule(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return v;
 }
 
 /** The ready banner, and the ready file with the ports actually bound (`--https-port 0`). */

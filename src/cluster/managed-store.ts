@@ -1,6 +1,7 @@
 // The managed etcd store of a `trireme server`, for the modes server-mode.ts decides: a new
 // one-member cluster (init), a join of an existing one (join), a restart of the member in
-// DATA/etcd (restart-managed), or a one-member cluster from this member's data (reset). It ends
+// DATA/etcd (restart-managed), a one-member cluster from this member's data (reset), or the
+// member a snapshot restore prepared in DATA/etcd (restore-managed, src/ops/snapshot). It ends
 // with this server's member running and caught up, the store endpoints (its own member first,
 // then the other voting members), the client TLS, and the membership the API server serves.
 // Guarantees:
@@ -31,7 +32,7 @@ import { requestJoinBundle, writeJoinSecrets } from './server-join.js';
 import type { ServerPlan } from './server-mode.js';
 
 export interface ManagedStoreOptions {
-  plan: Extract<ServerPlan, { mode: 'init' | 'join' | 'restart-managed' | 'reset' }>;
+  plan: Extract<ServerPlan, { mode: 'init' | 'join' | 'restart-managed' | 'reset' | 'restore-managed' }>;
   dataDir: string;
   /** Member name (the server's node name). */
   name: string;

@@ -2,7 +2,8 @@
 // (a pure function, table-tested): the embedded SQLite store, an external etcd, a new managed
 // etcd cluster (--cluster-init), a join of an existing one (--server + --token), a restart of
 // the managed member found in DATA/etcd (no flags needed), or a reset of that member into a
-// one-member cluster (--cluster-reset).
+// one-member cluster (--cluster-reset), or a reset from a snapshot file (--cluster-reset
+// --restore-from FILE: SQLite or a one-member managed etcd, as the snapshot holds).
 // Guarantees: every contradiction is a BadRequest whose message is one line naming the flags or
 // the data-dir file in the way, and nothing has been changed when it is thrown. A data dir with a
 // managed member is restarted as such whatever join/init flags are repeated (service units keep
@@ -19,6 +20,8 @@ export interface ServerModeFlags {
   token?: string;
   clusterReset?: boolean;
   etcdEndpoints?: string[];
+  /** --restore-from FILE, with the store kind its manifest names (the caller reads it). */
+  restoreFrom?: { file: string; store: 'sqlite' | 'etcd' };
 }
 
 /** What the data dir holds, read by the caller. */
@@ -37,7 +40,11 @@ export type ServerPlan =
   | { mode: 'init' }
   | { mode: 'join'; server: string; token: string }
   | { mode: 'restart-managed'; ignoredFlags: string[] }
-  | { mode: 'reset' };
+  | { mode: 'reset' }
+  /** --cluster-reset --restore-from a SQLite snapshot: the store file comes from the snapshot. */
+  | { mode: 'restore-sqlite'; file: string }
+  /** --cluster-reset --restore-from an etcd snapshot: a one-member managed cluster from the snapshot. */
+  | { mode: 'restore-managed'; file: string };
 
 const bad = (msg: string): TriremeError => new TriremeError('BadRequest', msg);
 
@@ -59,6 +66,16 @@ export function planServerStart(flags: ServerModeFlags, state: DataDirState): Se
   if (join && (flags.token === undefined || flags.token.trim() === '')) throw bad('--server needs --token (the first server\'s DATA_DIR/token)');
   if (!join && flags.token !== undefined) throw bad('--token is for joining, with --server URL of a running server');
 
+  if (flags.restoreFrom !== undefined) {
+    if (!reset) throw bad('--restore-from replaces the cluster\'s state: give --cluster-reset with it');
+    if (external) throw bad('--restore-from restores into this server\'s own store: it takes no --etcd-endpoints');
+    if (flags.restoreFrom.store === 'sqlite') {
+      if (state.memberConfig) throw bad('the snapshot holds a SQLite store but the data dir has a managed etcd member (etcd/member.json): restore into a fresh data dir');
+      return { mode: 'restore-sqlite', file: flags.restoreFrom.file };
+    }
+    if (state.sqliteStore) throw bad('the snapshot holds an etcd store but the data dir has a SQLite store (trireme.db): restore into a fresh data dir');
+    return { mode: 'restore-managed', file: flags.restoreFrom.file };
+  }
   if (external) {
     if (state.memberConfig) throw bad('the data dir has a managed etcd member (etcd/member.json): drop --etcd-endpoints, or use a fresh data dir for an external etcd');
     return { mode: 'external-etcd', endpoints: flags.etcdEndpoints! };
