@@ -25,6 +25,10 @@ const ok: [string, ServerModeFlags, DataDirState, ServerPlan][] = [
   ['--server --token with a bare secret → join', { server: 'https://a:6443', token: 'secret' }, otherCa, { mode: 'join', server: 'https://a:6443', token: 'secret' }],
   ['--server --token again on its member → restart', { server: 'https://a:6443', token: TOKEN }, managed, { mode: 'restart-managed', ignoredFlags: ['--server', '--token'] }],
   ['--cluster-reset on a managed member → reset', { clusterReset: true }, managed, { mode: 'reset' }],
+  ['--cluster-reset --restore-from a SQLite snapshot, fresh dir → restore-sqlite', { clusterReset: true, restoreFrom: { file: '/s', store: 'sqlite' } }, fresh, { mode: 'restore-sqlite', file: '/s' }],
+  ['--cluster-reset --restore-from a SQLite snapshot onto its SQLite dir → restore-sqlite', { clusterReset: true, restoreFrom: { file: '/s', store: 'sqlite' } }, sqlite, { mode: 'restore-sqlite', file: '/s' }],
+  ['--cluster-reset --restore-from an etcd snapshot, fresh dir → restore-managed', { clusterReset: true, restoreFrom: { file: '/s', store: 'etcd' } }, fresh, { mode: 'restore-managed', file: '/s' }],
+  ['--cluster-reset --restore-from an etcd snapshot onto its member → restore-managed', { clusterReset: true, restoreFrom: { file: '/s', store: 'etcd' } }, managed, { mode: 'restore-managed', file: '/s' }],
 ];
 
 const refused: [string, ServerModeFlags, DataDirState, RegExp][] = [
@@ -37,6 +41,9 @@ const refused: [string, ServerModeFlags, DataDirState, RegExp][] = [
   ['--server with an empty --token', { server: 'https://a:6443', token: '  ' }, fresh, /--server needs --token/],
   ['--token without --server', { token: TOKEN }, fresh, /--token is for joining/],
   ['--cluster-reset without a member', { clusterReset: true }, sqlite, /--cluster-reset needs a managed etcd member/],
+  ['--restore-from without --cluster-reset', { restoreFrom: { file: '/s', store: 'sqlite' } }, fresh, /--restore-from replaces the cluster's state: give --cluster-reset/],
+  ['--restore-from a SQLite snapshot onto a managed member', { clusterReset: true, restoreFrom: { file: '/s', store: 'sqlite' } }, managed, /SQLite store but the data dir has a managed etcd member/],
+  ['--restore-from an etcd snapshot onto a SQLite store', { clusterReset: true, restoreFrom: { file: '/s', store: 'etcd' } }, sqlite, /etcd store but the data dir has a SQLite store/],
   ['--cluster-init on a SQLite store', { clusterInit: true }, sqlite, /SQLite store \(trireme.db\): --cluster-init would start an empty cluster/],
   ['--cluster-init on another cluster\'s CA', { clusterInit: true }, caOnly, /existing cluster's CA \(tls\/ca.crt\)/],
   ['--server on a SQLite store', { server: 'https://a:6443', token: TOKEN }, sqlite, /SQLite store \(trireme.db\): a joining server would leave it behind/],

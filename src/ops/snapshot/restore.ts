@@ -24,7 +24,7 @@ import type { Logger } from '../../util/log.js';
 import { readIfExists, writePrivateFile } from '../../util/private-file.js';
 import { defaultSnapshotName, takeSnapshot } from './capture.js';
 import { restoreEtcdDataDir } from './etcd-file.js';
-import { extractSnapshot, readManifest, type SnapshotManifest } from './format.js';
+import { checkSnapshot, extractSnapshot, readManifest, type SnapshotManifest } from './format.js';
 import { backupSqliteFile, bumpSqliteRevision } from './sqlite-file.js';
 
 /** Revisions a restore skips by default (watchers' resourceVersions stay behind the new ones). */
@@ -61,6 +61,7 @@ export async function snapshotStoreKind(file: string): Promise<SnapshotManifest[
 }
 
 export async function prepareRestore(o: RestoreOptions): Promise<{ manifest: SnapshotManifest; kept?: string }> {
+  await checkSnapshot(o.file); // before the data dir is touched at all
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const work = join(o.dataDir, `.restore-${o.clock.now()}`);
   await mkdir(work, { recursive: true, mode: 0o700 });
