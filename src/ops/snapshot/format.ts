@@ -111,7 +111,9 @@ export async function readManifest(path: string): Promise<{ manifest: SnapshotMa
   });
   try {
     const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0).catch((e: NodeJS.ErrnoException) => {
+      throw new TriremeError('BadRequest', `cannot read snapshot ${path}: ${e.message}`, { context: { path } });
+    });
     const head = buf.subarray(0, bytesRead);
     const first = head.indexOf(0x0a);
     if (first < 0 || head.subarray(0, first).toString('utf8') !== SNAPSHOT_MAGIC) throw corrupt(path, `it does not start with ${SNAPSHOT_MAGIC}`);
