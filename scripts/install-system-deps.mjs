@@ -1,6 +1,6 @@
 // Installs the Debian packages the test suite uses, when run as root and they are missing:
-// etcd-server, haproxy, keepalived, openssl, bind9-dnsutils (dig), python3-kubernetes, gcc and make (the native shim's compiler).
-// Found the way the tests find them (test/helpers/require-dep.ts): etcd, haproxy, keepalived, openssl, dig,
+// etcd-server, etcd-client (etcdctl), haproxy, keepalived, openssl, bind9-dnsutils (dig), python3-kubernetes, gcc and make (the native shim's compiler).
+// Found the way the tests find them (test/helpers/require-dep.ts): etcd, etcdctl, haproxy, keepalived, openssl, dig,
 // cc and make on PATH, the python client as /usr/bin/python3 that can `import kubernetes`.
 // The kubectl binaries (/usr/bin/kubectl and the versioned ones under
 // /usr/lib/google-cloud-sdk/bin) come with the machine and cannot be installed here: missing
@@ -23,6 +23,7 @@ const python = () => executable('/usr/bin/python3') && spawnSync('/usr/bin/pytho
 
 const wanted = [
   { what: 'etcd', pkg: 'etcd-server', present: () => onPath('etcd') },
+  { what: 'etcdctl', pkg: 'etcd-client', present: () => onPath('etcdctl') },
   { what: 'haproxy', pkg: 'haproxy', present: () => onPath('haproxy') },
   { what: 'keepalived', pkg: 'keepalived', present: () => onPath('keepalived') },
   { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') },

@@ -49,6 +49,8 @@ export const PYTHON = '/usr/bin/python3';
 
 export const deps = {
   etcd: onPath('etcd', 'apt-get install etcd-server (scripts/install-system-deps.mjs)'),
+  /** etcd snapshot status/restore (snapshots of an etcd store). */
+  etcdctl: onPath('etcdctl', 'apt-get install etcd-client (scripts/install-system-deps.mjs)'),
   haproxy: onPath('haproxy', 'apt-get install haproxy (scripts/install-system-deps.mjs)'),
   keepalived: onPath('keepalived', 'apt-get install keepalived (scripts/install-system-deps.mjs)'),
   openssl: onPath('openssl', 'apt-get install openssl (scripts/install-system-deps.mjs)'),
