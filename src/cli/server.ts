@@ -39,6 +39,8 @@ import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderEl
 import { LeaderMetrics } from '../client/leader-metrics.js';
 import { fenceOptions, fenceTimingsFromFlags, type FenceFlags } from './fence-flags.js';
 import { NodeLifecycleMetrics } from '../controllers/nodelifecycle/metrics.js';
+import { WorkQueueMetrics } from '../client/workqueue-metrics.js';
+import { SchedulerMetrics } from '../scheduler/metrics.js';
 import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { nodeLifecycleFromFlags, nodeLifecycleOptions, tolerationOptions, tolerationsFromFlags, type NodeLifecycleFlags, type TolerationFlags } from './node-lifecycle-flags.js';
 import { collect, dnsDomain, ipAddress, logFormatOption, port, portRange, serviceRange, urlList } from './options.js';
@@ -111,6 +113,8 @@ export function registerServer(program: Command): void {
       const leaderMetrics = new LeaderMetrics(api.metrics.registry);
       // Once per process: the controller manager starts anew with each leadership term.
       const nodeLifecycle = { ...nodeLifecycleFromFlags(flags), metrics: new NodeLifecycleMetrics(api.metrics.registry) };
+      const queueMetrics = new WorkQueueMetrics(api.metrics.registry);
+      const schedulerMetrics = new SchedulerMetrics(api.metrics.registry);
       const stops: (() => Promise<void>)[] = [];
       let kubelet: { host: string; port: number } | undefined;
       const stopAll = async (): Promise<void> => {
@@ -142,7 +146,7 @@ export function registerServer(program: Command): void {
         start: async (fence) => {
           const controllerClient = new ApiClient(cmConfig, { logger: cmLog });
           controllerClient.setFence(fence);
-          const cm = await startControllerManager(controllerClient, { logger: cmLog, nodeLifecycle });
+          const cm = await startControllerManager(controllerClient, { logger: cmLog, nodeLifecycle, queueMetrics });
           return { stop: async () => { await cm.stop(); controllerClient.close(); } };
         },
       }).stop);
@@ -151,7 +155,7 @@ export function registerServer(program: Command): void {
       const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler', balancer);
       stops.push(runWhileLeading({
         leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
-        start: (fence) => startScheduler(schedConfig, schedLog, { fence }),
+        start: (fence) => startScheduler(schedConfig, schedLog, { fence, metrics: schedulerMetrics }),
       }).stop);
 
       if (!flags.disableDns) {
