@@ -16,7 +16,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { AlertRule } from '../ops/alerts/rules.js';
 import { startApiServer, type RunningApiServer } from '../apiserver/server.js';
 import { issueNodeCredentials } from '../apiserver/node-credentials.js';
 import { startAgent } from '../agent/agent.js';
@@ -49,6 +50,9 @@ import { writeReadyFile } from './ready-file.js';
 import { startScheduler } from '../scheduler/start.js';
 import { startDnsAddon } from '../dns/addon/start.js';
 import { onShutdown } from './shutdown.js';
+import { KnownServers, loadRules, SHIPPED_RULES, startServerAlerting } from '../ops/alerts/start.js';
+import { RulesError } from '../ops/alerts/rules.js';
+import { TriremeError } from '../errors.js';
 
 interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags {
   logFormat?: LogFormat;
@@ -74,6 +78,9 @@ interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditio
   serviceNodePortRange: [number, number];
   disableDns?: boolean;
   clusterDomain: string;
+  alertWebhook?: string;
+  alertRules: string;
+  alertInterval: number;
 }
 
 export function registerServer(program: Command): void {
@@ -101,11 +108,17 @@ export function registerServer(program: Command): void {
     .option('--cluster-reset', 'make this server\'s etcd member a one-member cluster from its own data (after losing the majority for good)')
     .option('--etcd-client-port <port>', 'client port of the managed etcd member (on the node IP)', port, 2379)
     .option('--etcd-peer-port <port>', 'peer port of the managed etcd member (on the node IP)', port, 2380)
+    .option('--alert-webhook <url>', 'evaluate the alert rules here (on the controller-manager leader) and POST Alertmanager-style JSON to this URL')
+    .option('--alert-rules <file>', 'the alert rules file the built-in evaluator reads', SHIPPED_RULES)
+    .option('--alert-interval <s>', 'seconds between two evaluations (and scrapes) of the built-in evaluator', positiveSeconds, 15)
     .action(async (flags: ServerFlags) => {
       const log = createLogger('server', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
       const advertise = advertiseAddress(flags);
       const timings = timingsFromFlags(flags as LeaderElectionFlags);
+      // Read before anything starts: a rules file the evaluator cannot use is a refused start.
+      const alertRules = flags.alertWebhook ? await refusedAsOneLine('server', () => loadAlertRules(flags.alertRules)) : undefined;
+      if (flags.alertWebhook && !alertRules) return;
       const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
       const started = await refusedAsOneLine('server', () => startApi(flags, log));
       if (!started) return;
@@ -141,13 +154,24 @@ export function registerServer(program: Command): void {
 
       const cmLog = createLogger('controller-manager', undefined, flags.logFormat);
       const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager', balancer);
+      const alerting = alertRules && flags.alertWebhook ? {
+        rules: alertRules, webhook: flags.alertWebhook, intervalMs: flags.alertInterval * 1000, selfUrl: api.url, selfMetrics: api.metrics.registry,
+        known: new KnownServers(api.registry, api.url, cmLog), identity: await alertIdentity(api),
+        logger: createLogger('alerts', undefined, flags.logFormat),
+      } : undefined;
+      if (alerting) {
+        const stopKnown = alerting.known.start(alerting.intervalMs);
+        stops.push(async () => stopKnown());
+      }
       stops.push(runWhileLeading({
         leaseName: 'kube-controller-manager', clientConfig: cmConfig, logger: cmLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
         start: async (fence) => {
           const controllerClient = new ApiClient(cmConfig, { logger: cmLog });
           controllerClient.setFence(fence);
           const cm = await startControllerManager(controllerClient, { logger: cmLog, nodeLifecycle, queueMetrics });
-          return { stop: async () => { await cm.stop(); controllerClient.close(); } };
+          // One evaluator per cluster: the one on the controller-manager leader.
+          const alerts = alerting ? startServerAlerting(alerting) : undefined;
+          return { stop: async () => { await alerts?.stop(); await cm.stop(); controllerClient.close(); } };
         },
       }).stop);
 
@@ -274,4 +298,27 @@ async function identity(api: RunningApiServer, commonName: string, userAgent: st
   const cert = await api.pki.issueClientCert({ commonName, organizations: ['system:masters'] });
   const config: ClientConfig = { server: api.url, caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem, userAgent };
   return balancer ? balancedConfig(config, balancer) : config;
+}
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The rules file, or a BadRequest naming what is wrong with it (a refused start). */
+async function loadAlertRules(file: string): Promise<AlertRule[]> {
+  try {
+    return await loadRules(file);
+  } catch (e) {
+    if (e instanceof RulesError) throw new TriremeError('BadRequest', `--alert-rules ${file}: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TriremeError('BadRequest', `--alert-rules ${file}: no such file`);
+    throw e;
+  }
+}
+
+/** The client certificate the evaluator scrapes the other servers' /metrics with. */
+async function alertIdentity(api: RunningApiServer): Promise<{ caPem: string; certPem: string; keyPem: string }> {
+  const cert = await api.pki.issueClientCert({ commonName: 'system:trireme-alerts', organizations: ['system:masters'] });
+  return { caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem };
 }

@@ -19,19 +19,19 @@ export interface PendingCounts {
 export class SchedulerMetrics {
   private readonly attempts: Counter<'result'>;
   private readonly duration: Histogram<'result'>;
-  private pending: (() => PendingCounts) | undefined;
+  private readonly source: { pending?: () => PendingCounts } = {};
 
   constructor(registry: Registry) {
     const registers = [registry];
     this.attempts = new Counter({ name: 'scheduler_schedule_attempts_total', help: 'Scheduling attempts by result (scheduled, unschedulable, error)', labelNames: ['result'], registers });
     for (const result of ['scheduled', 'unschedulable', 'error'] as const) this.attempts.inc({ result }, 0);
     this.duration = new Histogram({ name: 'scheduler_scheduling_attempt_duration_seconds', help: 'Time to decide a pod\'s node (filter and score), by result', labelNames: ['result'], buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers });
-    const self = this;
+    const source = this.source;
     new Gauge({
       name: 'scheduler_pending_pods', help: 'Pods waiting to be scheduled, by queue (active, backoff, unschedulable)', labelNames: ['queue'], registers,
       collect() {
         this.reset();
-        const c = self.pending?.();
+        const c = source.pending?.();
         if (c) for (const queue of ['active', 'backoff', 'unschedulable'] as const) this.set({ queue }, c[queue]);
       },
     });
@@ -39,7 +39,8 @@ export class SchedulerMetrics {
 
   /** The running scheduler's queue; undefined when it stops. */
   attach(pending: (() => PendingCounts) | undefined): void {
-    this.pending = pending;
+    if (pending) this.source.pending = pending;
+    else delete this.source.pending;
   }
 
   decided(result: 'scheduled' | 'unschedulable', seconds: number): void {
