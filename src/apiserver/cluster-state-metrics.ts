@@ -39,17 +39,20 @@ export function registerClusterStateMetrics(registry: PromRegistry, source: Regi
   const nodes = findResource('', 'v1', 'nodes')!;
   const deployments = findResource('apps', 'v1', 'deployments')!;
   const pods = findResource('', 'v1', 'pods')!;
-  // One computation per scrape, shared by the families (each collect() asks for it).
+  // One computation per scrape, shared by the families: a scrape starts every collect() at once
+  // (prom-client), so they all find the one in progress; it is forgotten when it settles.
   let pending: Promise<ClusterStateSamples> | undefined;
-  const samples = () => {
-    pending ??= (async () => {
-      try {
-        const [n, d, p] = await Promise.all([nodes, deployments, pods].map((info) => source.list(info, undefined, { resourceVersion: '0' })));
-        return clusterStateSamples(n!.items as Node[], d!.items as Deployment[], p!.items as Pod[]);
-      } finally {
-        setImmediate(() => { pending = undefined; });
-      }
-    })();
+  const compute = async () => {
+    const [n, d, p] = await Promise.all([nodes, deployments, pods].map((info) => source.list(info, undefined, { resourceVersion: '0' })));
+    return clusterStateSamples(n!.items as Node[], d!.items as Deployment[], p!.items as Pod[]);
+  };
+  const samples = (): Promise<ClusterStateSamples> => {
+    if (!pending) {
+      const p = compute();
+      pending = p;
+      const forget = () => { if (pending === p) pending = undefined; };
+      p.then(forget, forget);
+    }
     return pending;
   };
   new Gauge({

@@ -36,25 +36,37 @@ export function registerMemberMetrics(registry: Registry, membership: StoreMembe
   const registers = [registry];
   let lastLeader: string | undefined;
   let pending: Promise<MemberSamples | undefined> | undefined;
-  const changes = new Counter({ name: 'trireme_etcd_leader_changes_total', help: 'etcd leader changes this server has observed (between scrapes)', registers });
-  changes.inc(0);
-  const samples = () => {
-    pending ??= (async () => {
-      try {
-        const s = memberSamples(await membership.statuses());
-        if (s.leaderId !== undefined) {
-          if (lastLeader !== undefined && s.leaderId !== lastLeader) changes.inc();
-          lastLeader = s.leaderId;
-        }
-        return s;
-      } catch {
-        return undefined;
-      } finally {
-        setImmediate(() => { pending = undefined; });
-      }
-    })();
+  // One read per scrape, shared by the families (as in cluster-state-metrics.ts).
+  const compute = async (): Promise<MemberSamples | undefined> => {
+    let s: MemberSamples;
+    try {
+      s = memberSamples(await membership.statuses());
+    } catch {
+      // The members cannot be listed (no quorum, for one): reported as has_quorum 0.
+      return undefined;
+    }
+    if (s.leaderId !== undefined) {
+      if (lastLeader !== undefined && s.leaderId !== lastLeader) changes.inc();
+      lastLeader = s.leaderId;
+    }
+    return s;
+  };
+  const samples = (): Promise<MemberSamples | undefined> => {
+    if (!pending) {
+      const p = compute();
+      pending = p;
+      void p.then(() => { if (pending === p) pending = undefined; });
+    }
     return pending;
   };
+  // Counted when a scrape reads the members, so the change shows in that same scrape.
+  const changes = new Counter({
+    name: 'trireme_etcd_leader_changes_total', help: 'etcd leader changes this server has observed (between scrapes)', registers,
+    async collect() {
+      await samples();
+    },
+  });
+  changes.inc(0);
   const perMember = (name: string, help: string, pick: (m: MemberSamples['members'][number]) => number | undefined) => new Gauge({
     name, help, labelNames: ['member'], registers,
     async collect() {
