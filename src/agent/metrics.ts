@@ -1,6 +1,6 @@
 // Prometheus metrics of a node agent (prom-client), served by the kubelet API at /metrics:
-// `trireme_agent_container_starts_total{result}` (running = the process runs, failed = it could
-// not be started), `trireme_agent_container_restarts_total` (starts of an instance after the
+// `trireme_agent_container_starts_total{result}` (started = the process was started, whether it
+// still runs or already exited; failed = it could not be started), `trireme_agent_container_restarts_total` (starts of an instance after the
 // first), `trireme_agent_probe_results_total{probe,result}` (every probe run: liveness, readiness,
 // startup; success, failure), `trireme_agent_node_heartbeat_age_seconds` (since the node Lease was
 // last renewed, read when scraped; absent before the first renewal), `trireme_agent_pods` (pods
@@ -19,10 +19,10 @@ export class AgentMetrics {
   constructor(clock: Clock, sources: { lastRenewedAt(): number | undefined; pods(): number }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'trireme_agent_' });
-    this.starts = new Counter({ name: 'trireme_agent_container_starts_total', help: 'Container starts by result (running, failed)', labelNames: ['result'], registers });
+    this.starts = new Counter({ name: 'trireme_agent_container_starts_total', help: 'Container starts by result (started, failed to start)', labelNames: ['result'], registers });
     this.restarts = new Counter({ name: 'trireme_agent_container_restarts_total', help: 'Container starts of an instance after the first (restarts)', registers });
     this.probes = new Counter({ name: 'trireme_agent_probe_results_total', help: 'Probe runs by probe (liveness, readiness, startup) and result (success, failure)', labelNames: ['probe', 'result'], registers });
-    for (const result of ['running', 'failed']) this.starts.inc({ result }, 0);
+    for (const result of ['started', 'failed']) this.starts.inc({ result }, 0);
     new Gauge({
       name: 'trireme_agent_node_heartbeat_age_seconds', help: 'Seconds since this agent last renewed its node Lease', registers,
       collect() {
@@ -39,8 +39,8 @@ export class AgentMetrics {
     });
   }
 
-  containerStarted(running: boolean, restart: boolean): void {
-    this.starts.inc({ result: running ? 'running' : 'failed' });
+  containerStarted(started: boolean, restart: boolean): void {
+    this.starts.inc({ result: started ? 'started' : 'failed' });
     if (restart) this.restarts.inc();
   }
 

@@ -57,8 +57,12 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const early = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
     const watch = early.kind === 'resource' && early.verb === 'watch';
     const kind = req.method === 'GET' || req.method === 'HEAD' ? 'readOnly' : 'mutating';
-    if (watch) deps.metrics.watches.inc({ resource: early.kind === 'resource' ? early.resource : '' });
-    else deps.metrics.inflight.inc({ request_kind: kind });
+    if (watch) {
+      // A watch is open until its response closes (the handler returns once the stream is set up).
+      const labels = { resource: early.kind === 'resource' ? early.resource : '' };
+      deps.metrics.watches.inc(labels);
+      res.once('close', () => deps.metrics.watches.dec(labels));
+    } else deps.metrics.inflight.inc({ request_kind: kind });
     let ri: RequestInfo | undefined;
     handle(deps, req, res, url).then((info) => { ri = info; }, (err: unknown) => {
       const status = sendError(res, err);
@@ -69,8 +73,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
         deps.logger.info({ lease, method: req.method, path: url.pathname, reason: (err as Error).message }, 'fenced write refused');
       }
     }).finally(() => {
-      if (watch) deps.metrics.watches.dec({ resource: early.kind === 'resource' ? early.resource : '' });
-      else deps.metrics.inflight.dec({ request_kind: kind });
+      if (!watch) deps.metrics.inflight.dec({ request_kind: kind });
       const info = ri ?? early;
       if (info.kind === 'resource') {
         deps.metrics.requests.inc({ verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource ?? '', code: String(res.statusCode) });

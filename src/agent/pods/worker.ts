@@ -46,7 +46,7 @@ export interface WorkerDeps {
   /** How often ConfigMap/Secret volumes are refreshed while nothing else happens. */
   volumeRefreshMs: number;
   /** Container starts and restarts are counted here (metrics). */
-  metrics?: { containerStarted(running: boolean, restart: boolean): void };
+  metrics?: { containerStarted(started: boolean, restart: boolean): void };
 }
 
 const PROBE_KINDS: readonly ProbeKind[] = ['startup', 'liveness', 'readiness'];
@@ -447,7 +447,7 @@ export class PodWorker {
     });
     this.contexts.set(c.name, { env, cwd });
     this.blocked.delete(c.name);
-    this.d.metrics?.containerStarted(info.state === 'running', attempt > 0);
+    this.d.metrics?.containerStarted(info.reason !== 'StartError', attempt > 0);
     this.sink.event(this.pod, 'Normal', 'Created', `Created container ${c.name}`);
     if (info.state === 'running') {
       this.running.add(c.name);
