@@ -1,5 +1,6 @@
 // Installs the Debian packages the test suite uses, when run as root and they are missing:
-// etcd-server, etcd-client (etcdctl), haproxy, keepalived, openssl, bind9-dnsutils (dig), python3-kubernetes, gcc and make (the native shim's compiler).
+// etcd-server, etcd-client (etcdctl), haproxy, keepalived, openssl, bind9-dnsutils (dig), python3-kubernetes, gcc and make (the native shim's compiler),
+// prometheus (prometheus, promtool) and prometheus-alertmanager.
 // Found the way the tests find them (test/helpers/require-dep.ts): etcd, etcdctl, haproxy, keepalived, openssl, dig,
 // cc and make on PATH, the python client as /usr/bin/python3 that can `import kubernetes`.
 // The kubectl binaries (/usr/bin/kubectl and the versioned ones under
@@ -31,6 +32,8 @@ const wanted = [
   { what: 'python3-kubernetes', pkg: 'python3-kubernetes', present: python },
   { what: 'a C compiler (cc)', pkg: 'gcc', present: () => onPath(process.env.CC || 'cc') },
   { what: 'make', pkg: 'make', present: () => onPath('make') },
+  { what: 'prometheus and promtool', pkg: 'prometheus', present: () => onPath('prometheus') && onPath('promtool') },
+  { what: 'alertmanager', pkg: 'prometheus-alertmanager', present: () => onPath('prometheus-alertmanager') },
 ];
 const kubectls = ['/usr/bin/kubectl', ...[30, 33].map((m) => `/usr/lib/google-cloud-sdk/bin/kubectl.1.${m}`)];
 

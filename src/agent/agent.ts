@@ -7,6 +7,7 @@
 // it does not wait for the API server (pods from the API start as soon as it is reachable).
 // `stop()` stops the agent's loops and servers but leaves containers running: a restarted agent
 // re-adopts them (see docs/agent.md).
+import { AgentMetrics } from './metrics.js';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -107,6 +108,8 @@ export interface RunningAgent {
   lookup: ContainerLookup;
   /** The pod workers of this node, by pod uid. */
   pods: PodManager;
+  /** This agent's metrics (served at the kubelet API's /metrics). */
+  metrics: AgentMetrics;
   /** The node's Service proxy, unless disabled. */
   proxy: ServiceProxy | undefined;
   stop(): Promise<void>;
@@ -126,19 +129,22 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const [lo, hi] = opts.portRange;
   const offset = createHash('sha256').update(opts.nodeName).digest().readUInt32BE(0) % (hi - lo + 1);
   const ports = new PortAllocator(opts.portRange, undefined, lo + offset);
-  const probes = new ProbeManager({ clock, readinessFirstSuccessIntervalMs: t.readinessFirstSuccessIntervalMs });
+  const late: { heartbeat?: NodeHeartbeat; pods?: PodManager } = {}; // the heartbeat needs the fence, the fence reports through it
+  const metrics = new AgentMetrics(clock, { lastRenewedAt: () => late.heartbeat?.lastRenewedAt, pods: () => late.pods?.size ?? 0 });
+  const probes = new ProbeManager({ clock, readinessFirstSuccessIntervalMs: t.readinessFirstSuccessIntervalMs, onRun: (kind, ok) => metrics.probeRan(kind, ok) });
   const recorder = new EventRecorder(opts.client, { component: 'kubelet', host: opts.nodeName }, { clock, logger: log });
   const apiSink = new ApiPodSink(opts.client, recorder, log);
   const manager = new PodManager({
     nodeName: opts.nodeName, nodeIp: opts.nodeIp, podsDir, runtime, ports, probes, clock, logger: log,
-    backoff: t.backoff, volumeRefreshMs: t.podResyncMs,
+    backoff: t.backoff, volumeRefreshMs: t.podResyncMs, metrics,
   }, apiSink);
+  late.pods = manager;
   await manager.restore();
 
   const server = await startKubeletServer({
     host: opts.nodeIp, port: opts.kubeletPort,
     servingCertPem: opts.servingCertPem, servingKeyPem: opts.servingKeyPem, caPem: opts.caPem,
-    lookup: manager.lookup, logger: log, clock,
+    lookup: manager.lookup, logger: log, clock, metrics: metrics.registry,
   });
 
   const statics = new StaticPods({
@@ -147,7 +153,6 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   await statics.start();
 
-  const late: { heartbeat?: NodeHeartbeat } = {}; // the heartbeat needs the fence, the fence reports through it
   const fence = new NodeFence({
     client: opts.client, nodeName: opts.nodeName, pods: manager, clock, logger: log,
     // Back after an outage or a suspension: the controller may have marked the node Unknown.
@@ -186,6 +191,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   log.info({ node: opts.nodeName, ip: opts.nodeIp, kubeletPort: server.port, dataDir: opts.dataDir }, 'agent started');
   return {
     kubeletPort: server.port,
+    metrics,
     lookup: manager.lookup,
     pods: manager,
     proxy,

@@ -56,6 +56,16 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
   return (req, res) => {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'https://localhost');
+    // In flight: every request but watches, which count as long-running instead.
+    const early = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    const watch = early.kind === 'resource' && early.verb === 'watch';
+    const kind = req.method === 'GET' || req.method === 'HEAD' ? 'readOnly' : 'mutating';
+    if (watch) {
+      // A watch is open until its response closes (the handler returns once the stream is set up).
+      const labels = { resource: early.kind === 'resource' ? early.resource : '' };
+      deps.metrics.watches.inc(labels);
+      res.once('close', () => deps.metrics.watches.dec(labels));
+    } else deps.metrics.inflight.inc({ request_kind: kind });
     let ri: RequestInfo | undefined;
     handle(deps, req, res, url).then((info) => { ri = info; }, (err: unknown) => {
       const status = sendError(res, err);
@@ -66,7 +76,8 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
         deps.logger.info({ lease, method: req.method, path: url.pathname, reason: (err as Error).message }, 'fenced write refused');
       }
     }).finally(() => {
-      const info = ri ?? parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+      if (!watch) deps.metrics.inflight.dec({ request_kind: kind });
+      const info = ri ?? early;
       if (info.kind === 'resource') {
         deps.metrics.requests.inc({ verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource ?? '', code: String(res.statusCode) });
         if (info.verb !== 'watch') deps.metrics.duration.observe({ verb: info.verb, resource: info.resource }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -1,4 +1,7 @@
-// API server metrics (prom-client), named as Kubernetes names them where one exists.
+// API server metrics (prom-client), named as Kubernetes names them where one exists. The same
+// registry carries the store's (storage/instrumented.ts), the certificates' (cert-metrics.ts), the
+// cluster state's (cluster-state-metrics.ts), the etcd members' (store-member-metrics.ts) and those
+// of the components `trireme server` runs in-process; /metrics serves it.
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 
 export class ApiMetrics {
@@ -8,6 +11,8 @@ export class ApiMetrics {
   /** Writes refused because their fence's Lease had moved on (a deposed leader's late writes). */
   readonly fencedWrites = new Counter({ name: 'trireme_apiserver_fenced_writes_total', help: 'Writes refused with 409 because the Lease their fence names has moved on', labelNames: ['lease'], registers: [this.registry] });
   readonly watches = new Gauge({ name: 'apiserver_longrunning_requests', help: 'Open watch streams', labelNames: ['resource'], registers: [this.registry] });
+  /** Requests being served now, watches excluded (Kubernetes: apiserver_current_inflight_requests). */
+  readonly inflight = new Gauge({ name: 'apiserver_current_inflight_requests', help: 'Requests in flight (watches excluded), by readOnly or mutating', labelNames: ['request_kind'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trireme_apiserver_' });

@@ -14,6 +14,10 @@ import { createHandler, createUpgradeHandler, type HandlerDeps } from './handler
 import { createPodProxy } from './pod-proxy.js';
 import { issueNodeCredentials } from './node-credentials.js';
 import { ApiMetrics } from './metrics.js';
+import { registerCertificateMetrics } from './cert-metrics.js';
+import { registerClusterStateMetrics } from './cluster-state-metrics.js';
+import { registerMemberMetrics } from './store-member-metrics.js';
+import { instrumentStore } from '../storage/instrumented.js';
 import { Registry } from './registry.js';
 import type { DefaultTolerations } from './strategies/index.js';
 import { bootstrapCluster } from './bootstrap.js';
@@ -78,9 +82,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const tokens = new Map<string, UserInfo>([[parseJoinToken(token).secret, JOIN_TOKEN_USER]]);
   const authenticator = createAuthenticator({ caCertPem: pki.caCertPem, tokens });
 
-  const registry = new Registry(opts.store, { clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}) });
-  await registry.start();
   const metrics = new ApiMetrics();
+  const store = instrumentStore(opts.store, metrics.registry, opts.storeBackend ?? 'sqlite');
+  const registry = new Registry(store, { clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}) });
+  await registry.start();
+  registerCertificateMetrics(metrics.registry, () => ({ ca: pki.caCertPem, serving: pki.serverCertPem }));
+  registerClusterStateMetrics(metrics.registry, registry);
+  if (opts.membership) registerMemberMetrics(metrics.registry, opts.membership);
 
   const server = https.createServer({
     key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caCertPem,

@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { AlertRule } from '../ops/alerts/rules.js';
 import { startApiServer, type RunningApiServer } from '../apiserver/server.js';
 import { issueNodeCredentials } from '../apiserver/node-credentials.js';
 import { startAgent } from '../agent/agent.js';
@@ -48,6 +49,8 @@ import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderEl
 import { LeaderMetrics } from '../client/leader-metrics.js';
 import { fenceOptions, fenceTimingsFromFlags, type FenceFlags } from './fence-flags.js';
 import { NodeLifecycleMetrics } from '../controllers/nodelifecycle/metrics.js';
+import { WorkQueueMetrics } from '../client/workqueue-metrics.js';
+import { SchedulerMetrics } from '../scheduler/metrics.js';
 import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { nodeLifecycleFromFlags, nodeLifecycleOptions, tolerationOptions, tolerationsFromFlags, type NodeLifecycleFlags, type TolerationFlags } from './node-lifecycle-flags.js';
 import { collect, dnsDomain, ipAddress, logFormatOption, port, portRange, serviceRange, urlList } from './options.js';
@@ -56,6 +59,9 @@ import { writeReadyFile } from './ready-file.js';
 import { startScheduler } from '../scheduler/start.js';
 import { startDnsAddon } from '../dns/addon/start.js';
 import { onShutdown } from './shutdown.js';
+import { KnownServers, loadRules, SHIPPED_RULES, startServerAlerting } from '../ops/alerts/start.js';
+import { RulesError } from '../ops/alerts/rules.js';
+import { TriremeError } from '../errors.js';
 
 interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags {
   logFormat?: LogFormat;
@@ -86,6 +92,9 @@ interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditio
   snapshotSchedule: string;
   snapshotRetention: number;
   snapshotDir?: string;
+  alertWebhook?: string;
+  alertRules: string;
+  alertInterval: number;
 }
 
 export function registerServer(program: Command): void {
@@ -118,11 +127,17 @@ export function registerServer(program: Command): void {
     .option('--snapshot-dir <dir>', 'where this server keeps its snapshots (default: DATA_DIR/snapshots)')
     .option('--etcd-client-port <port>', 'client port of the managed etcd member (on the node IP)', port, 2379)
     .option('--etcd-peer-port <port>', 'peer port of the managed etcd member (on the node IP)', port, 2380)
+    .option('--alert-webhook <url>', 'evaluate the alert rules here (on the controller-manager leader) and POST Alertmanager-style JSON to this URL')
+    .option('--alert-rules <file>', 'the alert rules file the built-in evaluator reads', SHIPPED_RULES)
+    .option('--alert-interval <s>', 'seconds between two evaluations (and scrapes) of the built-in evaluator', positiveSeconds, 15)
     .action(async (flags: ServerFlags) => {
       const log = createLogger('server', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
       const advertise = advertiseAddress(flags);
       const timings = timingsFromFlags(flags as LeaderElectionFlags);
+      // Read before anything starts: a rules file the evaluator cannot use is a refused start.
+      const alertRules = flags.alertWebhook ? await refusedAsOneLine('server', () => loadAlertRules(flags.alertRules)) : undefined;
+      if (flags.alertWebhook && !alertRules) return;
       const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
       const started = await refusedAsOneLine('server', () => startApi(flags, log));
       if (!started) return;
@@ -130,6 +145,8 @@ export function registerServer(program: Command): void {
       const leaderMetrics = new LeaderMetrics(api.metrics.registry);
       // Once per process: the controller manager starts anew with each leadership term.
       const nodeLifecycle = { ...nodeLifecycleFromFlags(flags), metrics: new NodeLifecycleMetrics(api.metrics.registry) };
+      const queueMetrics = new WorkQueueMetrics(api.metrics.registry);
+      const schedulerMetrics = new SchedulerMetrics(api.metrics.registry);
       const stops: (() => Promise<void>)[] = [];
       let kubelet: { host: string; port: number } | undefined;
       const stopAll = async (): Promise<void> => {
@@ -165,13 +182,24 @@ export function registerServer(program: Command): void {
 
       const cmLog = createLogger('controller-manager', undefined, flags.logFormat);
       const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager', balancer);
+      const alerting = alertRules && flags.alertWebhook ? {
+        rules: alertRules, webhook: flags.alertWebhook, intervalMs: flags.alertInterval * 1000, selfUrl: api.url, selfMetrics: api.metrics.registry,
+        known: new KnownServers(api.registry, api.url, cmLog), identity: await alertIdentity(api),
+        logger: createLogger('alerts', undefined, flags.logFormat),
+      } : undefined;
+      if (alerting) {
+        const stopKnown = alerting.known.start(alerting.intervalMs);
+        stops.push(async () => stopKnown());
+      }
       stops.push(runWhileLeading({
         leaseName: 'kube-controller-manager', clientConfig: cmConfig, logger: cmLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
         start: async (fence) => {
           const controllerClient = new ApiClient(cmConfig, { logger: cmLog });
           controllerClient.setFence(fence);
-          const cm = await startControllerManager(controllerClient, { logger: cmLog, nodeLifecycle });
-          return { stop: async () => { await cm.stop(); controllerClient.close(); } };
+          const cm = await startControllerManager(controllerClient, { logger: cmLog, nodeLifecycle, queueMetrics });
+          // One evaluator per cluster: the one on the controller-manager leader.
+          const alerts = alerting ? startServerAlerting(alerting) : undefined;
+          return { stop: async () => { await alerts?.stop(); await cm.stop(); controllerClient.close(); } };
         },
       }).stop);
 
@@ -179,7 +207,7 @@ export function registerServer(program: Command): void {
       const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler', balancer);
       stops.push(runWhileLeading({
         leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
-        start: (fence) => startScheduler(schedConfig, schedLog, { fence }),
+        start: (fence) => startScheduler(schedConfig, schedLog, { fence, metrics: schedulerMetrics }),
       }).stop);
 
       if (!flags.disableDns) {
@@ -372,4 +400,27 @@ async function identity(api: RunningApiServer, commonName: string, userAgent: st
   const cert = await api.pki.issueClientCert({ commonName, organizations: ['system:masters'] });
   const config: ClientConfig = { server: api.url, caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem, userAgent };
   return balancer ? balancedConfig(config, balancer) : config;
+}
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** The rules file, or a BadRequest naming what is wrong with it (a refused start). */
+async function loadAlertRules(file: string): Promise<AlertRule[]> {
+  try {
+    return await loadRules(file);
+  } catch (e) {
+    if (e instanceof RulesError) throw new TriremeError('BadRequest', `--alert-rules ${file}: ${e.message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new TriremeError('BadRequest', `--alert-rules ${file}: no such file`);
+    throw e;
+  }
+}
+
+/** The client certificate the evaluator scrapes the other servers' /metrics with. */
+async function alertIdentity(api: RunningApiServer): Promise<{ caPem: string; certPem: string; keyPem: string }> {
+  const cert = await api.pki.issueClientCert({ commonName: 'system:trireme-alerts', organizations: ['system:masters'] });
+  return { caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem };
 }

@@ -4,8 +4,8 @@
 // process's identity leads that Lease and 0 after. Guarantees: several components (the
 // controller manager and the scheduler of one `trireme server`) share one instance, so the
 // metric names are registered once per registry. Does not: serve them (the API server's
-// /metrics exposes the registry of in-process components; a standalone component has no
-// metrics endpoint yet) or see other processes' leadership (read the Lease for that).
+// /metrics exposes the registry of in-process components; a standalone component serves its
+// own with --metrics-bind-address) or see other processes' leadership (read the Lease for that).
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type LeaderChange = 'started' | 'stopped' | 'lost';

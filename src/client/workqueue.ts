@@ -10,6 +10,12 @@ export interface WorkQueueOptions {
   maxDelayMs?: number;
 }
 
+/** Told of each key the queue takes in and each rate-limited retry (metrics). */
+export interface QueueObserver {
+  added(): void;
+  retried(): void;
+}
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
@@ -22,6 +28,7 @@ export class WorkQueue {
   private readonly base: number;
   private readonly max: number;
   private shuttingDown = false;
+  private observer: QueueObserver | undefined;
 
   constructor(opts: WorkQueueOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -33,6 +40,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** Reports adds and retries to `o` from now on. */
+  observe(o: QueueObserver): void {
+    this.observer = o;
+  }
+
   add(key: string): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
@@ -41,6 +53,7 @@ export class WorkQueue {
     }
     if (this.queued.has(key)) return;
     this.queued.add(key);
+    this.observer?.added();
     const w = this.waiters.shift();
     if (w) {
       this.queued.delete(key);
@@ -66,6 +79,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
+    this.observer?.retried();
     this.addAfter(key, Math.min(this.max, this.base * 2 ** n));
   }
 

@@ -7,6 +7,7 @@
 // while holding the `kube-controller-manager` Lease (src/cli/leading.ts, DESIGN.md §4).
 import type { ApiClient } from '../client/api-client.js';
 import { EventRecorder } from '../client/events.js';
+import type { WorkQueueMetrics } from '../client/workqueue-metrics.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { runController, type Controller } from './common/controller.js';
@@ -27,6 +28,8 @@ export interface ControllerManagerOptions {
   workers?: number;
   /** Node lifecycle timings (grace period before a silent node is unreachable). */
   nodeLifecycle?: NodeLifecycleOptions;
+  /** Work queue metrics to report each controller's queue into (one per process and registry). */
+  queueMetrics?: WorkQueueMetrics;
 }
 
 export interface RunningControllerManager {
@@ -51,6 +54,7 @@ export async function startControllerManager(client: ApiClient, opts: Controller
     new EndpointSliceController({ ...deps, logger: log.child({ controller: 'endpointslice' }) }),
     new EndpointSliceMirroringController({ ...deps, logger: log.child({ controller: 'endpointslice-mirroring' }) }),
   ];
+  const detach = opts.queueMetrics ? controllers.map((c) => opts.queueMetrics!.attach(c.name, c.queue)) : [];
   await informers.start();
   log.info({ controllers: controllers.map((c) => c.name) }, 'caches synced; controllers starting');
   for (const c of controllers) c.enqueueAll();
@@ -62,6 +66,7 @@ export async function startControllerManager(client: ApiClient, opts: Controller
         for (const c of controllers) c.queue.shutDown();
         await Promise.all(running);
         informers.stop();
+        for (const d of detach) d();
       })();
       return stopped;
     },

@@ -13,6 +13,7 @@
 // Does not: elect a leader itself — `trireme scheduler` and `trireme server` run it only while
 // holding the kube-system/kube-scheduler Lease, with its writes fenced (src/cli/leading.ts) —,
 // preempt, or retry a status patch that failed (the next attempt writes it again).
+import type { SchedulerMetrics } from './metrics.js';
 import type { Namespace as NamespaceT, Node as NodeT, Pod as PodT, Service as ServiceT } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../api/object.js';
 import { performance } from 'node:perf_hooks';
@@ -56,6 +57,8 @@ export interface SchedulerOptions {
   maxUnschedulableMs?: number;
   /** Longest stretch of back-to-back decisions before yielding to I/O. */
   sliceMs?: number;
+  /** Metrics to record into (one per process and registry). */
+  metrics?: SchedulerMetrics;
   /** Called after each decision with its duration (benchmarks). */
   onDecision?: (ms: number, pod: PodInfo, nodeName: string | undefined) => void;
 }
@@ -129,11 +132,13 @@ export class Scheduler {
     await Promise.all([this.nodes.start(), this.namespaces.start(), this.services.start()]);
     await this.pods.start();
     this.log.info({ nodes: this.cache.nodeCount, pending: this.queue.size }, 'scheduler started');
+    this.opts.metrics?.attach(() => this.queue.counts());
     this.pump();
   }
 
   stop(): void {
     this.stopped = true;
+    this.opts.metrics?.attach(undefined);
     for (const i of [this.pods, this.nodes, this.namespaces, this.services]) i.stop();
     this.queue.close();
   }
@@ -255,6 +260,7 @@ export class Scheduler {
     const result = this.framework.schedule(info, this.cache);
     const ms = performance.now() - t0;
     this.opts.onDecision?.(ms, info, result.ok ? result.nodeName : undefined);
+    this.opts.metrics?.decided(result.ok ? 'scheduled' : 'unschedulable', ms / 1000);
     if (!result.ok) {
       this.stats.unschedulable++;
       this.queue.requeueUnschedulable(key);
@@ -278,10 +284,12 @@ export class Scheduler {
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       });
       this.stats.bound++;
+      this.opts.metrics?.bound(true);
       this.queue.done(info.key);
       this.events.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${info.namespace}/${info.name} to ${nodeName}`);
     } catch (err) {
       this.stats.bindErrors++;
+      this.opts.metrics?.bound(false);
       this.cache.forget(info.key);
       // What it had taken on the node is free again.
       this.queue.moveAllToActive();

@@ -8,6 +8,7 @@ import { ApiClient } from '../client/api-client.js';
 import type { ClientConfig } from '../client/config.js';
 import type { Logger } from '../util/log.js';
 import { Scheduler } from './scheduler.js';
+import type { SchedulerMetrics } from './metrics.js';
 
 export interface RunningScheduler {
   scheduler: Scheduler;
@@ -19,6 +20,7 @@ export interface StartSchedulerOptions {
   maxBindsInFlight?: number;
   percentageOfNodesToScore?: number;
   fence?: Fence | undefined;
+  metrics?: SchedulerMetrics;
 }
 
 export async function startScheduler(cfg: ClientConfig, log: Logger, options: StartSchedulerOptions = {}): Promise<RunningScheduler> {

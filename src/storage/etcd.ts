@@ -402,6 +402,11 @@ export class EtcdStore implements Store {
     return this.knownCompactRev;
   }
 
+  async sizeBytes(): Promise<number> {
+    const st = await this.call('the member status', 'read', (o) => this.client.maintenance.status(o), READINESS_DEADLINE_MS);
+    return Number(st.dbSize);
+  }
+
   async readiness(): Promise<StoreReadiness> {
     if (this.closed) return { ok: false, message: 'etcd: store is closed' };
     // Each call's budget, retries included, is the readiness deadline.

@@ -329,6 +329,13 @@ export class SqliteStore implements Store {
     return this.compactRev;
   }
 
+  async sizeBytes(): Promise<number> {
+    this.assertOpen();
+    const pages = Number(this.db.pragma('page_count', { simple: true }));
+    const size = Number(this.db.pragma('page_size', { simple: true }));
+    return pages * size;
+  }
+
   async readiness(): Promise<StoreReadiness> {
     if (this.closed) return { ok: false, message: 'sqlite: store is closed' };
     let readError: string | undefined;

@@ -109,6 +109,11 @@ export interface Store {
   compact(revision: number): Promise<void>;
   /** The revision at or below which history is gone (0 if none compacted). */
   compactRevision(): Promise<number>;
+  /**
+   * Optional: the backend's size on disk in bytes (SQLite: pages × page size; etcd: the db size
+   * the answering member reports). For metrics; may lag a write.
+   */
+  sizeBytes?(): Promise<number>;
   /** Whether the backend can serve now, with a message naming the cause if not. Never rejects. */
   readiness(): Promise<StoreReadiness>;
   close(): Promise<void>;

@@ -55,6 +55,9 @@ export const deps = {
   keepalived: onPath('keepalived', 'apt-get install keepalived (scripts/install-system-deps.mjs)'),
   openssl: onPath('openssl', 'apt-get install openssl (scripts/install-system-deps.mjs)'),
   dig: onPath('dig', 'apt-get install bind9-dnsutils (scripts/install-system-deps.mjs)'),
+  prometheus: onPath('prometheus', 'apt-get install prometheus (scripts/install-system-deps.mjs)'),
+  promtool: onPath('promtool', 'apt-get install prometheus (scripts/install-system-deps.mjs)'),
+  alertmanager: onPath('prometheus-alertmanager', 'apt-get install prometheus-alertmanager (scripts/install-system-deps.mjs)'),
   /** The kubectl dispatcher (it picks the client matching the server's minor version). */
   kubectl: atPath('kubectl', '/usr/bin/kubectl', 'the machine\'s kubectl dispatcher /usr/bin/kubectl; the test scripts cannot install it'),
   /** A versioned kubectl of the machine's Google Cloud SDK, e.g. kubectlVersion(30). */

@@ -63,6 +63,8 @@ export class NodeHeartbeat {
   private lastStatus: Node['status'];
   private lastStatusAt = 0;
   private leaseFailing = false;
+  /** When the node Lease was last renewed (clock ms); undefined before the first renewal. */
+  lastRenewedAt: number | undefined;
   private timers: Timer[] = [];
   private stopped = false;
   private pressure: PressureMemory = {};
@@ -182,6 +184,7 @@ export class NodeHeartbeat {
       await client.create<Lease>(LEASES, NODE_LEASE_NAMESPACE, lease);
     }
     this.o.guard?.reported();
+    this.lastRenewedAt = clock.now();
   }
 
   private async tickLease(): Promise<void> {

@@ -41,6 +41,11 @@ export class PodManager {
   private stopped = false;
   private readonly log: Logger;
 
+  /** Pods with a worker on this node (metrics). */
+  get size(): number {
+    return this.workers.size;
+  }
+
   constructor(private readonly d: WorkerDeps, private readonly apiSink: PodSink | undefined) {
     this.log = d.logger;
     d.runtime.onExit((info) => this.workers.get(info.podUid)?.kick());

@@ -45,6 +45,8 @@ export interface WorkerDeps {
   backoff: BackoffConfig;
   /** How often ConfigMap/Secret volumes are refreshed while nothing else happens. */
   volumeRefreshMs: number;
+  /** Container starts and restarts are counted here (metrics). */
+  metrics?: { containerStarted(started: boolean, restart: boolean): void };
 }
 
 const PROBE_KINDS: readonly ProbeKind[] = ['startup', 'liveness', 'readiness'];
@@ -445,6 +447,7 @@ export class PodWorker {
     });
     this.contexts.set(c.name, { env, cwd });
     this.blocked.delete(c.name);
+    this.d.metrics?.containerStarted(info.reason !== 'StartError', attempt > 0);
     this.sink.event(this.pod, 'Normal', 'Created', `Created container ${c.name}`);
     if (info.state === 'running') {
       this.running.add(c.name);

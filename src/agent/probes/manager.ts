@@ -33,10 +33,12 @@ export class ProbeManager {
   private readonly clock: Clock;
   private readonly containers = new Map<string, ContainerProbes>();
   private readonly readinessFirstSuccessIntervalMs: number;
+  private readonly onRun: ((kind: ProbeKind, success: boolean) => void) | undefined;
 
-  constructor(opts: { clock?: Clock; readinessFirstSuccessIntervalMs?: number } = {}) {
+  constructor(opts: { clock?: Clock; readinessFirstSuccessIntervalMs?: number; onRun?: (kind: ProbeKind, success: boolean) => void } = {}) {
     this.clock = opts.clock ?? systemClock;
     this.readinessFirstSuccessIntervalMs = opts.readinessFirstSuccessIntervalMs ?? 0;
+    this.onRun = opts.onRun;
   }
 
   private static key(podUid: string, container: string): string {
@@ -72,6 +74,7 @@ export class ProbeManager {
         onChange(r);
       },
       ...(opts.onFailure ? { onFailure: opts.onFailure } : {}),
+      ...(this.onRun ? { onRun: (success: boolean) => this.onRun!(kind, success) } : {}),
       ...(kind === 'readiness' ? { firstSuccessIntervalMs: this.readinessFirstSuccessIntervalMs } : {}),
     });
     c.workers.set(kind, worker);

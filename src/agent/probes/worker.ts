@@ -26,6 +26,8 @@ export interface ProbeWorkerOptions {
   mayRun(): boolean;
   /** The published result changed, or a startup probe failed `failureThreshold` times. */
   onResult(outcome: ProbeOutcome): void;
+  /** Each run's outcome (metrics). */
+  onRun?(success: boolean): void;
   /** Each failed run, for `Unhealthy` events (in the fast phase at most once per period). */
   onFailure?(message: string): void;
   /** Readiness only: the interval between runs until the first success (0/undefined: none). */
@@ -92,6 +94,7 @@ export class ProbeWorker {
     this.inFlight = false;
     if (this.stopped) return;
     this.lastMessage = outcome.message;
+    this.o.onRun?.(outcome.success);
     if (!outcome.success && reportFailure(this.schedule(), began, this.lastFailureReportAt)) {
       this.lastFailureReportAt = began;
       this.o.onFailure?.(outcome.message);

@@ -5,7 +5,8 @@
 //   GET /healthz                                   -> 200 "ok" (no client certificate needed)
 //   GET /containerLogs/{ns}/{pod}/{container}?...   -> 200 chunked text/plain
 //   GET /exec/{ns}/{pod}/{container}?command=...    -> websocket (v5/v4.channel.k8s.io)
-// Does not: serve attach, port-forward, metrics or the kubelet's other read endpoints.
+//   GET /metrics                                   -> the agent's Prometheus metrics (src/agent/metrics.ts)
+// Does not: serve attach, port-forward or the kubelet's other read endpoints.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,6 +14,7 @@ import { pipeline } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { Clock } from '../../util/clock.js';
 import { logsMissing, readLogs } from '../logs/reader.js';
 import type { ContainerContext, ContainerLookup } from '../runtime/context.js';
@@ -34,6 +36,8 @@ export interface KubeletServerOptions {
   clock?: Clock;
   /** How often a followed log is polled for new output, default 200 ms. */
   logPollMs?: number;
+  /** Served at /metrics (404 without). */
+  metrics?: PromRegistry;
 }
 
 export interface KubeletServer {
@@ -117,6 +121,16 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         log.error({ err: e instanceof Error ? e.message : String(e) }, 'containerLogs failed');
         if (!res.headersSent) sendStatus(res, failure(500, 'InternalError', 'reading the container log failed'));
         else res.destroy();
+      });
+      return;
+    }
+    if (url.pathname === '/metrics' && opts.metrics) {
+      const registry = opts.metrics;
+      registry.metrics().then((body) => {
+        res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
+      }, (e: unknown) => {
+        log.error({ err: e instanceof Error ? e.message : String(e) }, 'metrics failed');
+        sendStatus(res, failure(500, 'InternalError', 'collecting metrics failed'));
       });
       return;
     }

@@ -7,7 +7,7 @@
 // mass-disruption guard holds now. Guarantees: created once per process and registry (the
 // controller manager restarts with each leadership term; the metrics outlive it). Does not: serve
 // them (`trireme server` exposes the API server's registry on /metrics; a standalone
-// controller manager has no metrics endpoint yet).
+// controller manager serves its own with --metrics-bind-address).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ZONE_STATES, type DisruptionDecision } from './disruption.js';
 

@@ -1,0 +1,171 @@
+// Alerting end to end with the real parts: three `trireme server` processes on a managed etcd
+// (127.0.50.1-3), the real Prometheus (Debian `prometheus`) scraping each server's /metrics over
+// HTTPS with the cluster CA and the admin client certificate, evaluating the shipped rules (with
+// every `for:` shortened to 3s), and the real Alertmanager (Debian `prometheus-alertmanager`)
+// routing to a webhook receiver of this test. Every server also runs the built-in evaluator
+// (`--alert-webhook` to another path of the same receiver; only the controller-manager leader
+// evaluates). kill -9 of a server: TriremeServerDown for its instance fires through Alertmanager
+// and through the built-in evaluator; the server restarts with its data dir: both resolve.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deps, needs, pathOf } from '../helpers/require-dep.js';
+import { killAll, readCredentials, waitFor } from '../e2e/harness.js';
+import { tracker } from '../e2e/harness/tracking.js';
+import { freePorts } from '../../src/util/free-port.js';
+import { SHIPPED_RULES } from '../../src/ops/alerts/start.js';
+import type { WebhookMessage } from '../../src/ops/alerts/webhook.js';
+import { HaServer } from './servers.js';
+
+const HOST = '127.0.50.10';
+
+function spawnTracked(bin: string, args: string[], log: string): ChildProcess {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  tracker.track(child, true);
+  const out = createWriteStream(log);
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return child;
+}
+
+async function getJson(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { timeout: 5_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text));
+        } catch (e) {
+          reject(new Error(`${url}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`, { cause: e }));
+        }
+      });
+    }).on('error', reject);
+  });
+}
+
+/** Alerts named `alertname` with this instance, in the messages received on `path`. */
+function statuses(received: Map<string, WebhookMessage[]>, path: string, instance: string): string[] {
+  return (received.get(path) ?? []).flatMap((m) => m.alerts)
+    .filter((a) => a.labels.alertname === 'TriremeServerDown' && a.labels.instance === instance)
+    .map((a) => a.status);
+}
+
+describe('Prometheus and Alertmanager alert on a dead server; so does the built-in evaluator', { skip: needs(deps.etcd, deps.prometheus, deps.alertmanager), timeout: 600_000 }, () => {
+  let root = '';
+  const servers: HaServer[] = [];
+  const received = new Map<string, WebhookMessage[]>();
+  let hook: http.Server | undefined;
+  let promPort = 0;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'trireme-alerting-'));
+    const [hookPort, promListen, amPort] = await freePorts(HOST, 3);
+    promPort = promListen!;
+    hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d));
+      req.on('end', () => {
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        received.set(path, [...(received.get(path) ?? []), JSON.parse(body) as WebhookMessage]);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => hook!.listen(hookPort, HOST, r));
+
+    // The shipped rules, every `for:` shortened so the test sees transitions in seconds.
+    const rules = (await readFile(SHIPPED_RULES, 'utf8')).replace(/^(\s+)for: \S+$/gm, '$1for: 3s');
+    const rulesFile = join(root, 'alerts.yaml');
+    await writeFile(rulesFile, rules);
+
+    const alertArgs = ['--alert-webhook', `http://${HOST}:${hookPort}/builtin`, '--alert-rules', rulesFile, '--alert-interval', '1'];
+    for (const [i, name] of ['s1', 's2', 's3'].entries()) servers.push(await HaServer.create(root, name, `127.0.50.${i + 1}`));
+    await servers[0]!.start(['--cluster-init', ...alertArgs]);
+    const token = (await readFile(join(servers[0]!.dataDir, 'token'), 'utf8')).trim();
+    await servers[1]!.start(['--server', servers[0]!.url, '--token', token, ...alertArgs]);
+    await servers[2]!.start(['--server', servers[0]!.url, '--token', token, ...alertArgs]);
+
+    // Prometheus scrapes the three servers as job trireme-server with the admin identity.
+    const creds = readCredentials(servers[0]!.kubeconfig);
+    const tls = join(root, 'prom-tls');
+    await mkdir(tls, { recursive: true });
+    await writeFile(join(tls, 'ca.crt'), creds.ca);
+    await writeFile(join(tls, 'client.crt'), creds.cert!);
+    await writeFile(join(tls, 'client.key'), creds.key!, { mode: 0o600 });
+    const promConfig = [
+      'global: { scrape_interval: 1s, evaluation_interval: 1s, scrape_timeout: 900ms }',
+      `rule_files: [${JSON.stringify(rulesFile)}]`,
+      `alerting: { alertmanagers: [ { static_configs: [ { targets: ["${HOST}:${amPort}"] } ] } ] }`,
+      'scrape_configs:',
+      '  - job_name: trireme-server',
+      '    scheme: https',
+      `    tls_config: { ca_file: ${JSON.stringify(join(tls, 'ca.crt'))}, cert_file: ${JSON.stringify(join(tls, 'client.crt'))}, key_file: ${JSON.stringify(join(tls, 'client.key'))} }`,
+      `    static_configs: [ { targets: [${servers.map((s) => JSON.stringify(`${s.host}:${s.port}`)).join(', ')}] } ]`,
+    ].join('\n');
+    await writeFile(join(root, 'prometheus.yml'), `${promConfig}\n`);
+    const amConfig = [
+      'route: { receiver: test, group_by: [alertname], group_wait: 1s, group_interval: 1s, repeat_interval: 1h }',
+      `receivers: [ { name: test, webhook_configs: [ { url: "http://${HOST}:${hookPort}/alertmanager", send_resolved: true } ] } ]`,
+    ].join('\n');
+    await writeFile(join(root, 'alertmanager.yml'), `${amConfig}\n`);
+    spawnTracked(pathOf(deps.alertmanager), [`--config.file=${join(root, 'alertmanager.yml')}`, `--storage.path=${join(root, 'am-data')}`,
+      `--web.listen-address=${HOST}:${amPort}`, '--cluster.listen-address='], join(root, 'alertmanager.log'));
+    spawnTracked(pathOf(deps.prometheus), [`--config.file=${join(root, 'prometheus.yml')}`, `--storage.tsdb.path=${join(root, 'prom-data')}`,
+      `--web.listen-address=${HOST}:${promPort}`], join(root, 'prometheus.log'));
+  });
+
+  after(async () => {
+    try {
+      for (const s of servers) if (s.running()) await s.stop().catch(() => undefined);
+      await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()));
+    } finally {
+      killAll();
+      if (process.env.E2E_KEEP === undefined) await rm(root, { recursive: true, force: true });
+      else console.error(`kept ${root}`);
+    }
+  });
+
+  it('fires when a server dies and resolves when it returns, through Alertmanager and the built-in evaluator', async () => {
+    type Query = { data?: { result?: { metric: Record<string, string>; value: [number, string] }[] } };
+    await waitFor('Prometheus to scrape all three servers', async () => {
+      const q = (await getJson(`http://${HOST}:${promPort}/api/v1/query?query=up%7Bjob%3D%22trireme-server%22%7D`).catch(() => ({}))) as Query;
+      const up = q.data?.result?.filter((r) => r.value[1] === '1') ?? [];
+      return up.length === 3 || undefined;
+    }, 60_000, 500);
+    // The series the rules need are there, from real scrapes.
+    for (const query of ['trireme_etcd_has_quorum', 'trireme_leader{lease="kube-system/kube-controller-manager"}', 'trireme_certificate_expiry_timestamp_seconds']) {
+      const q = (await getJson(`http://${HOST}:${promPort}/api/v1/query?query=${encodeURIComponent(query)}`)) as Query;
+      assert.ok((q.data?.result?.length ?? 0) > 0, `Prometheus has ${query}`);
+    }
+    const victim = servers[2]!;
+    const instance = `${victim.host}:${victim.port}`;
+    assert.deepEqual(statuses(received, '/alertmanager', instance), [], 'nothing fired while all servers ran');
+
+    await victim.kill();
+    await waitFor(`TriremeServerDown for ${instance} through Alertmanager`, async () => statuses(received, '/alertmanager', instance).includes('firing') || undefined, 90_000, 250);
+    await waitFor(`TriremeServerDown for ${instance} from the built-in evaluator`, async () => statuses(received, '/builtin', instance).includes('firing') || undefined, 90_000, 250);
+    const am = (received.get('/alertmanager') ?? []).find((m) => m.alerts.some((a) => a.labels.alertname === 'TriremeServerDown' && a.status === 'firing'))!;
+    assert.equal(am.version, '4');
+    const builtin = (received.get('/builtin') ?? []).find((m) => m.alerts.some((a) => a.labels.alertname === 'TriremeServerDown' && a.status === 'firing'))!;
+    assert.equal(builtin.version, '4');
+    const amAlert = am.alerts.find((a) => a.labels.instance === instance)!;
+    const ownAlert = builtin.alerts.find((a) => a.labels.instance === instance)!;
+    // The same alert: same labels and annotations from the same rule.
+    assert.deepEqual(ownAlert.labels, amAlert.labels);
+    assert.deepEqual(ownAlert.annotations, amAlert.annotations);
+    assert.equal(amAlert.annotations.summary, `API server ${instance} is down`);
+
+    await victim.start();
+    await waitFor(`TriremeServerDown for ${instance} to resolve through Alertmanager`, async () => statuses(received, '/alertmanager', instance).includes('resolved') || undefined, 90_000, 250);
+    await waitFor(`TriremeServerDown for ${instance} to resolve from the built-in evaluator`, async () => statuses(received, '/builtin', instance).includes('resolved') || undefined, 90_000, 250);
+    const own = statuses(received, '/builtin', instance);
+    assert.equal(own.filter((s) => s === 'firing').length, 1, `the built-in evaluator sent one firing message: ${own.join(', ')}`);
+    assert.equal(own.at(-1), 'resolved');
+  });
+});
