@@ -1,6 +1,6 @@
 // The node agent: registers the Node and keeps it and its Lease fresh, runs the pods bound to
 // this node (and the static pods of `<dataDir>/manifests/`) through the process runtime, and
-// serves the kubelet API (logs, exec) for the API server. The node fence (src/agent/fence/)
+// serves the kubelet API (logs, exec, resource usage) for the API server. The node fence (src/agent/fence/)
 // guards every heartbeat report: after an outage, a suspension or a restart, pods deleted or
 // replaced meanwhile are stopped before the node reports again.
 // Guarantees: `startAgent` resolves once the kubelet API listens and static pods are started;
@@ -28,6 +28,7 @@ import type { ContainerLookup } from './runtime/context.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { startKubeletServer } from './server/server.js';
 import { StaticPods } from './static-pods.js';
+import { DEFAULT_STATS_PERIOD_MS, ResourceSampler } from './stats/sampler.js';
 import { packageInfo } from '../util/package-info.js';
 
 export interface AgentTimings {
@@ -51,6 +52,8 @@ export interface AgentTimings {
   selfFenceAfterMs: number;
   /** Grace period of the containers of a fenced or self-fenced pod. */
   fenceStopGraceMs: number;
+  /** How often the node's and containers' resource usage is sampled (the window of kubectl top). */
+  statsPeriodMs: number;
 }
 
 /** `--readiness-first-success-interval`. */
@@ -79,6 +82,7 @@ export const DEFAULT_AGENT_TIMINGS: AgentTimings = {
   fenceAfterMs: DEFAULT_FENCE_AFTER_MS,
   selfFenceAfterMs: DEFAULT_SELF_FENCE_AFTER_MS,
   fenceStopGraceMs: DEFAULT_FENCE_STOP_GRACE_MS,
+  statsPeriodMs: DEFAULT_STATS_PERIOD_MS,
 };
 
 export interface AgentOptions {
@@ -135,10 +139,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   }, apiSink);
   await manager.restore();
 
+  const sampler = new ResourceSampler({ nodeName: opts.nodeName, containers: () => manager.runningContainers(), clock, logger: log, periodMs: t.statsPeriodMs });
+  sampler.start();
   const server = await startKubeletServer({
     host: opts.nodeIp, port: opts.kubeletPort,
     servingCertPem: opts.servingCertPem, servingKeyPem: opts.servingKeyPem, caPem: opts.caPem,
-    lookup: manager.lookup, logger: log, clock,
+    lookup: manager.lookup, logger: log, clock, stats: () => sampler.summary(),
   });
 
   const statics = new StaticPods({
@@ -199,6 +205,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       apiSink.stop();
       probes.stopAll();
       runtime.close();
+      sampler.stop();
       await server.stop();
     },
   };

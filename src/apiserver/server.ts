@@ -12,6 +12,7 @@ import { writeAdminKubeconfig } from './kubeconfig.js';
 import { ensureJoinToken, parseJoinToken, JOIN_TOKEN_USER } from './tokens.js';
 import { createHandler, createUpgradeHandler, type HandlerDeps } from './handler.js';
 import { createPodProxy } from './pod-proxy.js';
+import { createResourceMetrics } from './resource-metrics.js';
 import { issueNodeCredentials } from './node-credentials.js';
 import { ApiMetrics } from './metrics.js';
 import { Registry } from './registry.js';
@@ -107,10 +108,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   const proxyCert = await pki.issueClientCert({ commonName: 'system:apiserver', organizations: ['system:masters'] });
   const proxyToNode = createPodProxy(registry, { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem });
+  const resourceMetrics = createResourceMetrics({ registry, clock, logger: log, creds: { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem } });
   let ready = true;
   const watches = new OpenWatches();
   const deps: HandlerDeps = {
-    caPem: pki.caCertPem, proxyToNode, watches,
+    caPem: pki.caCertPem, proxyToNode, watches, resourceMetrics,
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
     cluster: createClusterRoutes({
       registry, clock, backend: opts.storeBackend ?? 'sqlite', membership: opts.membership, tokenSecret: parseJoinToken(token).secret,

@@ -5,7 +5,8 @@
 //   GET /healthz                                   -> 200 "ok" (no client certificate needed)
 //   GET /containerLogs/{ns}/{pod}/{container}?...   -> 200 chunked text/plain
 //   GET /exec/{ns}/{pod}/{container}?command=...    -> websocket (v5/v4.channel.k8s.io)
-// Does not: serve attach, port-forward, metrics or the kubelet's other read endpoints.
+//   GET /stats/summary                              -> resource usage (src/api/stats-summary.ts)
+// Does not: serve attach, port-forward, Prometheus metrics or the kubelet's other read endpoints.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,6 +14,7 @@ import { pipeline } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import type { StatsSummary } from '../../api/stats-summary.js';
 import type { Clock } from '../../util/clock.js';
 import { logsMissing, readLogs } from '../logs/reader.js';
 import type { ContainerContext, ContainerLookup } from '../runtime/context.js';
@@ -34,6 +36,8 @@ export interface KubeletServerOptions {
   clock?: Clock;
   /** How often a followed log is polled for new output, default 200 ms. */
   logPollMs?: number;
+  /** The latest resource usage (src/agent/stats); undefined before the first sample. */
+  stats?: () => StatsSummary | undefined;
 }
 
 export interface KubeletServer {
@@ -41,7 +45,7 @@ export interface KubeletServer {
   stop(): Promise<void>;
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function sendStatus(res: ServerResponse, s: Status): void {
   const body = JSON.stringify(s);
@@ -118,6 +122,14 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         if (!res.headersSent) sendStatus(res, failure(500, 'InternalError', 'reading the container log failed'));
         else res.destroy();
       });
+      return;
+    }
+    if (url.pathname === '/stats/summary') {
+      const summary = opts.stats?.();
+      if (!summary) return sendStatus(res, failure(503, 'ServiceUnavailable', 'no resource usage sampled yet'));
+      const body = JSON.stringify(summary);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
       return;
     }
     if (url.pathname.startsWith('/exec/')) {
