@@ -30,6 +30,7 @@ import { startKubeletServer } from './server/server.js';
 import { StaticPods } from './static-pods.js';
 import { DEFAULT_STATS_PERIOD_MS, ResourceSampler } from './stats/sampler.js';
 import { packageInfo } from '../util/package-info.js';
+import { API_SERVERS_ANNOTATION } from '../api/node-annotations.js';
 
 export interface AgentTimings {
   /** Node status refresh (also posted at once on change). */
@@ -103,6 +104,8 @@ export interface AgentOptions {
   nodeConditions?: Partial<NodeConditionsConfig>;
   /** The Service proxy (src/agent/proxy): its settings, or false to run none (`--disable-proxy`). */
   proxy?: ServiceProxySettings | false;
+  /** The API server URLs this agent's client balances over, published on its Node (API_SERVERS_ANNOTATION). */
+  knownServers?: () => string[];
 }
 
 export interface RunningAgent {
@@ -171,6 +174,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     params: { nodeName: opts.nodeName, nodeIp: opts.nodeIp, kubeletPort: server.port, version, runtimeName: runtime.name, runtimeVersion: runtime.version, maxPods: opts.maxPods ?? 110 },
     statusPeriodMs: t.statusPeriodMs, leasePeriodMs: t.leasePeriodMs, leaseDurationSeconds: t.leaseDurationSeconds,
     guard: fence,
+    ...(opts.knownServers ? { annotations: () => ({ [API_SERVERS_ANNOTATION]: [...opts.knownServers!()].sort().join(',') }) } : {}),
   });
   late.heartbeat = heartbeat;
   void heartbeat.start();
