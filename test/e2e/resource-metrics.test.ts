@@ -39,7 +39,7 @@ const rows = (out: string): string[][] => out.trim().split('\n').slice(1).map((l
 
 describe('kubectl top: metrics.k8s.io from the agents', { skip: needs(deps.kubectl) || needs(deps.nativeShim) }, () => {
   before(async () => {
-    server = await startServer({ host: '127.0.60.1', agent: { nodeName: 'n1', portRange: [29600, 29649] }, extraArgs: ['--service-cluster-ip-range', '127.60.0.0/16', ...STATS] });
+    server = await startServer({ host: '127.0.60.1', agent: { nodeName: 'n1', portRange: [29600, 29649] }, extraArgs: ['--service-cluster-ip-range', '127.60.0.0/18', ...STATS] });
     n2 = await startAgent(server, { host: '127.0.60.2', nodeName: 'n2', portRange: [29650, 29699], extraArgs: STATS });
     for (const [name, node, script] of [['busy', 'n2', 'while :; do :; done'], ['idle', 'n1', 'sleep 3600']] as const) {
       const r = await server.kubectl(['apply', '-f', '-'], { input: pod(name, node, script) });
