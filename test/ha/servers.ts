@@ -11,7 +11,7 @@ import { hardKill } from '../../src/launch/children.js';
 import { HaServerProcess } from '../../src/launch/ha-server.js';
 import { agentFlagArgs } from '../e2e/harness/node-flags.js';
 import { cliMain, repoRoot } from '../e2e/harness/paths.js';
-import { runKubectl, type KubectlResult } from '../e2e/harness/kubectl.js';
+import { runKubectl, type KubectlOptions, type KubectlResult } from '../e2e/harness/kubectl.js';
 import { tracker } from '../e2e/harness/tracking.js';
 
 export interface CliResult {
@@ -42,6 +42,8 @@ export interface HaServerCreateOptions {
   agent?: boolean;
   /** Deploy the cluster DNS add-on (default off). */
   dns?: boolean;
+  /** The local agent's container port range (default portRangeFor(host)). */
+  portRange?: [number, number];
   /** More flags for every start (e.g. --service-cluster-ip-range). */
   extraArgs?: string[];
 }
@@ -57,7 +59,7 @@ export class HaServer extends HaServerProcess {
       // would run on some test agent and outlive the test's servers. A test that turns it on runs
       // agents on every server and tracks their data dirs (killAll then ends the replicas).
       extraArgs: [...(opts.dns ? [] : ['--disable-dns']), ...(opts.extraArgs ?? [])],
-      ...(opts.agent ? { agentArgs: (kubeletPort: number) => agentFlagArgs(host, { nodeName: name }, kubeletPort) } : {}),
+      ...(opts.agent ? { agentArgs: (kubeletPort: number) => agentFlagArgs(host, { nodeName: name, ...(opts.portRange ? { portRange: opts.portRange } : {}) }, kubeletPort) } : {}),
     });
     this.scratch = join(root, name, 'scratch');
     mkdirSync(this.scratch, { recursive: true });
@@ -67,7 +69,7 @@ export class HaServer extends HaServerProcess {
     return new HaServer(name, host, root, await HaServerProcess.etcdPorts(host), opts);
   }
 
-  kubectl(args: string[]): Promise<KubectlResult> {
-    return runKubectl(this.kubeconfig, this.scratch, args);
+  kubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
+    return runKubectl(this.kubeconfig, this.scratch, args, opts);
   }
 }
