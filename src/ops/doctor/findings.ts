@@ -112,11 +112,12 @@ export function findings(o: Observation, now: number, config: Partial<DoctorConf
 
   // Leaders.
   for (const l of o.leases) {
-    const expired = l.renewTime === undefined || l.durationSeconds === undefined ? l.holder === undefined : now - l.renewTime > l.durationSeconds * 1000;
+    // renewTime is the holder's clock: twice the duration leaves room for servers' clocks to differ.
+    const expired = l.renewTime === undefined || l.durationSeconds === undefined ? l.holder === undefined : now - l.renewTime > 2 * l.durationSeconds * 1000;
     if (!l.holder || expired) {
       add({
         id: 'leader-missing', severity: 'critical', subject: `lease kube-system/${l.name}`,
-        message: l.holder ? `the leader ${l.holder} last renewed ${age(now - (l.renewTime ?? now))} ago, past its ${l.durationSeconds}s lease: nobody leads` : 'no holder: nobody leads',
+        message: l.holder ? `the leader ${l.holder} last renewed ${age(now - (l.renewTime ?? now))} ago, more than twice its ${l.durationSeconds}s lease: nobody leads` : 'no holder: nobody leads',
         fix: 'check that the servers run (trireme cluster status); every server runs the controller manager and scheduler',
       });
     }
