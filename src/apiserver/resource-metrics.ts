@@ -136,6 +136,8 @@ export function createResourceMetrics(opts: ResourceMetricsOptions): ResourceMet
     }
     const nodeNames = [...new Set(list.map((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName).filter((n): n is string => !!n))];
     const byUid = new Map<string, PodStats>();
+    // A static pod's mirror has a uid of its own: it is found by node and name.
+    const byName = new Map<string, PodStats>();
     await Promise.all(nodeNames.map(async (n) => {
       let node: KubeObject;
       try {
@@ -145,11 +147,15 @@ export function createResourceMetrics(opts: ResourceMetricsOptions): ResourceMet
         throw e;
       }
       const s = await summary(node);
-      if (!(s instanceof Error)) for (const p of s.pods) byUid.set(p.podRef.uid, p);
+      if (s instanceof Error) return;
+      for (const p of s.pods) {
+        byUid.set(p.podRef.uid, p);
+        byName.set(`${n}/${p.podRef.namespace}/${p.podRef.name}`, p);
+      }
     }));
     const out: KubeObject[] = [];
     for (const p of list) {
-      const s = byUid.get(p.metadata?.uid ?? '');
+      const s = byUid.get(p.metadata?.uid ?? '') ?? byName.get(`${(p.spec as { nodeName?: string } | undefined)?.nodeName}/${p.metadata?.namespace}/${p.metadata?.name}`);
       const m = s ? podMetrics(p, s, now) : undefined;
       if (m) out.push(m);
     }

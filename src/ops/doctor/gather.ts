@@ -59,24 +59,19 @@ function observeNode(n: Obj): ObservedNode {
     .map((c) => ({ type: c.type, status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.message ? { message: c.message } : {}) }));
   const known = n.metadata?.annotations?.[API_SERVERS_ANNOTATION];
   return {
-    name: n.metadata?.name ?? '', conditions, unschedulable: n.spec?.unschedulable === true,
+    name: n.metadata?.name ?? '', conditions,
     ...(known !== undefined ? { knownServers: known.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
   };
 }
 
 function observeWorkload(kind: ObservedWorkload['kind'], w: Obj, pods: readonly Obj[]): ObservedWorkload {
   const ns = w.metadata?.namespace ?? 'default';
-  let podNodes: string[] = [];
-  try {
-    const sel = labelSelectorFromObject(w.spec?.selector);
-    podNodes = pods
-      .filter((p) => p.metadata?.namespace === ns && !p.metadata?.deletionTimestamp && matchesLabels(sel, p.metadata?.labels))
-      .map((p) => p.spec?.nodeName)
-      .filter((n): n is string => typeof n === 'string' && n !== '');
-  } catch (e) {
-    // A selector the API admitted is valid; anything else is a bug worth surfacing.
-    if (!isTriremeError(e)) throw e;
-  }
+  // The API validated the selector on admission: a throw here is a bug, surfaced as a 500.
+  const sel = labelSelectorFromObject(w.spec?.selector);
+  const podNodes = pods
+    .filter((p) => p.metadata?.namespace === ns && !p.metadata?.deletionTimestamp && matchesLabels(sel, p.metadata?.labels))
+    .map((p) => p.spec?.nodeName)
+    .filter((n): n is string => typeof n === 'string' && n !== '');
   const replicas = typeof w.spec?.replicas === 'number' ? w.spec.replicas : 1;
   return { kind, namespace: ns, name: w.metadata?.name ?? '', replicas, podNodes };
 }

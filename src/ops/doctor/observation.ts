@@ -13,7 +13,6 @@ export interface ObservedCondition {
 export interface ObservedNode {
   name: string;
   conditions: ObservedCondition[];
-  unschedulable: boolean;
   /** The API servers the node's agent balances over (its trireme.io/api-servers annotation); undefined if it did not say. */
   knownServers?: string[];
 }

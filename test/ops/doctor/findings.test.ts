@@ -17,7 +17,7 @@ const member = (name: string, over: Partial<StoreMemberStatus> = {}): StoreMembe
   id: name, name, peerUrls: [`https://${name}:2380`], clientUrls: [`https://${name}:2379`], isLeader: name === 's1', isLearner: false, healthy: true, raftIndex: 100, lag: 0, ...over,
 });
 const node = (name: string, over: Partial<ObservedNode> = {}): ObservedNode => ({
-  name, unschedulable: false, knownServers: SERVERS,
+  name, knownServers: SERVERS,
   conditions: [{ type: 'Ready', status: 'True' }, { type: 'MemoryPressure', status: 'False' }, { type: 'DiskPressure', status: 'False' }, { type: 'PIDPressure', status: 'False' }],
   ...over,
 });
