@@ -1,6 +1,6 @@
 // The node agent: registers the Node and keeps it and its Lease fresh, runs the pods bound to
 // this node (and the static pods of `<dataDir>/manifests/`) through the process runtime, and
-// serves the kubelet API (logs, exec) for the API server. The node fence (src/agent/fence/)
+// serves the kubelet API (logs, exec, resource usage) for the API server. The node fence (src/agent/fence/)
 // guards every heartbeat report: after an outage, a suspension or a restart, pods deleted or
 // replaced meanwhile are stopped before the node reports again.
 // Guarantees: `startAgent` resolves once the kubelet API listens and static pods are started;
@@ -29,7 +29,9 @@ import type { ContainerLookup } from './runtime/context.js';
 import { ProcessRuntime } from './runtime/process-runtime.js';
 import { startKubeletServer } from './server/server.js';
 import { StaticPods } from './static-pods.js';
+import { DEFAULT_STATS_PERIOD_MS, ResourceSampler } from './stats/sampler.js';
 import { packageInfo } from '../util/package-info.js';
+import { API_SERVERS_ANNOTATION } from '../api/node-annotations.js';
 
 export interface AgentTimings {
   /** Node status refresh (also posted at once on change). */
@@ -52,6 +54,8 @@ export interface AgentTimings {
   selfFenceAfterMs: number;
   /** Grace period of the containers of a fenced or self-fenced pod. */
   fenceStopGraceMs: number;
+  /** How often the node's and containers' resource usage is sampled (the window of kubectl top). */
+  statsPeriodMs: number;
 }
 
 /** `--readiness-first-success-interval`. */
@@ -80,6 +84,7 @@ export const DEFAULT_AGENT_TIMINGS: AgentTimings = {
   fenceAfterMs: DEFAULT_FENCE_AFTER_MS,
   selfFenceAfterMs: DEFAULT_SELF_FENCE_AFTER_MS,
   fenceStopGraceMs: DEFAULT_FENCE_STOP_GRACE_MS,
+  statsPeriodMs: DEFAULT_STATS_PERIOD_MS,
 };
 
 export interface AgentOptions {
@@ -100,6 +105,8 @@ export interface AgentOptions {
   nodeConditions?: Partial<NodeConditionsConfig>;
   /** The Service proxy (src/agent/proxy): its settings, or false to run none (`--disable-proxy`). */
   proxy?: ServiceProxySettings | false;
+  /** The API server URLs this agent's client balances over, published on its Node (API_SERVERS_ANNOTATION). */
+  knownServers?: () => string[];
 }
 
 export interface RunningAgent {
@@ -141,10 +148,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   late.pods = manager;
   await manager.restore();
 
+  const sampler = new ResourceSampler({ nodeName: opts.nodeName, containers: () => manager.runningContainers(), clock, logger: log, periodMs: t.statsPeriodMs });
+  sampler.start();
   const server = await startKubeletServer({
     host: opts.nodeIp, port: opts.kubeletPort,
     servingCertPem: opts.servingCertPem, servingKeyPem: opts.servingKeyPem, caPem: opts.caPem,
-    lookup: manager.lookup, logger: log, clock, metrics: metrics.registry,
+    lookup: manager.lookup, logger: log, clock, metrics: metrics.registry, stats: () => sampler.summary(),
   });
 
   const statics = new StaticPods({
@@ -170,6 +179,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     params: { nodeName: opts.nodeName, nodeIp: opts.nodeIp, kubeletPort: server.port, version, runtimeName: runtime.name, runtimeVersion: runtime.version, maxPods: opts.maxPods ?? 110 },
     statusPeriodMs: t.statusPeriodMs, leasePeriodMs: t.leasePeriodMs, leaseDurationSeconds: t.leaseDurationSeconds,
     guard: fence,
+    ...(opts.knownServers ? { annotations: () => ({ [API_SERVERS_ANNOTATION]: [...opts.knownServers!()].sort().join(',') }) } : {}),
   });
   late.heartbeat = heartbeat;
   void heartbeat.start();
@@ -205,6 +215,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       apiSink.stop();
       probes.stopAll();
       runtime.close();
+      sampler.stop();
       await server.stop();
     },
   };

@@ -56,6 +56,20 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('events.k8s.io', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
 ];
 
+/**
+ * metrics.k8s.io: listed by discovery (kubectl top looks for the group there) but not stored:
+ * the API server answers from the agents (src/apiserver/resource-metrics.ts), read-only, as
+ * metrics-server does behind the aggregation layer. Never in RESOURCES (no store, no watch cache,
+ * no OpenAPI).
+ */
+export const METRICS_RESOURCES: readonly ResourceInfo[] = [
+  r('metrics.k8s.io', 'v1beta1', 'nodes', 'NodeMetrics', false, { verbs: ['get', 'list'] }),
+  r('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', true, { verbs: ['get', 'list'] }),
+];
+
+/** What discovery lists: the stored resources, then metrics.k8s.io. */
+export const DISCOVERY_RESOURCES: readonly ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES];
+
 export function groupVersion(info: Pick<ResourceInfo, 'group' | 'version'>): string {
   return info.group === '' ? info.version : `${info.group}/${info.version}`;
 }

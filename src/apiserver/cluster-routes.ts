@@ -2,6 +2,7 @@
 // - POST /trireme/v1/server-join (join-token holders): the cluster's bootstrap secrets, sealed
 //   with the token's secret (src/api/join-bundle.ts), and the voting etcd members' client URLs;
 // - GET /trireme/v1/cluster (admin): servers, store members, lease holders (src/api/cluster-status.ts);
+// - GET /trireme/v1/cluster/doctor (admin): the single points of failure (src/ops/doctor), when given;
 // - POST /trireme/v1/cluster/members/<name>/remove (admin): a store member out of the cluster,
 //   under the quorum guard of the membership it is given (a refusal is a 409 Conflict whose
 //   message says why);
@@ -25,6 +26,7 @@ import type { Registry } from './registry.js';
 import type { Clock, Timer } from '../util/clock.js';
 
 export const CLUSTER_PATH = '/trireme/v1/cluster';
+export const DOCTOR_PATH = '/trireme/v1/cluster/doctor';
 const REMOVE_PATH = /^\/trireme\/v1\/cluster\/members\/([^/]+)\/remove$/;
 export const LEADER_LEASES = ['kube-controller-manager', 'kube-scheduler'] as const;
 
@@ -48,6 +50,8 @@ export interface ClusterRoutesOptions {
   clock: Clock;
   /** Bound on the member lines of /readyz?verbose (default 2 s). */
   readyzTimeoutMs?: number;
+  /** The doctor's report (src/ops/doctor/report.ts), served at DOCTOR_PATH. */
+  doctor?: () => Promise<unknown>;
 }
 
 export interface ClusterRoutes {
@@ -55,6 +59,8 @@ export interface ClusterRoutes {
   serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
   /** For /readyz?verbose: one line per store member (none without a managed member), then one per leader Lease. */
   readyzLines(): Promise<string[]>;
+  /** What GET CLUSTER_PATH answers. */
+  status(): Promise<ClusterStatus>;
 }
 
 const ENDPOINTS = findByKind('v1', 'Endpoints')!;
@@ -139,6 +145,7 @@ export function createClusterRoutes(opts: ClusterRoutesOptions): ClusterRoutes {
   };
 
   return {
+    status,
     async serve(req, res, path) {
       if (path === SERVER_JOIN_PATH && req.method === 'POST') {
         sendJson(res, 200, await serverJoin(decodeBody(req.headers['content-type'], await readBody(req, 64 * 1024))));
@@ -146,6 +153,10 @@ export function createClusterRoutes(opts: ClusterRoutesOptions): ClusterRoutes {
       }
       if (path === CLUSTER_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
         sendJson(res, 200, await status());
+        return true;
+      }
+      if (path === DOCTOR_PATH && opts.doctor && (req.method === 'GET' || req.method === 'HEAD')) {
+        sendJson(res, 200, await opts.doctor());
         return true;
       }
       const m = REMOVE_PATH.exec(path);

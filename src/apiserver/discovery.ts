@@ -1,7 +1,8 @@
 // Discovery documents built from the resource table: the legacy forms (`APIVersions`,
 // `APIGroupList`, `APIGroup`, `APIResourceList`) and the aggregated `APIGroupDiscoveryList`
-// (apidiscovery.k8s.io/v2 and v2beta1) that kubectl asks for first. Pure.
-import { RESOURCES, groupVersion, type ResourceInfo, type Subresource } from '../api/resources.js';
+// (apidiscovery.k8s.io/v2 and v2beta1) that kubectl asks for first, over the stored resources and
+// metrics.k8s.io (DISCOVERY_RESOURCES). Pure.
+import { DISCOVERY_RESOURCES as RESOURCES, groupVersion, type ResourceInfo, type Subresource } from '../api/resources.js';
 
 interface SubresourceShape {
   kind: string;

@@ -24,6 +24,7 @@ import { resolveResource, type RequestContext } from './request-context.js';
 import type { OpenWatches } from './open-watches.js';
 import type { ClusterRoutes } from './cluster-routes.js';
 import type { SnapshotRoutes } from './snapshot-routes.js';
+import type { ResourceMetrics } from './resource-metrics.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch } from './watch-handler.js';
 import { qualifiedName, statusFromError } from './status.js';
@@ -50,6 +51,8 @@ export interface HandlerDeps {
   cluster: ClusterRoutes;
   /** Snapshot save, list and prune (snapshot-routes.ts). */
   snapshots: SnapshotRoutes;
+  /** metrics.k8s.io, answered from the agents (resource-metrics.ts). */
+  resourceMetrics: ResourceMetrics;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -129,6 +132,10 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     if (await deps.cluster.serve(req, res, path)) return ri;
     if (await deps.snapshots.serve(req, res, path)) return ri;
     await serveNonResource(deps, req, res, path, url);
+    return ri;
+  }
+  if (ri.group === 'metrics.k8s.io') {
+    await deps.resourceMetrics.serve(req, res, ri, url.searchParams);
     return ri;
   }
   const info = resolveResource(ri);

@@ -12,6 +12,7 @@ import { writeAdminKubeconfig } from './kubeconfig.js';
 import { ensureJoinToken, parseJoinToken, JOIN_TOKEN_USER } from './tokens.js';
 import { createHandler, createUpgradeHandler, type HandlerDeps } from './handler.js';
 import { createPodProxy } from './pod-proxy.js';
+import { createResourceMetrics } from './resource-metrics.js';
 import { issueNodeCredentials } from './node-credentials.js';
 import { ApiMetrics } from './metrics.js';
 import { registerCertificateMetrics } from './cert-metrics.js';
@@ -31,8 +32,9 @@ import type { Store } from '../storage/store.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { UserInfo } from './auth.js';
-import { createClusterRoutes, type StoreMembership } from './cluster-routes.js';
 import { createSnapshotRoutes, type SnapshotRoutes } from './snapshot-routes.js';
+import { createClusterRoutes, type ClusterRoutes, type StoreMembership } from './cluster-routes.js';
+import { doctorReport } from '../ops/doctor/report.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 
 export interface ApiServerOptions {
@@ -118,17 +120,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   const proxyCert = await pki.issueClientCert({ commonName: 'system:apiserver', organizations: ['system:masters'] });
   const proxyToNode = createPodProxy(registry, { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem });
+  const resourceMetrics = createResourceMetrics({ registry, clock, logger: log, creds: { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem } });
+  const cluster: ClusterRoutes = createClusterRoutes({
+    registry, clock, backend: opts.storeBackend ?? 'sqlite', membership: opts.membership, tokenSecret: parseJoinToken(token).secret,
+    secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n` }),
+    doctor: () => doctorReport({ registry, clock, caPem: pki.caCertPem, clusterStatus: () => cluster.status() }),
+  });
   let ready = true;
   const watches = new OpenWatches();
   const snapshots = createSnapshotRoutes();
   const deps: HandlerDeps = {
-    caPem: pki.caCertPem, proxyToNode, watches,
+    caPem: pki.caCertPem, proxyToNode, watches, resourceMetrics,
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
-    cluster: createClusterRoutes({
-      registry, clock, backend: opts.storeBackend ?? 'sqlite', membership: opts.membership, tokenSecret: parseJoinToken(token).secret,
-      secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n` }),
-    }),
     snapshots,
+    cluster,
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
     authorize: (user, attrs) => authorize(user, attrs),

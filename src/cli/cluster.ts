@@ -16,7 +16,7 @@ interface ClusterFlags {
   output?: 'json' | 'table';
 }
 
-const DEFAULT_KUBECONFIG = '/var/lib/trireme/kubeconfig.yaml';
+export const DEFAULT_KUBECONFIG = '/var/lib/trireme/kubeconfig.yaml';
 
 function kubeconfigOption(cmd: Command): Command {
   return cmd.option('--kubeconfig <file>', `admin kubeconfig (default: $KUBECONFIG, else ${DEFAULT_KUBECONFIG})`);

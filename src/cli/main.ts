@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerCluster } from './cluster.js';
+import { registerDoctor } from './doctor.js';
 import { registerControllerManager } from './controller-manager.js';
 import { registerDns } from './dns.js';
 import { registerLb } from './lb.js';
@@ -16,6 +17,7 @@ registerAgent(program);
 registerControllerManager(program);
 registerScheduler(program);
 registerCluster(program);
+registerDoctor(program);
 registerLb(program);
 registerDns(program);
 registerSnapshot(program);

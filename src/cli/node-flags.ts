@@ -14,6 +14,7 @@ export interface NodeConditionFlags {
   systemReserved: SystemReserved;
   pressureTransitionPeriod: number;
   nodeLeaseRenewInterval: number;
+  resourceStatsPeriod: number;
 }
 
 function invalidArgument<T>(parse: (v: string) => T): (v: string) => T {
@@ -52,11 +53,16 @@ export function nodeConditionOptions(cmd: Command): Command {
     .addOption(new Option('--pressure-transition-period <duration>', 'how long a pressure condition stays True after its signal cleared')
       .argParser(durationMs).default(DEFAULT_PRESSURE_TRANSITION_MS, '5m'))
     .addOption(new Option('--node-lease-renew-interval <duration>', 'how often the agent renews its node Lease (keep it well below the controller\'s --node-monitor-grace-period)')
-      .argParser(positiveDurationMs).default(DEFAULT_AGENT_TIMINGS.leasePeriodMs, `${DEFAULT_AGENT_TIMINGS.leasePeriodMs / 1000}s`));
+      .argParser(positiveDurationMs).default(DEFAULT_AGENT_TIMINGS.leasePeriodMs, `${DEFAULT_AGENT_TIMINGS.leasePeriodMs / 1000}s`))
+    .addOption(new Option('--resource-stats-period <duration>', 'how often the agent samples the node\'s and containers\' CPU and memory (the window kubectl top reports)')
+      .argParser(positiveDurationMs).default(DEFAULT_AGENT_TIMINGS.statsPeriodMs, `${DEFAULT_AGENT_TIMINGS.statsPeriodMs / 1000}s`));
 }
 
 export function agentTimingsFromFlags(flags: Partial<NodeConditionFlags>): Partial<AgentTimings> {
-  return flags.nodeLeaseRenewInterval !== undefined ? { leasePeriodMs: flags.nodeLeaseRenewInterval } : {};
+  return {
+    ...(flags.nodeLeaseRenewInterval !== undefined ? { leasePeriodMs: flags.nodeLeaseRenewInterval } : {}),
+    ...(flags.resourceStatsPeriod !== undefined ? { statsPeriodMs: flags.resourceStatsPeriod } : {}),
+  };
 }
 
 export function nodeConditionsFromFlags(flags: Partial<NodeConditionFlags>): Partial<NodeConditionsConfig> {

@@ -226,7 +226,7 @@ export function registerServer(program: Command): void {
         const agent = await startAgent({
           client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
-          nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) }, ...(flags.disableProxy ? { proxy: false as const } : {}),
+          knownServers: () => balancer.servers().map((v) => v.url), nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) }, ...(flags.disableProxy ? { proxy: false as const } : {}),
         });
         stops.push(async () => { await agent.stop(); client.close(); });
         kubelet = { host: advertise, port: agent.kubeletPort };

@@ -11,7 +11,7 @@ import { hardKill } from '../../src/launch/children.js';
 import { HaServerProcess } from '../../src/launch/ha-server.js';
 import { agentFlagArgs } from '../e2e/harness/node-flags.js';
 import { cliMain, repoRoot } from '../e2e/harness/paths.js';
-import { runKubectl, type KubectlResult } from '../e2e/harness/kubectl.js';
+import { runKubectl, type KubectlOptions, type KubectlResult } from '../e2e/harness/kubectl.js';
 import { tracker } from '../e2e/harness/tracking.js';
 
 export interface CliResult {
@@ -37,27 +37,39 @@ export function runCli(args: string[], timeoutMs = 120_000): Promise<CliResult> 
   });
 }
 
+export interface HaServerCreateOptions {
+  /** Run the server's local agent (node name = server name). */
+  agent?: boolean;
+  /** Deploy the cluster DNS add-on (default off). */
+  dns?: boolean;
+  /** The local agent's container port range (default portRangeFor(host)). */
+  portRange?: [number, number];
+  /** More flags for every start (e.g. --service-cluster-ip-range). */
+  extraArgs?: string[];
+}
+
 /** A server of the HA tests: the launcher's HA server, with kubectl against it. */
 export class HaServer extends HaServerProcess {
   readonly scratch: string;
 
-  private constructor(name: string, host: string, root: string, ports: [number, number], agent: boolean) {
+  private constructor(name: string, host: string, root: string, ports: [number, number], opts: HaServerCreateOptions) {
     super(name, host, root, ports[0], ports[1], {
       entry: cliMain, cwd: repoRoot, tracker,
-      // No DNS add-on on any server (a server without an agent deploys it too): its replicas
-      // would run on some test agent and outlive the test's servers.
-      extraArgs: ['--disable-dns'],
-      ...(agent ? { agentArgs: (kubeletPort: number) => agentFlagArgs(host, { nodeName: name }, kubeletPort) } : {}),
+      // No DNS add-on unless asked for (a server without an agent deploys it too): its replicas
+      // would run on some test agent and outlive the test's servers. A test that turns it on runs
+      // agents on every server and tracks their data dirs (killAll then ends the replicas).
+      extraArgs: [...(opts.dns ? [] : ['--disable-dns']), ...(opts.extraArgs ?? [])],
+      ...(opts.agent ? { agentArgs: (kubeletPort: number) => agentFlagArgs(host, { nodeName: name, ...(opts.portRange ? { portRange: opts.portRange } : {}) }, kubeletPort) } : {}),
     });
     this.scratch = join(root, name, 'scratch');
     mkdirSync(this.scratch, { recursive: true });
   }
 
-  static async create(root: string, name: string, host: string, opts: { agent?: boolean } = {}): Promise<HaServer> {
-    return new HaServer(name, host, root, await HaServerProcess.etcdPorts(host), opts.agent === true);
+  static async create(root: string, name: string, host: string, opts: HaServerCreateOptions = {}): Promise<HaServer> {
+    return new HaServer(name, host, root, await HaServerProcess.etcdPorts(host), opts);
   }
 
-  kubectl(args: string[]): Promise<KubectlResult> {
-    return runKubectl(this.kubeconfig, this.scratch, args);
+  kubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
+    return runKubectl(this.kubeconfig, this.scratch, args, opts);
   }
 }

@@ -4,7 +4,7 @@
 // the pure condition decisions (conditions.ts), which remember when each pressure signal was last
 // below its threshold (the transition period).
 // Guarantees: failures are logged and retried on the next tick (the agent keeps running pods while
-// the API is unreachable); labels the agent owns are (re)applied, other labels are kept; a change
+// the API is unreachable); labels and annotations the agent owns are (re)applied, others are kept; a change
 // of a condition's status is logged once. Does not remove the Node on stop (like the kubelet: the
 // node controller decides), nor set taints (the node lifecycle controller derives them).
 // With a `guard` (the node fence, src/agent/fence/), every report — status or lease — first
@@ -44,6 +44,8 @@ export interface HeartbeatOptions {
   read: () => Promise<HostReadings>;
   conditions: NodeConditionsConfig;
   guard?: ReportGuard;
+  /** Annotations the agent owns on its Node (e.g. the API servers it knows), re-applied when they differ. */
+  annotations?: () => Record<string, string>;
 }
 
 /** Runs before each report (may refuse it by rejecting) and hears of each successful one. */
@@ -126,6 +128,10 @@ export class NodeHeartbeat {
     const labels = nodeLabels(params, facts);
     if (Object.entries(labels).some(([k, v]) => node?.metadata?.labels?.[k] !== v)) {
       node = await client.patch<Node>(NODES, undefined, params.nodeName, 'merge', { metadata: { labels } });
+    }
+    const annotations = this.o.annotations?.() ?? {};
+    if (Object.entries(annotations).some(([k, v]) => node?.metadata?.annotations?.[k] !== v)) {
+      node = await client.patch<Node>(NODES, undefined, params.nodeName, 'merge', { metadata: { annotations } });
     }
     const prev = this.lastStatus ?? node.status;
     const status = nodeStatus(params, facts, state, reserved, prev, now);

@@ -18,11 +18,27 @@ import type { Logger } from '../../util/log.js';
 import { TriremeError } from '../../errors.js';
 import { selfFenceTargets, type FencePlan, type LocalPod } from '../fence/plan.js';
 import type { ContainerLookup } from '../runtime/context.js';
+import type { ContainerInfo } from '../runtime/runtime.js';
 import type { PodSink } from './sink.js';
 import { restorePorts } from './ports-file.js';
 import { PodWorker, type WorkerDeps } from './worker.js';
 
 type PodObj = Pod & KubeObject;
+
+/** One running container instance: what usage stats are read for. */
+export interface RunningContainer {
+  podUid: string;
+  namespace: string;
+  /** The API's name of the pod (a static pod's mirror name). */
+  podName: string;
+  podStartTime?: string;
+  container: string;
+  attempt: number;
+  /** The container's first process: its session and process group id. */
+  pid: number;
+  /** ms since the epoch. */
+  startedAt: number;
+}
 
 /** Pause before a new pod informer after the API refused the first list for good. */
 const INFORMER_RETRY_MS = 10_000;
@@ -189,6 +205,23 @@ export class PodManager {
     await this.d.runtime.removePod(uid);
     this.d.ports.release(uid);
     await fs.rm(path.join(this.d.podsDir, uid), { recursive: true, force: true });
+  }
+
+  /** The running container instances of every pod here (latest attempt each), for usage stats. */
+  async runningContainers(): Promise<RunningContainer[]> {
+    const out: RunningContainer[] = [];
+    for (const [uid, w] of this.workers) {
+      const latest = new Map<string, ContainerInfo>();
+      for (const c of await this.d.runtime.listPod(uid)) latest.set(c.name, c);
+      for (const c of latest.values()) {
+        if (c.state !== 'running' || c.pid === undefined) continue;
+        out.push({
+          podUid: uid, namespace: w.namespace, podName: w.mirrorName ?? w.name, container: c.name, attempt: c.attempt, pid: c.pid,
+          startedAt: c.startedAt ?? this.d.clock.now(), ...(w.current.status?.startTime ? { podStartTime: w.current.status.startTime } : {}),
+        });
+      }
+    }
+    return out;
   }
 
   readonly lookup: ContainerLookup = (namespace, pod, container) => {

@@ -6,6 +6,7 @@
 //   GET /containerLogs/{ns}/{pod}/{container}?...   -> 200 chunked text/plain
 //   GET /exec/{ns}/{pod}/{container}?command=...    -> websocket (v5/v4.channel.k8s.io)
 //   GET /metrics                                   -> the agent's Prometheus metrics (src/agent/metrics.ts)
+//   GET /stats/summary                              -> resource usage (src/api/stats-summary.ts)
 // Does not: serve attach, port-forward or the kubelet's other read endpoints.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Registry as PromRegistry } from 'prom-client';
+import type { StatsSummary } from '../../api/stats-summary.js';
 import type { Clock } from '../../util/clock.js';
 import { logsMissing, readLogs } from '../logs/reader.js';
 import type { ContainerContext, ContainerLookup } from '../runtime/context.js';
@@ -38,6 +40,8 @@ export interface KubeletServerOptions {
   logPollMs?: number;
   /** Served at /metrics (404 without). */
   metrics?: PromRegistry;
+  /** The latest resource usage (src/agent/stats); undefined before the first sample. */
+  stats?: () => StatsSummary | undefined;
 }
 
 export interface KubeletServer {
@@ -45,7 +49,7 @@ export interface KubeletServer {
   stop(): Promise<void>;
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function sendStatus(res: ServerResponse, s: Status): void {
   const body = JSON.stringify(s);
@@ -132,6 +136,14 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
         log.error({ err: e instanceof Error ? e.message : String(e) }, 'metrics failed');
         sendStatus(res, failure(500, 'InternalError', 'collecting metrics failed'));
       });
+      return;
+    }
+    if (url.pathname === '/stats/summary') {
+      const summary = opts.stats?.();
+      if (!summary) return sendStatus(res, failure(503, 'ServiceUnavailable', 'no resource usage sampled yet'));
+      const body = JSON.stringify(summary);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
       return;
     }
     if (url.pathname.startsWith('/exec/')) {

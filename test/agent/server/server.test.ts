@@ -12,6 +12,7 @@ import type { ContainerContext } from '../../../src/agent/runtime/context.js';
 import { startKubeletServer, type KubeletServer } from '../../../src/agent/server/server.js';
 import { pollUntil } from '../../../src/util/poll.js';
 import { processGone } from '../../helpers/process.js';
+import type { StatsSummary } from '../../../src/api/stats-summary.js';
 
 let dir: string;
 let ca: string;
@@ -19,6 +20,7 @@ let admin: IssuedCert;
 let nodeCert: IssuedCert;
 let server: KubeletServer;
 const containers = new Map<string, ContainerContext>();
+let summary: StatsSummary | undefined;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kubelet-api-'));
@@ -38,7 +40,7 @@ before(async () => {
   }
   server = await startKubeletServer({
     host: '127.0.0.1', port: 0, servingCertPem: pki.serverCertPem, servingKeyPem: pki.serverKeyPem, caPem: ca,
-    lookup: (ns, pod, c) => containers.get(`${ns}/${pod}/${c}`), logger: silentLogger, logPollMs: 20,
+    lookup: (ns, pod, c) => containers.get(`${ns}/${pod}/${c}`), logger: silentLogger, logPollMs: 20, stats: () => summary,
   });
 });
 
@@ -66,6 +68,20 @@ test('healthz answers without a certificate; everything else needs the API serve
   const node = await get('/containerLogs/default/pod1/web', nodeCert);
   assert.equal(node.status, 403);
   assert.match(JSON.parse(node.body).message, /system:node:n1/);
+});
+
+test('stats/summary: the API server identity only; 503 before the first sample, then the summary', async () => {
+  assert.equal((await get('/stats/summary', null)).status, 401);
+  assert.equal((await get('/stats/summary', nodeCert)).status, 403);
+  const early = await get('/stats/summary');
+  assert.equal(early.status, 503);
+  assert.equal(JSON.parse(early.body).reason, 'ServiceUnavailable');
+  const t = '2026-12-02T10:00:00Z';
+  summary = { node: { nodeName: 'n1', cpu: { time: t, usageCoreNanoSeconds: 5, usageNanoCores: 7, windowSeconds: 5 }, memory: { time: t, workingSetBytes: 9 } }, pods: [] };
+  const r = await get('/stats/summary');
+  assert.equal(r.status, 200);
+  assert.equal(r.type, 'application/json');
+  assert.deepEqual(JSON.parse(r.body), summary);
 });
 
 test('containerLogs: whole log, tail, 404 for unknown containers, 400 for a missing previous', async () => {
