@@ -23,6 +23,7 @@ import { handleResource } from './resource-handler.js';
 import { resolveResource, type RequestContext } from './request-context.js';
 import type { OpenWatches } from './open-watches.js';
 import type { ClusterRoutes } from './cluster-routes.js';
+import type { DashboardRoutes } from './dashboard-routes.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch } from './watch-handler.js';
 import { qualifiedName, statusFromError } from './status.js';
@@ -47,6 +48,8 @@ export interface HandlerDeps {
   watches: OpenWatches;
   /** Server join, cluster status and member removal (cluster-routes.ts). */
   cluster: ClusterRoutes;
+  /** The dashboard page and dashboard tokens (dashboard-routes.ts). */
+  dashboard: DashboardRoutes;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -113,6 +116,7 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
       return ri;
     }
     if (await deps.cluster.serve(req, res, path)) return ri;
+    if (await deps.dashboard.serve(req, res, path, user)) return ri;
     await serveNonResource(deps, req, res, path, url);
     return ri;
   }

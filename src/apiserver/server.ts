@@ -28,6 +28,8 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { UserInfo } from './auth.js';
 import { createClusterRoutes, type StoreMembership } from './cluster-routes.js';
+import { createDashboardRoutes } from './dashboard-routes.js';
+import { createDashboardTokens, isDashboardToken } from './dashboard-token.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 
 export interface ApiServerOptions {
@@ -73,7 +75,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const pki = await ensurePki(opts.dataDir, { sans, clock });
   const token = await ensureJoinToken(opts.dataDir, pki.caCertPem);
   const tokens = new Map<string, UserInfo>([[parseJoinToken(token).secret, JOIN_TOKEN_USER]]);
-  const authenticator = createAuthenticator({ caCertPem: pki.caCertPem, tokens });
+  const dashboardTokens = createDashboardTokens(pki.caKeyPem);
+  const authenticator = createAuthenticator({
+    caCertPem: pki.caCertPem, tokens,
+    signedToken: (t) => (isDashboardToken(t) ? dashboardTokens.verify(t, clock.now()) : undefined),
+  });
 
   const registry = new Registry(opts.store, { clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}) });
   await registry.start();
@@ -116,6 +122,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       registry, clock, backend: opts.storeBackend ?? 'sqlite', membership: opts.membership, tokenSecret: parseJoinToken(token).secret,
       secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n` }),
     }),
+    dashboard: createDashboardRoutes({ tokens: dashboardTokens, now: () => clock.now() }),
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
     authorize: (user, attrs) => authorize(user, attrs),
