@@ -1,8 +1,12 @@
 // The dashboard's browser module (/dashboard/app.js): signs in with a dashboard token, keeps a
-// list + watch feed per resource (streaming fetch, resumed from the last resourceVersion, listed
-// again on 410 or a stream error, abandoned after WATCH_SILENCE_MS without a byte: the server
-// sends a bookmark every 2 s), polls the cluster status (it has no watch) and the doctor, and
-// renders rows.ts' rows into the page's tables.
+// list + watch feed of nodes, Deployments and Warning events (streaming fetch, resumed from the
+// last resourceVersion, listed again on 410 or a stream error, abandoned after WATCH_SILENCE_MS
+// without a byte: the server sends a bookmark every 2 s), polls the rest one request at a time
+// (the cluster status, which has no watch, every second; node leases, DaemonSets, StatefulSets,
+// the doctor less often), and renders rows.ts' rows into the page's tables. Why not a watch
+// each: the API server speaks HTTP/1.1, and a browser opens at most 6 connections to one
+// server, shared by its tabs; a watch holds one for good. Three streams and one for the polls
+// leave room for a relist or a second look.
 // Guarantees: the token goes only into the Authorization header of same-origin requests (never
 // a cookie or URL the server sees) and lives in sessionStorage (gone with the tab); a 401 signs
 // out; all text reaches the page through textContent, never as HTML. Runs in a browser only:
@@ -38,8 +42,8 @@ const w = globalThis as unknown as Browser;
 const TOKEN_KEY = 'trireme-dashboard-token';
 const CLUSTER_PATH = '/trireme/v1/cluster';
 const DOCTOR_PATH = '/trireme/v1/cluster/doctor';
-const CLUSTER_POLL_MS = 1000;
-const DOCTOR_POLL_MS = 15_000;
+const POLL_MS = 1000;
+const DOCTOR_EVERY = 15;
 const REQUEST_TIMEOUT_MS = 3000;
 /** Three missed 2 s bookmarks (src/api/watch-heartbeat.ts). */
 const WATCH_SILENCE_MS = 6000;
@@ -189,33 +193,57 @@ async function runFeed(state: State, feed: Feed, changed: () => void, signOut: (
   }
 }
 
-async function pollCluster(state: State, changed: () => void, signOut: (why: string) => void): Promise<void> {
-  while (!state.stopped) {
-    const started = Date.now();
-    try {
-      const { code, body } = await getJson<ClusterStatus & { message?: string }>(state, CLUSTER_PATH);
-      if (code === 200 && body) state.cluster = { status: body, at: Date.now() };
-      else state.cluster = { ...state.cluster, error: body?.message ?? `HTTP ${code}` };
-    } catch (e) {
-      if (e instanceof Unauthorized) return signOut(e.message);
-      state.cluster = { ...state.cluster, error: message(e) };
-    }
-    changed();
-    await sleep(Math.max(0, CLUSTER_POLL_MS - (Date.now() - started)));
-  }
+/** One list of a polled feed, replacing its cache. */
+async function listOnce(state: State, feed: Feed): Promise<void> {
+  const { code, body } = await getJson<{ items?: ObjectLike[]; message?: string }>(state, feed.path);
+  if (code !== 200) throw new Error(body?.message ?? `HTTP ${code}`);
+  feed.cache = cacheFromList(body?.items ?? []);
+  feed.listed = true;
+  feed.error = undefined;
 }
 
-async function pollDoctor(state: State, changed: () => void, signOut: (why: string) => void): Promise<void> {
-  while (!state.stopped) {
+/**
+ * Everything polled, one request at a time (so polls take one of the browser's connections to
+ * the server): the cluster status every tick, node leases every 2nd, DaemonSets and
+ * StatefulSets every 5th, the doctor every DOCTOR_EVERY-th.
+ */
+async function pollLoop(state: State, changed: () => void, signOut: (why: string) => void): Promise<void> {
+  const f = state.feeds;
+  for (let tick = 0; !state.stopped; tick++) {
+    const started = Date.now();
+    const feeds = [...(tick % 2 === 0 ? [f.nodeLeases] : []), ...(tick % 5 === 0 ? [f.daemonSets, f.statefulSets] : [])];
     try {
-      const { code, body } = await getJson<unknown>(state, DOCTOR_PATH);
-      state.doctor = doctorView(code, body);
+      try {
+        const { code, body } = await getJson<ClusterStatus & { message?: string }>(state, CLUSTER_PATH);
+        if (code === 200 && body) state.cluster = { status: body, at: Date.now() };
+        else state.cluster = { ...state.cluster, error: body?.message ?? `HTTP ${code}` };
+      } catch (e) {
+        if (e instanceof Unauthorized) throw e;
+        state.cluster = { ...state.cluster, error: message(e) };
+      }
+      changed();
+      for (const feed of feeds) {
+        try {
+          await listOnce(state, feed);
+        } catch (e) {
+          if (e instanceof Unauthorized) throw e;
+          feed.error = message(e);
+        }
+      }
+      if (tick % DOCTOR_EVERY === 0) {
+        try {
+          const { code, body } = await getJson<unknown>(state, DOCTOR_PATH);
+          state.doctor = doctorView(code, body);
+        } catch (e) {
+          if (e instanceof Unauthorized) throw e;
+          state.doctor = { state: 'error', message: message(e) };
+        }
+      }
     } catch (e) {
-      if (e instanceof Unauthorized) return signOut(e.message);
-      state.doctor = { state: 'error', message: message(e) };
+      return signOut(message(e));
     }
     changed();
-    await sleep(DOCTOR_POLL_MS);
+    await sleep(Math.max(0, POLL_MS - (Date.now() - started)));
   }
 }
 
@@ -365,9 +393,8 @@ function start(token: string): void {
   el('signout').addEventListener('click', () => signOut('signed out'));
   el('signin').hidden = true;
   el('main').hidden = false;
-  for (const f of Object.values(state.feeds)) void runFeed(state, f, changed, signOut);
-  void pollCluster(state, changed, signOut);
-  void pollDoctor(state, changed, signOut);
+  for (const f of [state.feeds.nodes, state.feeds.deployments, state.feeds.events]) void runFeed(state, f, changed, signOut);
+  void pollLoop(state, changed, signOut);
   render(state);
 }
 
