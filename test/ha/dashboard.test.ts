@@ -7,6 +7,8 @@
 // - a scale-up shows without a reload (the page's watch streams);
 // - kill -9 of a follower server (server and etcd child): its row goes down within 5 s of the
 //   kill, the other two stay up; restarted, it comes back up;
+// - the same token on a page from another server; kill -9 of the store leader: shown down
+//   within 5 s, another leader shown, the leader Leases move off a killed s1; it comes back up;
 // - a refused token lands on the sign-in form.
 // With DASHBOARD_SCREENSHOT=<file>, the page is saved there while the killed server shows down
 // (docs/dashboard.png is made so).
@@ -176,6 +178,45 @@ describe('the dashboard in chromium on three servers', { skip: needs(deps.etcd, 
 
     await victim.start();
     await pollUntil(`${victim.name} shown up again`, async () => (await serverStates(page))[victim.name]?.[0] === 'up' || undefined, { timeoutMs: 60_000, everyMs: 200 });
+  });
+
+  it('on another server with the same token: the store leader killed is shown down within 5 s, a new leader, the leases move', async (t) => {
+    const status = await clusterStatus(s2);
+    const leaderName = status.store.members.find((m) => m.isLeader)!.name;
+    const leader = all.find((s) => s.name === leaderName)!;
+    // The page from a server that survives, signed in with the token minted through s1.
+    const viewer = [s2, s3].find((s) => s !== leader)!;
+    const other = await browser!.context.newPage();
+    try {
+      await other.goto(url.replace(s1.url, viewer.url));
+      await pollUntil('three servers up on the second page', async () => {
+        const st = await serverStates(other);
+        return Object.keys(st).length === 3 && Object.values(st).every(([state]) => state === 'up') || undefined;
+      }, { timeoutMs: 60_000, everyMs: 200 });
+      await leader.kill();
+      const killed = Date.now();
+      await pollUntil(`${leader.name} (store leader) shown down`, async () => {
+        const st = await serverStates(other);
+        if (st[leader.name]?.[0] === 'down') return true;
+        throw new Error(`the page shows ${JSON.stringify(st)}; ${await other.locator('#cluster-note').innerText()}`);
+      }, { timeoutMs: 5000, everyMs: 100 });
+      t.diagnostic(`store leader ${leader.name} shown down ${Date.now() - killed} ms after the kill`);
+      const next = await pollUntil('a new store leader', async () => {
+        const st = await serverStates(other);
+        return Object.entries(st).find(([n, [state, role]]) => n !== leader.name && state === 'up' && role === 'leader')?.[0];
+      }, { timeoutMs: 30_000, everyMs: 200 });
+      t.diagnostic(`new store leader ${next} shown ${Date.now() - killed} ms after the kill`);
+      if (leader === s1) {
+        await pollUntil('both leader leases held by a live server', async () => {
+          const holders = await other.locator('#leases tr[data-lease]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-holder-server')));
+          return holders.length === 2 && holders.every((h) => h !== null && h !== '' && h !== 's1') || undefined;
+        }, { timeoutMs: 90_000, everyMs: 250 });
+      }
+      await leader.start();
+      await pollUntil(`${leader.name} shown up again`, async () => (await serverStates(other))[leader.name]?.[0] === 'up' || undefined, { timeoutMs: 60_000, everyMs: 200 });
+    } finally {
+      await other.close();
+    }
   });
 
   it('a refused token lands on the sign-in form, and no data is shown', async () => {
