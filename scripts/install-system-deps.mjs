@@ -1,8 +1,10 @@
 // Installs the Debian packages the test suite uses, when run as root and they are missing:
-// etcd-server, etcd-client (etcdctl), haproxy, keepalived, openssl, bind9-dnsutils (dig), python3-kubernetes, gcc and make (the native shim's compiler),
-// prometheus (prometheus, promtool) and prometheus-alertmanager.
+// etcd-server, etcd-client (etcdctl), haproxy, keepalived, openssl, bind9-dnsutils (dig), python3-kubernetes,
+// prometheus (prometheus, promtool), prometheus-alertmanager, chromium (the dashboard's browser test),
+// gcc and make (the native shim's compiler).
 // Found the way the tests find them (test/helpers/require-dep.ts): etcd, etcdctl, haproxy, keepalived, openssl, dig,
-// cc and make on PATH, the python client as /usr/bin/python3 that can `import kubernetes`.
+// prometheus, promtool, prometheus-alertmanager, cc and make on PATH, the python client as /usr/bin/python3 that can
+// `import kubernetes`, /usr/bin/chromium.
 // The kubectl binaries (/usr/bin/kubectl and the versioned ones under
 // /usr/lib/google-cloud-sdk/bin) come with the machine and cannot be installed here: missing
 // ones are named (and fail the run under CI=true, as their tests would).
@@ -30,6 +32,7 @@ const wanted = [
   { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') },
   { what: 'dig', pkg: 'bind9-dnsutils', present: () => onPath('dig') },
   { what: 'python3-kubernetes', pkg: 'python3-kubernetes', present: python },
+  { what: 'chromium', pkg: 'chromium', present: () => executable('/usr/bin/chromium') },
   { what: 'a C compiler (cc)', pkg: 'gcc', present: () => onPath(process.env.CC || 'cc') },
   { what: 'make', pkg: 'make', present: () => onPath('make') },
   { what: 'prometheus and promtool', pkg: 'prometheus', present: () => onPath('prometheus') && onPath('promtool') },

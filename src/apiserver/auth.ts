@@ -1,7 +1,9 @@
 // Authentication and authorization of API requests, in one place.
 // Authentication: a TLS client certificate issued by the cluster CA (CN -> user, O ->
 // groups), else `Authorization: Bearer <token>` compared in constant time against the
-// known tokens. Authenticated users also get `system:authenticated`, like Kubernetes.
+// known tokens, or verified as a signed token (the dashboard's, dashboard-token.ts). No
+// cookie or query parameter ever authenticates, so no request a browser sends on its own
+// (a cross-site form or image) carries credentials. Authenticated users also get `system:authenticated`, like Kubernetes.
 // Authorization: a small, data-driven rule table (subjects are groups, rules are RBAC-like
 // verbs x apiGroups x resources, or non-resource paths), so RBAC can replace it later.
 // Does not: check revocation, support front-proxy/impersonation headers, or narrow node
@@ -25,6 +27,8 @@ export const READ_ONLY_GROUP = 'trireme:read-only';
 /** The cluster DNS replicas (src/dns/addon/): they read what they answer from. */
 export const DNS_GROUP = 'trireme:dns';
 export const NODE_USER_PREFIX = 'system:node:';
+/** Holders of a dashboard token (dashboard-token.ts): what the dashboard page reads, nothing more. */
+export const DASHBOARD_GROUP = 'trireme:dashboard';
 
 /** Who an unauthenticated request is, for authorization and messages. */
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: [UNAUTHENTICATED_GROUP] };
@@ -48,7 +52,12 @@ function asList(v: string | string[] | undefined): string[] {
   return Array.isArray(v) ? v : [v];
 }
 
-export function createAuthenticator(opts: { caCertPem: string; tokens: Map<string, UserInfo> }): Authenticator {
+export function createAuthenticator(opts: {
+  caCertPem: string;
+  tokens: Map<string, UserInfo>;
+  /** Verifies a self-contained signed token; undefined when it is not a valid one. */
+  signedToken?: (token: string) => UserInfo | undefined;
+}): Authenticator {
   const ca = new X509Certificate(opts.caCertPem);
   // A connection's certificate does not change, and keep-alive connections carry many
   // requests: verify each socket's certificate once.
@@ -87,6 +96,8 @@ export function createAuthenticator(opts: { caCertPem: string; tokens: Map<strin
     if (header === undefined) return undefined;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) return undefined;
+    const signed = opts.signedToken?.(m[1]!);
+    if (signed !== undefined) return withAuthenticated(signed);
     // Compare digests so lengths match; visit every token so timing says nothing about which.
     const presented = sha256(m[1]!);
     let found: UserInfo | undefined;
@@ -157,6 +168,11 @@ export interface Role {
 }
 
 const READ = ['get', 'list', 'watch'] as const;
+/** Reads of everything but credentials (secrets) and the subresources that reach into workloads. */
+const READ_NOT_SECRETS: ResourceRule = {
+  kind: 'resource', verbs: READ, apiGroups: ['*'], resources: ['*'],
+  exceptResources: ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy'],
+};
 const WRITE = ['create', 'update', 'patch'] as const;
 // The CA certificate is public: a joining agent checks it against the hash its token pins.
 const PUBLIC_INFO_PATHS = ['/version', '/version/', '/healthz', '/livez', '/readyz', '/cacerts'] as const;
@@ -189,12 +205,15 @@ export const ROLES: readonly Role[] = [
   {
     name: 'trireme:read-only',
     groups: [READ_ONLY_GROUP],
+    rules: [READ_NOT_SECRETS],
+  },
+  {
+    // What the dashboard page shows: the read-only user's reads, the cluster status and doctor.
+    name: 'trireme:dashboard',
+    groups: [DASHBOARD_GROUP],
     rules: [
-      {
-        kind: 'resource', verbs: READ, apiGroups: ['*'], resources: ['*'],
-        // Secrets are credentials; exec/attach/port-forward/proxy reach into workloads.
-        exceptResources: ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy'],
-      },
+      READ_NOT_SECRETS,
+      { kind: 'nonresource', verbs: ['get'], paths: ['/trireme/v1/cluster', '/trireme/v1/cluster/doctor'] },
     ],
   },
   {
@@ -222,6 +241,13 @@ export const ROLES: readonly Role[] = [
     name: 'system:public-info-viewer',
     groups: [AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP],
     rules: [{ kind: 'nonresource', verbs: ['get'], paths: PUBLIC_INFO_PATHS }],
+  },
+  {
+    // The dashboard's page, script and style hold no cluster data: a browser must load them
+    // before it can present a token. Everything the page then reads needs one.
+    name: 'trireme:dashboard-page',
+    groups: [AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP],
+    rules: [{ kind: 'nonresource', verbs: ['get'], paths: ['/dashboard', '/dashboard/*'] }],
   },
 ];
 

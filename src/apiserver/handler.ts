@@ -25,6 +25,7 @@ import type { OpenWatches } from './open-watches.js';
 import type { ClusterRoutes } from './cluster-routes.js';
 import type { SnapshotRoutes } from './snapshot-routes.js';
 import type { ResourceMetrics } from './resource-metrics.js';
+import type { DashboardRoutes } from './dashboard-routes.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch } from './watch-handler.js';
 import { qualifiedName, statusFromError } from './status.js';
@@ -53,6 +54,8 @@ export interface HandlerDeps {
   snapshots: SnapshotRoutes;
   /** metrics.k8s.io, answered from the agents (resource-metrics.ts). */
   resourceMetrics: ResourceMetrics;
+  /** The dashboard page and dashboard tokens (dashboard-routes.ts). */
+  dashboard: DashboardRoutes;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -131,6 +134,7 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     }
     if (await deps.cluster.serve(req, res, path)) return ri;
     if (await deps.snapshots.serve(req, res, path)) return ri;
+    if (await deps.dashboard.serve(req, res, path, user)) return ri;
     await serveNonResource(deps, req, res, path, url);
     return ri;
   }

@@ -35,6 +35,8 @@ import type { UserInfo } from './auth.js';
 import { createSnapshotRoutes, type SnapshotRoutes } from './snapshot-routes.js';
 import { createClusterRoutes, type ClusterRoutes, type StoreMembership } from './cluster-routes.js';
 import { doctorReport } from '../ops/doctor/report.js';
+import { createDashboardRoutes } from './dashboard-routes.js';
+import { createDashboardTokens, isDashboardToken } from './dashboard-token.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 
 export interface ApiServerOptions {
@@ -82,7 +84,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const pki = await ensurePki(opts.dataDir, { sans, clock });
   const token = await ensureJoinToken(opts.dataDir, pki.caCertPem);
   const tokens = new Map<string, UserInfo>([[parseJoinToken(token).secret, JOIN_TOKEN_USER]]);
-  const authenticator = createAuthenticator({ caCertPem: pki.caCertPem, tokens });
+  const dashboardTokens = createDashboardTokens(pki.caKeyPem);
+  const authenticator = createAuthenticator({
+    caCertPem: pki.caCertPem, tokens,
+    signedToken: (t) => (isDashboardToken(t) ? dashboardTokens.verify(t, clock.now()) : undefined),
+  });
 
   const metrics = new ApiMetrics();
   const store = instrumentStore(opts.store, metrics.registry, opts.storeBackend ?? 'sqlite');
@@ -134,6 +140,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
     snapshots,
     cluster,
+    dashboard: createDashboardRoutes({ tokens: dashboardTokens, now: () => clock.now() }),
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
     authorize: (user, attrs) => authorize(user, attrs),

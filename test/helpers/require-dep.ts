@@ -1,11 +1,11 @@
 // Test helper: the external programs tests need (etcd, kubectl, openssl, the python client, a C
-// compiler's native shim, haproxy, keepalived, dig), found the way the tests will run them.
+// compiler's native shim, haproxy, keepalived, dig, chromium), found the way the tests will run them.
 // Guarantees: `needs(...)` gives node:test's `skip` option. All present → false. One missing
 // under CI=true → it throws an Error naming the dependency and how to get it, so the test file
 // fails instead of skipping; outside CI → a "SKIP (missing …)" line on stderr and the reason as
 // the skip message. etcd, openssl, haproxy, keepalived and dig are looked up on PATH (a PATH without etcd means no
 // etcd: the tests spawn what PATH finds); kubectl (the /usr/bin dispatcher and the versioned
-// binaries), the Debian python and the native shim at the fixed paths the tests run them from.
+// binaries), the Debian python, chromium and the native shim at the fixed paths the tests run them from.
 // Does not: install anything (scripts/install-system-deps.mjs does), or check versions.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -46,6 +46,7 @@ const onPath = (name: string, hint: string): Dependency => ({ name, hint, find: 
 const atPath = (name: string, path: string, hint: string): Dependency => ({ name, hint, find: () => (executable(path) ? path : undefined) });
 
 export const PYTHON = '/usr/bin/python3';
+export const CHROMIUM = '/usr/bin/chromium';
 
 export const deps = {
   etcd: onPath('etcd', 'apt-get install etcd-server (scripts/install-system-deps.mjs)'),
@@ -69,6 +70,8 @@ export const deps = {
     hint: 'apt-get install python3-kubernetes (scripts/install-system-deps.mjs); run with /usr/bin/python3',
     find: () => (executable(PYTHON) && spawnSync(PYTHON, ['-c', 'import kubernetes'], { stdio: 'ignore', timeout: 30_000 }).status === 0 ? PYTHON : undefined),
   } satisfies Dependency,
+  /** Debian's chromium, which playwright-core drives headless (never a downloaded browser). */
+  chromium: atPath('chromium', CHROMIUM, 'apt-get install chromium (scripts/install-system-deps.mjs)'),
   /** The native container shim, which the build compiles with a C compiler. */
   nativeShim: atPath('the native shim (a C compiler, cc)', NATIVE_SHIM_PATH, 'install gcc (scripts/install-system-deps.mjs), then node scripts/build-native-shim.mjs'),
 };
