@@ -1,6 +1,6 @@
 // Installs the Debian packages the test suite uses, when run as root and they are missing:
-// etcd-server, haproxy, keepalived, openssl, bind9-dnsutils (dig), python3-kubernetes, gcc and make (the native shim's compiler).
-// Found the way the tests find them (test/helpers/require-dep.ts): etcd, haproxy, keepalived, openssl, dig,
+// etcd-server, haproxy, keepalived, nftables, openssl, bind9-dnsutils (dig), python3-kubernetes, gcc and make (the native shim's compiler).
+// Found the way the tests find them (test/helpers/require-dep.ts): etcd, haproxy, keepalived, nft, openssl, dig,
 // cc and make on PATH, the python client as /usr/bin/python3 that can `import kubernetes`.
 // The kubectl binaries (/usr/bin/kubectl and the versioned ones under
 // /usr/lib/google-cloud-sdk/bin) come with the machine and cannot be installed here: missing
@@ -25,6 +25,7 @@ const wanted = [
   { what: 'etcd', pkg: 'etcd-server', present: () => onPath('etcd') },
   { what: 'haproxy', pkg: 'haproxy', present: () => onPath('haproxy') },
   { what: 'keepalived', pkg: 'keepalived', present: () => onPath('keepalived') },
+  { what: 'nft', pkg: 'nftables', present: () => onPath('nft') },
   { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') },
   { what: 'dig', pkg: 'bind9-dnsutils', present: () => onPath('dig') },
   { what: 'python3-kubernetes', pkg: 'python3-kubernetes', present: python },
