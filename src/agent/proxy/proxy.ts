@@ -34,7 +34,7 @@ import { machineLock, type MachineLock } from './machine-lock.js';
 import { DEFAULT_LISTENER_OPTIONS, type ListenerOptions, type ProxyListener } from './listener.js';
 import { KernelDataPlane } from './kernel.js';
 import { NftCommand, probeNft, type NftRunner } from './nft.js';
-import { isKernelListener } from './nft-ruleset.js';
+import { clusterTable, deleteScript, isKernelListener } from './nft-ruleset.js';
 import { planListeners } from './plan.js';
 import { listenerTable, type ListenerSpec } from './table.js';
 import { TcpListener } from './tcp.js';
@@ -127,6 +127,8 @@ export class ServiceProxy {
   private kernel: KernelDataPlane | undefined;
   private plane: DataPlane | undefined;
   private lastSweep = Number.NEGATIVE_INFINITY;
+  /** userspace mode with nft usable: the cluster table to delete when this proxy takes the lock. */
+  private leftover: { nft: NftRunner; table: string } | undefined;
 
   constructor(private readonly o: ServiceProxyOptions) {
     this.clock = o.clock ?? systemClock;
@@ -202,7 +204,15 @@ export class ServiceProxy {
   /** nftables when asked or allowed (auto) and usable: root, nft works, a cluster key and a machine lock. */
   private async chooseDataPlane(): Promise<DataPlane> {
     const mode = this.o.mode ?? 'auto';
-    if (mode === 'userspace') return 'userspace';
+    if (mode === 'userspace') {
+      // A holder in userspace mode still removes its cluster's table left by an nftables-mode
+      // holder that died, or its DNATs would take the traffic before the listeners see it.
+      if (this.o.clusterKey !== undefined && this.lock) {
+        const nft = this.o.nft ?? new NftCommand();
+        if ((await probeNft(nft)).ok) this.leftover = { nft, table: clusterTable(this.o.clusterKey).table };
+      }
+      return 'userspace';
+    }
     const refuse = (reason: string): DataPlane => {
       if (mode === 'nftables') this.log.error({ reason }, 'nftables proxy mode asked for but unusable; serving Services in userspace');
       else this.log.info({ reason }, 'Service proxy in userspace mode');
@@ -339,6 +349,13 @@ export class ServiceProxy {
       this.log.warn({ err, lock: lock.name }, 'proxy machine lock unusable; every ClusterIP listener contends on its own');
       this.lock = undefined;
       return true;
+    }
+    if (held && this.lockLogged !== true && this.leftover) {
+      try {
+        await this.leftover.nft.apply(deleteScript(this.leftover.table));
+      } catch (err) {
+        this.log.error({ err, table: this.leftover.table }, 'cannot delete the kernel proxy table an nftables-mode holder left');
+      }
     }
     if (this.lockLogged !== held) {
       if (held) this.log.info({ lock: lock.name }, 'proxy serves the ClusterIP listeners of this machine');
