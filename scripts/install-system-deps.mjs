@@ -1,8 +1,8 @@
 // Installs the Debian packages the test suite uses, when run as root and they are missing:
-// etcd-server, etcd-client (etcdctl), haproxy, keepalived, openssl, bind9-dnsutils (dig), python3-kubernetes,
+// etcd-server, etcd-client (etcdctl), haproxy, keepalived, nftables, openssl, bind9-dnsutils (dig), python3-kubernetes,
 // prometheus (prometheus, promtool), prometheus-alertmanager, chromium (the dashboard's browser test),
 // gcc and make (the native shim's compiler).
-// Found the way the tests find them (test/helpers/require-dep.ts): etcd, etcdctl, haproxy, keepalived, openssl, dig,
+// Found the way the tests find them (test/helpers/require-dep.ts): etcd, etcdctl, haproxy, keepalived, nft, openssl, dig,
 // prometheus, promtool, prometheus-alertmanager, cc and make on PATH, the python client as /usr/bin/python3 that can
 // `import kubernetes`, /usr/bin/chromium.
 // The kubectl binaries (/usr/bin/kubectl and the versioned ones under
@@ -29,6 +29,7 @@ const wanted = [
   { what: 'etcdctl', pkg: 'etcd-client', present: () => onPath('etcdctl') },
   { what: 'haproxy', pkg: 'haproxy', present: () => onPath('haproxy') },
   { what: 'keepalived', pkg: 'keepalived', present: () => onPath('keepalived') },
+  { what: 'nft', pkg: 'nftables', present: () => onPath('nft') },
   { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') },
   { what: 'dig', pkg: 'bind9-dnsutils', present: () => onPath('dig') },
   { what: 'python3-kubernetes', pkg: 'python3-kubernetes', present: python },

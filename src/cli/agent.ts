@@ -14,10 +14,11 @@ import { createLogger, type LogFormat } from '../util/log.js';
 import { fenceOptions, fenceTimingsFromFlags, type FenceFlags } from './fence-flags.js';
 import { agentTimingsFromFlags, nodeConditionOptions, nodeConditionsFromFlags, type NodeConditionFlags } from './node-flags.js';
 import { ipAddress, logFormatOption, port, portRange } from './options.js';
+import { proxyModeOption, proxySettingsFromFlags, type ProxyFlags } from './proxy-flags.js';
 import { writeReadyFile } from './ready-file.js';
 import { onShutdown } from './shutdown.js';
 
-interface AgentFlags extends Partial<NodeConditionFlags>, FenceFlags {
+interface AgentFlags extends Partial<NodeConditionFlags>, FenceFlags, ProxyFlags {
   logFormat?: LogFormat;
   server: string;
   token?: string;
@@ -26,11 +27,10 @@ interface AgentFlags extends Partial<NodeConditionFlags>, FenceFlags {
   nodeName?: string;
   kubeletPort: number;
   portRange: [number, number];
-  disableProxy?: boolean;
 }
 
 export function registerAgent(program: Command): void {
-  fenceOptions(nodeConditionOptions(logFormatOption(program.command('agent'))))
+  proxyModeOption(fenceOptions(nodeConditionOptions(logFormatOption(program.command('agent')))))
     .description('run a worker node agent that joins a cluster')
     .requiredOption('--server <url>', 'API server URL, e.g. https://127.0.0.1:6443')
     .option('--token <token>', 'join token (the server\'s DATA_DIR/token); needed on first start only')
@@ -43,6 +43,12 @@ export function registerAgent(program: Command): void {
     .action(async (flags: AgentFlags) => {
       const log = createLogger('agent', undefined, flags.logFormat);
       const dataDir = resolve(flags.dataDir);
+      const proxy = await proxySettingsFromFlags(flags);
+      if ('error' in proxy) {
+        process.stderr.write(`trireme agent: ${proxy.error}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
       let creds;
       try {
@@ -61,7 +67,7 @@ export function registerAgent(program: Command): void {
       const agent = await startAgent({
         client, nodeName, nodeIp: flags.nodeIp, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
         servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: log,
-        knownServers: () => balancer.servers().map((v) => v.url), nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) }, ...(flags.disableProxy ? { proxy: false as const } : {}),
+        knownServers: () => balancer.servers().map((v) => v.url), nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) }, proxy: proxy.proxy,
       });
       writeReadyFile(dataDir, { pid: process.pid, kubelet: { host: flags.nodeIp, port: agent.kubeletPort } });
       process.stdout.write(`Trireme agent ${nodeName} (${flags.nodeIp}) joined ${flags.server}, kubelet API on port ${agent.kubeletPort}\n`);

@@ -62,15 +62,15 @@ import { onShutdown } from './shutdown.js';
 import { KnownServers, loadRules, SHIPPED_RULES, startServerAlerting } from '../ops/alerts/start.js';
 import { RulesError } from '../ops/alerts/rules.js';
 import { TriremeError } from '../errors.js';
+import { proxyModeOption, proxySettingsFromFlags, type ProxyFlags } from './proxy-flags.js';
 
-interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags {
+interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags, ProxyFlags {
   logFormat?: LogFormat;
   dataDir: string;
   bindAddress: string;
   httpsPort: number;
   tlsSan: string[];
   disableAgent?: boolean;
-  disableProxy?: boolean;
   nodeName?: string;
   nodeIp?: string;
   kubeletPort: number;
@@ -108,7 +108,7 @@ export function registerServer(program: Command): void {
       printReady(flags, api, undefined, managed);
     });
 
-  fenceOptions(nodeLifecycleOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent'))))))
+  proxyModeOption(fenceOptions(nodeLifecycleOptions(nodeConditionOptions(leaderElectionOptions(apiServerOptions(program.command('server').description('run a control-plane server (API server, controllers, scheduler) and a local agent')))))))
     .option('--disable-agent', 'do not run a node agent in this process')
     .option('--disable-proxy', 'the local agent runs no Service proxy (ClusterIP and NodePort listeners)')
     .option('--disable-dns', 'do not deploy the cluster DNS add-on (kube-system/coredns behind kube-system/kube-dns)')
@@ -139,6 +139,12 @@ export function registerServer(program: Command): void {
       const alertRules = flags.alertWebhook ? await refusedAsOneLine('server', () => loadAlertRules(flags.alertRules)) : undefined;
       if (flags.alertWebhook && !alertRules) return;
       const nodeName = (flags.nodeName ?? hostname()).toLowerCase();
+      const proxy = flags.disableAgent ? { proxy: false as const } : await proxySettingsFromFlags(flags);
+      if ('error' in proxy) {
+        process.stderr.write(`trireme server: ${proxy.error}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const started = await refusedAsOneLine('server', () => startApi(flags, log));
       if (!started) return;
       const { api, managed, snapshotSource } = started;
@@ -226,7 +232,7 @@ export function registerServer(program: Command): void {
         const agent = await startAgent({
           client, nodeName, nodeIp: advertise, dataDir, kubeletPort: flags.kubeletPort, portRange: flags.portRange,
           servingCertPem: creds.servingCertPem, servingKeyPem: creds.servingKeyPem, caPem: creds.caPem, logger: agentLog,
-          knownServers: () => balancer.servers().map((v) => v.url), nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) }, ...(flags.disableProxy ? { proxy: false as const } : {}),
+          knownServers: () => balancer.servers().map((v) => v.url), nodeConditions: nodeConditionsFromFlags(flags), timings: { ...agentTimingsFromFlags(flags), ...fenceTimingsFromFlags(flags) }, proxy: proxy.proxy,
         });
         stops.push(async () => { await agent.stop(); client.close(); });
         kubelet = { host: advertise, port: agent.kubeletPort };

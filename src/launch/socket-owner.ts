@@ -1,12 +1,16 @@
 // Which of some known processes holds a listening socket, read from /proc (Linux): the e2e tests
-// and benchmarks use it to learn which node agent on this machine serves a ClusterIP:port (the
-// node proxies of agents sharing a machine take turns on one listener; docs/agent.md).
-// Guarantees: only sockets in the listening state count (TCP LISTEN, UDP unconnected), matched
-// on exact IPv4 address and port; the answer is one of `pids` (the first holding it) or
-// undefined; processes that exit while we look are skipped.
-// Does not: look at IPv6 sockets or at processes outside `pids`; a snapshot may be stale the
-// moment it returns.
+// and benchmarks use it to learn which node agent on this machine serves a ClusterIP:port in
+// userspace (`listenerOwner`), and which one holds a cluster's proxy machine lock — the agent
+// that binds the ClusterIP listeners in userspace mode and writes the cluster's nftables table in
+// nftables mode (`machineLockHolder`; docs/agent.md, Service proxy).
+// Guarantees: only sockets in the listening state count (TCP LISTEN, UDP unconnected, a unix
+// socket with SO_ACCEPTCON), matched on exact IPv4 address and port, or on the exact abstract
+// name; the answer is one of `pids` (the first holding it) or undefined; processes that exit
+// while we look are skipped.
+// Does not: look at IPv6 sockets, at unix sockets bound to a file path, or at processes outside
+// `pids`; a snapshot may be stale the moment it returns.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { clusterTable } from '../agent/proxy/nft-ruleset.js';
 
 export type SocketProtocol = 'TCP' | 'UDP';
 
@@ -51,13 +55,52 @@ function socketInodesOf(pid: number): Set<string> {
   return out;
 }
 
-/** The pid among `pids` that has a socket listening on ip:port, if any. */
-export function listenerOwner(protocol: SocketProtocol, ip: string, port: number, pids: readonly number[]): number | undefined {
-  const table = readFileSync(protocol === 'TCP' ? '/proc/net/tcp' : '/proc/net/udp', 'utf8');
-  const inodes = listeningInodes(table, protocol, ip, port);
+/** The first of `pids` with an open file descriptor on one of the socket `inodes`. */
+function ownerOf(inodes: ReadonlySet<string>, pids: readonly number[]): number | undefined {
   if (inodes.size === 0) return undefined;
   for (const pid of pids) {
     for (const inode of socketInodesOf(pid)) if (inodes.has(inode)) return pid;
   }
   return undefined;
+}
+
+/** The pid among `pids` that has a socket listening on ip:port, if any. */
+export function listenerOwner(protocol: SocketProtocol, ip: string, port: number, pids: readonly number[]): number | undefined {
+  const table = readFileSync(protocol === 'TCP' ? '/proc/net/tcp' : '/proc/net/udp', 'utf8');
+  return ownerOf(listeningInodes(table, protocol, ip, port), pids);
+}
+
+/** __SO_ACCEPTCON in the Flags column of /proc/net/unix: the socket listens. */
+const SO_ACCEPTCON = 0x10000;
+
+/**
+ * Inodes of unix sockets listening on the abstract name `name`, from the text of /proc/net/unix.
+ * The Path column shows an abstract name with `@` for its leading NUL and for every NUL after it:
+ * Node binds the whole `sun_path` (108 bytes), so `name` is followed by NULs shown as `@`s.
+ */
+export function abstractListeningInodes(procNetUnixText: string, name: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of procNetUnixText.split('\n').slice(1)) {
+    // Num RefCount Protocol Flags Type St Inode Path
+    const f = line.trim().split(/\s+/);
+    const path = f[7] ?? '';
+    if (!path.startsWith(`@${name}`) || !/^@*$/.test(path.slice(name.length + 1))) continue;
+    if ((parseInt(f[3] ?? '0', 16) & SO_ACCEPTCON) === 0) continue;
+    out.add(f[6] ?? '');
+  }
+  return out;
+}
+
+/** The pid among `pids` listening on the abstract unix socket `name`, if any. */
+export function abstractSocketOwner(name: string, pids: readonly number[]): number | undefined {
+  return ownerOf(abstractListeningInodes(readFileSync('/proc/net/unix', 'utf8'), name), pids);
+}
+
+/**
+ * The pid among `pids` holding the proxy machine lock of the cluster whose key (the cluster CA,
+ * PEM, as the agents have it in `agent/credentials/ca.crt`) is `clusterKey`: the agent serving
+ * the cluster's ClusterIPs on this machine, in either proxy mode.
+ */
+export function machineLockHolder(clusterKey: string, pids: readonly number[]): number | undefined {
+  return abstractSocketOwner(clusterTable(clusterKey).lock, pids);
 }

@@ -1,4 +1,5 @@
-// End-to-end: the node Service proxy with real processes — `trireme server --disable-agent`
+// End-to-end: the node Service proxy's userspace data plane (`--proxy-mode userspace`) with real
+// processes — `trireme server --disable-agent`
 // (127.0.23.1, ClusterIPs from 127.23.0.0/17, NodePorts from 32300-32349) and two
 // `trireme agent`s on one machine (n1 on 127.0.23.2, n2 on 127.0.23.3). The Services have no
 // selector; their Endpoints are written by the test and point at backends this test process runs
@@ -119,8 +120,9 @@ describe('service proxy: ClusterIP, NodePort, UDP, affinity, traffic policy, tak
   before(async () => {
     server = await startServer({ host: SERVER_IP, extraArgs: ['--service-cluster-ip-range', '127.23.0.0/17', '--service-node-port-range', '32300-32349'] });
     [n1, n2] = await Promise.all([
-      startAgent(server, { host: N1_IP, nodeName: 'n1' }),
-      startAgent(server, { host: N2_IP, nodeName: 'n2' }),
+      // The userspace data plane (round-robin, connect retry): nftables-proxy.test.ts covers the kernel one.
+      startAgent(server, { host: N1_IP, nodeName: 'n1', extraArgs: ['--proxy-mode', 'userspace'] }),
+      startAgent(server, { host: N2_IP, nodeName: 'n2', extraArgs: ['--proxy-mode', 'userspace'] }),
     ]);
     b1 = await httpBackend('b1', B1_IP);
     b2 = await httpBackend('b2', B2_IP);

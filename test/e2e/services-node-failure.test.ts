@@ -7,9 +7,10 @@
 //   headless Service's SRV records are the pods' ports, the UDP Service echoes, a Service without
 //   selector reaches the hand-made Endpoints (a server in this test process), EndpointSlices
 //   list the Ready pods, and the cluster DNS (kube-system/kube-dns) answers A for them.
-// - kill -9 of an agent with its pods (one hosting a DNS replica, not the one whose proxy holds
-//   the web ClusterIP listener — the agents share this machine and take turns on each
-//   ClusterIP:port, so the client's path is a surviving agent's proxy): the node goes Unknown,
+// - kill -9 of an agent with its pods (one hosting a DNS replica, not the one holding the proxy
+//   machine lock — the agents share this machine and the lock holder serves every ClusterIP, by
+//   its listeners in userspace mode or by the nftables rules it writes, so the client's path is a
+//   surviving agent's proxy): the node goes Unknown,
 //   its pods are replaced and Ready on the others, DNS keeps resolving, and a client calling the
 //   ClusterIP all along sees ≥ 99 % success (the figure is in the test's diagnostics).
 // - SIGSTOP of an agent past the grace period, then SIGCONT: its pods are replaced meanwhile (and
@@ -26,13 +27,15 @@ import dgram from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import http from 'node:http';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Endpoints, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import {
   containerInstances, deleteWorkloads, fixtureText, killAll, listPods, podReady, processesWith, runId, show,
   sleep, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle,
 } from './harness.js';
-import { listenerOwner } from '../../src/launch/socket-owner.js';
+import { machineLockHolder } from '../../src/launch/socket-owner.js';
 import { deps, needs } from '../helpers/require-dep.js';
 
 const SERVER_IP = '127.0.26.1';
@@ -170,9 +173,14 @@ function agentPids(): number[] {
   return agents.flatMap((a) => (a.running() ? [a.pid() as number] : []));
 }
 
-/** The agent whose proxy listens on ip:port. */
-function holderOf(protocol: 'TCP' | 'UDP', ip: string, port: number): AgentHandle | undefined {
-  const pid = listenerOwner(protocol, ip, port, agentPids());
+/**
+ * The agent serving the ClusterIPs on this machine: the holder of the cluster's proxy machine lock
+ * (it binds the ClusterIP listeners in userspace mode and writes the cluster's nftables table in
+ * nftables mode, where nothing listens on a ClusterIP).
+ */
+function clusterIpHolder(): AgentHandle | undefined {
+  const ca = readFileSync(join(agents[0]?.dataDir ?? '', 'agent', 'credentials', 'ca.crt'), 'utf8');
+  const pid = machineLockHolder(ca, agentPids());
   return agents.find((a) => a.pid() === pid);
 }
 
@@ -306,19 +314,16 @@ describe('node failure: three agents, Services through the node proxy, cluster D
 
   test('kill -9 of an agent with its pods: node Unknown, pods Ready elsewhere, DNS and the ClusterIP keep answering', { timeout: 150_000 }, async (t) => server.guard(async () => {
     assert.ok(webIp !== '' && dnsIp !== '', 'the Services test did not run');
-    const webHolder = holderOf('TCP', webIp, 80);
-    assert.ok(webHolder !== undefined, `no agent listens on ${webIp}:80`);
-    const dnsHolder = holderOf('UDP', dnsIp, 53);
+    const webHolder = clusterIpHolder();
+    assert.ok(webHolder !== undefined, 'no agent holds the proxy machine lock');
     const dnsNodes = new Set((await dnsPods()).map((p) => p.spec?.nodeName));
     const pods = await webPods();
     const onNode = (a: AgentHandle): number => pods.filter((p) => p.spec?.nodeName === a.nodeName).length;
-    // A node with a DNS replica and web pods, whose proxy does not carry the client (nor, if we
-    // can choose, the DNS listener).
-    const candidates = agents.filter((a) => a !== webHolder && dnsNodes.has(a.nodeName) && onNode(a) > 0)
-      .sort((x, y) => Number(x === dnsHolder) - Number(y === dnsHolder));
-    const victim = candidates[0];
+    // A node with a DNS replica and web pods, whose proxy does not carry the client (the lock
+    // holder serves every ClusterIP, the DNS one included).
+    const victim = agents.find((a) => a !== webHolder && dnsNodes.has(a.nodeName) && onNode(a) > 0);
     assert.ok(victim !== undefined, `no agent to kill: holder ${webHolder.nodeName}, DNS on ${[...dnsNodes].join(',')}`);
-    t.diagnostic(`client path: ${webHolder.nodeName}'s proxy; killing ${victim.nodeName} (${onNode(victim)} web pods, a DNS replica${victim === dnsHolder ? ', the DNS listener' : ''})`);
+    t.diagnostic(`client path: ${webHolder.nodeName}'s proxy; killing ${victim.nodeName} (${onNode(victim)} web pods, a DNS replica)`);
     const victimPods = new Set(pods.filter((p) => p.spec?.nodeName === victim.nodeName).map((p) => p.metadata?.uid));
 
     const client = startClient(webIp, 80);
@@ -359,7 +364,7 @@ describe('node failure: three agents, Services through the node proxy, cluster D
 
   test('SIGSTOP past the grace period, then SIGCONT: replaced pods are stopped before the node is Ready; exactly 6 copies', { timeout: 150_000 }, async (t) => server.guard(async () => {
     await waitWebReady(REPLICAS);
-    const webHolder = holderOf('TCP', webIp, 80);
+    const webHolder = clusterIpHolder();
     const pods = await webPods();
     const onNode = (a: AgentHandle): Pod[] => pods.filter((p) => p.spec?.nodeName === a.nodeName);
     const victim = agents.filter((a) => a !== webHolder && a.running()).sort((x, y) => onNode(y).length - onNode(x).length)[0];

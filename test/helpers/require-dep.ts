@@ -1,9 +1,9 @@
 // Test helper: the external programs tests need (etcd, kubectl, openssl, the python client, a C
-// compiler's native shim, haproxy, keepalived, dig, chromium), found the way the tests will run them.
+// compiler's native shim, haproxy, keepalived, nft, dig, chromium), found the way the tests will run them.
 // Guarantees: `needs(...)` gives node:test's `skip` option. All present → false. One missing
 // under CI=true → it throws an Error naming the dependency and how to get it, so the test file
 // fails instead of skipping; outside CI → a "SKIP (missing …)" line on stderr and the reason as
-// the skip message. etcd, openssl, haproxy, keepalived and dig are looked up on PATH (a PATH without etcd means no
+// the skip message. etcd, openssl, haproxy, keepalived, nft and dig are looked up on PATH (a PATH without etcd means no
 // etcd: the tests spawn what PATH finds); kubectl (the /usr/bin dispatcher and the versioned
 // binaries), the Debian python, chromium and the native shim at the fixed paths the tests run them from.
 // Does not: install anything (scripts/install-system-deps.mjs does), or check versions.
@@ -54,6 +54,8 @@ export const deps = {
   etcdctl: onPath('etcdctl', 'apt-get install etcd-client (scripts/install-system-deps.mjs)'),
   haproxy: onPath('haproxy', 'apt-get install haproxy (scripts/install-system-deps.mjs)'),
   keepalived: onPath('keepalived', 'apt-get install keepalived (scripts/install-system-deps.mjs)'),
+  /** nftables' command line: the Service proxy's kernel data plane. */
+  nft: onPath('nft', 'apt-get install nftables (scripts/install-system-deps.mjs)'),
   openssl: onPath('openssl', 'apt-get install openssl (scripts/install-system-deps.mjs)'),
   dig: onPath('dig', 'apt-get install bind9-dnsutils (scripts/install-system-deps.mjs)'),
   prometheus: onPath('prometheus', 'apt-get install prometheus (scripts/install-system-deps.mjs)'),

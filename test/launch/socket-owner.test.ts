@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { listenerOwner, listeningInodes, parseProcAddress } from '../../src/launch/socket-owner.js';
+import { randomBytes } from 'node:crypto';
+import { machineLock } from '../../src/agent/proxy/machine-lock.js';
+import { abstractListeningInodes, abstractSocketOwner, listenerOwner, listeningInodes, machineLockHolder, parseProcAddress } from '../../src/launch/socket-owner.js';
+import { silentLogger } from '../../src/util/log.js';
 
 const TABLE = [
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
@@ -35,4 +38,34 @@ test('listenerOwner finds this process for a socket it listens on, and nobody fo
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   assert.equal(listenerOwner('TCP', '127.0.0.1', port, [process.pid]), undefined);
+});
+
+const UNIX = [
+  'Num       RefCount Protocol Flags    Type St Inode Path',
+  '00000000a65cd330: 00000002 00000000 00010000 0001 01 13830 @trireme-proxy-ab@@@@@@',
+  '00000000a65cd331: 00000002 00000000 00010000 0001 01 13831 @trireme-proxy-abc',
+  '00000000a65cd332: 00000003 00000000 00000000 0001 03 13832 @trireme-proxy-ab',
+  '00000000a65cd333: 00000002 00000000 00010000 0001 01 13833 /run/trireme-proxy-ab',
+  '00000000a65cd334: 00000002 00000000 00000000 0001 03 13834',
+].join('\n');
+
+test('abstract unix listeners: the exact name (NUL padding shown as @), listening only, no path sockets', () => {
+  assert.deepEqual([...abstractListeningInodes(UNIX, 'trireme-proxy-ab')], ['13830']);
+  assert.deepEqual([...abstractListeningInodes(UNIX, 'trireme-proxy-abc')], ['13831']);
+  assert.equal(abstractListeningInodes(UNIX, 'trireme-proxy-a').size, 0);
+});
+
+test('machineLockHolder finds this process while it holds a cluster\'s lock, and nobody after', { skip: process.platform !== 'linux' }, async () => {
+  const key = `cluster-${randomBytes(8).toString('hex')}`;
+  const lock = machineLock(key, silentLogger);
+  assert.ok(lock);
+  assert.equal(await lock.tryAcquire(), true);
+  try {
+    assert.equal(machineLockHolder(key, [999_999_999, process.pid]), process.pid);
+    assert.equal(abstractSocketOwner(lock.name, [process.pid]), process.pid);
+    assert.equal(machineLockHolder(`${key}-other`, [process.pid]), undefined);
+  } finally {
+    await lock.release();
+  }
+  assert.equal(machineLockHolder(key, [process.pid]), undefined);
 });

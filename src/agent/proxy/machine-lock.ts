@@ -5,10 +5,10 @@
 // answers false while another holds it (EADDRINUSE) and is cheap enough to call every 250 ms.
 // Does not: work where abstract sockets do not exist (not Linux: `machineLock` returns undefined
 // and the proxy contends per listener instead); fence a holder that is alive but stuck.
-import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from '../../util/log.js';
 import { isAddrInUse } from './listener.js';
+import { clusterTable } from './nft-ruleset.js';
 
 export interface MachineLock {
   readonly name: string;
@@ -18,10 +18,13 @@ export interface MachineLock {
   release(): Promise<void>;
 }
 
-/** One lock per cluster: its name comes from the cluster CA, so two clusters on one machine do not share it. */
+/**
+ * One lock per cluster: its name comes from the cluster CA, so two clusters on one machine do not
+ * share it; the holder also owns the cluster's nftables table of the same hash (nft-ruleset.ts).
+ */
 export function machineLock(clusterKey: string, logger: Logger, platform = process.platform): MachineLock | undefined {
   if (platform !== 'linux') return undefined;
-  return new AbstractSocketLock(`trireme-proxy-${createHash('sha256').update(clusterKey).digest('hex').slice(0, 32)}`, logger);
+  return new AbstractSocketLock(clusterTable(clusterKey).lock, logger);
 }
 
 export class AbstractSocketLock implements MachineLock {

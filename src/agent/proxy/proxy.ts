@@ -1,5 +1,12 @@
-// The node's Service proxy: watches Services and Endpoints, keeps one TCP or UDP listener per
-// row of the listener table (table.ts) and balances each over its Ready backends.
+// The node's Service proxy: watches Services and Endpoints and makes every row of the listener
+// table (table.ts) answer, through one of two data planes:
+// - nftables (kernel.ts): when the agent runs as root and `nft` works (`mode` 'auto', the default,
+//   probes once; 'nftables' asks for it), ClusterIP:port and nodeIP:nodePort are DNATed by the
+//   kernel to live Ready endpoints; only Services with session affinity keep userspace listeners.
+// - userspace (the rest of this comment): one TCP or UDP listener per row, balancing over its
+//   Ready backends ('userspace', or 'auto' when nftables cannot be used).
+// The machine lock decides who writes the cluster's nftables table exactly as it decides who
+// binds the ClusterIP listeners; the holder also sweeps stale tables (kernel.ts).
 // Guarantees: the listeners follow the API within one sync after an informer event (well under a
 // second); a listener is updated in place when only its backends change; one whose Service went
 // away is closed and its connections ended. The bind is the lock between agents of one machine:
@@ -13,8 +20,8 @@
 // listeners serves the same backends — except under traffic policy Local, where "local" is the
 // holder's node. Syncs and bind retries run one at a time. Nothing is listened on before both
 // informers have their first list.
-// Does not: iptables/nftables, source-address preservation (backends see the proxy's address),
-// metrics.
+// Does not: iptables; source-address preservation in userspace (backends see the proxy's
+// address; through the kernel they see the client's); metrics.
 import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/object.js';
 import type { ApiClient } from '../../client/api-client.js';
@@ -25,6 +32,9 @@ import type { Logger } from '../../util/log.js';
 import { LoopbackAddressHost, type ServiceAddressHost } from './address-host.js';
 import { machineLock, type MachineLock } from './machine-lock.js';
 import { DEFAULT_LISTENER_OPTIONS, type ListenerOptions, type ProxyListener } from './listener.js';
+import { KernelDataPlane } from './kernel.js';
+import { NftCommand, probeNft, type NftRunner } from './nft.js';
+import { clusterTable, deleteScript, isKernelListener } from './nft-ruleset.js';
 import { planListeners } from './plan.js';
 import { listenerTable, type ListenerSpec } from './table.js';
 import { TcpListener } from './tcp.js';
@@ -54,22 +64,41 @@ export interface ServiceProxyOptions {
   connectTimeoutMs?: number;
   udpIdleMs?: number;
   maxUdpFlows?: number;
+  /** The data plane (default 'auto': nftables when root and nft works and there is a machine lock). */
+  mode?: ProxyMode;
+  /** How nft is run (tests may wrap it). */
+  nft?: NftRunner;
+  /** How often the kernel data plane checks the endpoints it writes (default 150 ms). */
+  livenessIntervalMs?: number;
+  /** How often the lock holder sweeps stale kernel tables of this machine (default 1 s). */
+  sweepEveryMs?: number;
 }
 
+export const PROXY_MODES = ['auto', 'nftables', 'userspace'] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
+/** The data plane a running proxy uses. */
+export type DataPlane = 'nftables' | 'userspace';
+
 /** What the agent's caller may tune (`AgentOptions.proxy`). */
-export type ServiceProxySettings = Pick<ServiceProxyOptions, 'addressHost' | 'lock' | 'bindRetryMs' | 'connectTimeoutMs' | 'udpIdleMs' | 'maxUdpFlows'>;
+export type ServiceProxySettings = Pick<ServiceProxyOptions, 'addressHost' | 'lock' | 'bindRetryMs' | 'connectTimeoutMs' | 'udpIdleMs' | 'maxUdpFlows' | 'mode' | 'nft' | 'livenessIntervalMs' | 'sweepEveryMs'>;
 
 export const DEFAULT_BIND_RETRY_MS = 250;
 /** A first list refused for good (401/403) is tried again this often with a new informer. */
 const INFORMER_RETRY_MS = 10_000;
+const DEFAULT_SWEEP_EVERY_MS = 1_000;
 
 export interface ListenerStatus {
   key: string;
   service: string;
   scope: ListenerSpec['scope'];
-  /** This proxy listens; false: another agent of this machine holds it, or the bind fails. */
+  /**
+   * userspace: this proxy listens (false: another agent of this machine holds it, or the bind
+   * fails); nftables: this agent's rules for it are in the kernel.
+   */
   bound: boolean;
+  /** The backends it balances over (nftables: the live ones written in the rules). */
   backends: string[];
+  dataPlane: DataPlane;
 }
 
 interface Held {
@@ -95,6 +124,11 @@ export class ServiceProxy {
   private syncQueued = false;
   private lock: MachineLock | undefined;
   private lockLogged: boolean | undefined;
+  private kernel: KernelDataPlane | undefined;
+  private plane: DataPlane | undefined;
+  private lastSweep = Number.NEGATIVE_INFINITY;
+  /** userspace mode with nft usable: the cluster table to delete when this proxy takes the lock. */
+  private leftover: { nft: NftRunner; table: string } | undefined;
 
   constructor(private readonly o: ServiceProxyOptions) {
     this.clock = o.clock ?? systemClock;
@@ -115,6 +149,8 @@ export class ServiceProxy {
    * the first table was applied, or rejects when stopped first; callers need not wait for it.
    */
   async start(): Promise<void> {
+    this.plane = await this.chooseDataPlane();
+    if (this.stopped) return;
     const [services, endpoints] = await Promise.all([
       this.startInformer<ServiceObj>('services', (i) => (this.services = i)),
       this.startInformer<EndpointsObj>('endpoints', (i) => (this.endpoints = i)),
@@ -142,15 +178,71 @@ export class ServiceProxy {
         await h.listener.close();
       }
       for (const ip of ips) await this.removeAddress(ip);
-      await this.lock?.release();
+      const lock = this.lock;
+      if (this.kernel) {
+        await this.kernel.stop(lock?.held === true, async () => lock?.release(), async () => (lock ? lock.tryAcquire() : false));
+      } else await lock?.release();
     });
+  }
+
+  /** The data plane in use ('userspace' until start() chose). */
+  dataPlane(): DataPlane {
+    return this.plane ?? 'userspace';
   }
 
   /** What this proxy has now (bound or standing by), sorted by key. */
   status(): ListenerStatus[] {
-    return [...this.held.values()].map(({ listener: l }) => ({
-      key: l.key, service: l.spec.service, scope: l.spec.scope, bound: l.bound, backends: l.spec.backends.map((b) => b.key),
-    })).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const rows: ListenerStatus[] = [...this.held.values()].map(({ listener: l }) => ({
+      key: l.key, service: l.spec.service, scope: l.spec.scope, bound: l.bound, backends: l.spec.backends.map((b) => b.key), dataPlane: 'userspace' as const,
+    }));
+    for (const { spec, programmed } of this.kernel?.served() ?? []) {
+      rows.push({ key: spec.key, service: spec.service, scope: spec.scope, bound: programmed !== undefined, backends: (programmed ?? spec).backends.map((b) => b.key), dataPlane: 'nftables' });
+    }
+    return rows.sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  /** nftables when asked or allowed (auto) and usable: root, nft works, a cluster key and a machine lock. */
+  private async chooseDataPlane(): Promise<DataPlane> {
+    const mode = this.o.mode ?? 'auto';
+    if (mode === 'userspace') {
+      // A holder in userspace mode still removes its cluster's table left by an nftables-mode
+      // holder that died, or its DNATs would take the traffic before the listeners see it.
+      if (this.o.clusterKey !== undefined && this.lock) {
+        const nft = this.o.nft ?? new NftCommand();
+        if ((await probeNft(nft)).ok) this.leftover = { nft, table: clusterTable(this.o.clusterKey).table };
+      }
+      return 'userspace';
+    }
+    const refuse = (reason: string): DataPlane => {
+      if (mode === 'nftables') this.log.error({ reason }, 'nftables proxy mode asked for but unusable; serving Services in userspace');
+      else this.log.info({ reason }, 'Service proxy in userspace mode');
+      return 'userspace';
+    };
+    if (this.o.clusterKey === undefined || !this.lock) return refuse('no machine lock (no cluster key, or not Linux)');
+    const nft = this.o.nft ?? new NftCommand();
+    const probe = await probeNft(nft);
+    if (!probe.ok) return refuse(probe.reason);
+    this.kernel = new KernelDataPlane({
+      nft, clusterKey: this.o.clusterKey, nodeName: this.o.nodeName, clock: this.clock, logger: this.log,
+      handoverMs: 2 * this.bindRetryMs + 100,
+      ...(this.o.livenessIntervalMs !== undefined ? { livenessIntervalMs: this.o.livenessIntervalMs } : {}),
+      onLivenessChange: () => this.scheduleKernel(),
+    });
+    this.kernel.start();
+    this.log.info({ clusterTable: this.kernel.clusterTableName, nodeTable: this.kernel.nodeTableName }, 'Service proxy in nftables mode');
+    return 'nftables';
+  }
+
+  /** A kernel reconcile after an endpoint's liveness changed. */
+  private scheduleKernel(): void {
+    if (this.stopped || !this.kernel) return;
+    void this.serial(async () => {
+      if (!this.stopped) await this.kernel?.reconcile(await this.holdsClusterLock());
+    });
+  }
+
+  private async holdsClusterLock(): Promise<boolean> {
+    return (await this.holdLock()) && this.lock !== undefined;
   }
 
   private async startInformer<T extends KubeObject>(plural: string, current: (i: Informer<T>) => void): Promise<Informer<T>> {
@@ -197,13 +289,24 @@ export class ServiceProxy {
           h.listener.sweep(now);
           if (!h.listener.bound && !this.stopped && (holding || h.listener.spec.scope === 'node')) await this.bind(h);
         }
+        if (this.kernel && !this.stopped) {
+          const cluster = holding && this.lock !== undefined;
+          await this.kernel.reconcile(cluster);
+          if (cluster && now - this.lastSweep >= (this.o.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS)) {
+            this.lastSweep = now;
+            await this.kernel.sweep();
+          }
+        }
       }).finally(() => this.armTick());
     }, this.bindRetryMs);
   }
 
   private async sync(): Promise<void> {
     if (this.stopped || !this.services || !this.endpoints) return;
-    const desired = listenerTable({ services: this.services.list(), endpoints: this.endpoints.list(), nodeName: this.o.nodeName, nodeIp: this.o.nodeIp });
+    const table = listenerTable({ services: this.services.list(), endpoints: this.endpoints.list(), nodeName: this.o.nodeName, nodeIp: this.o.nodeIp });
+    // In nftables mode the kernel serves every listener but those with session affinity.
+    const desired = this.kernel ? table.filter((s) => !isKernelListener(s)) : table;
+    this.kernel?.setDesired(table.filter(isKernelListener));
     const have = new Map<string, ListenerSpec>();
     for (const [k, h] of this.held) have.set(k, h.listener.spec);
     const plan = planListeners(desired, have);
@@ -232,6 +335,7 @@ export class ServiceProxy {
       this.held.set(spec.key, h);
       if (holding || spec.scope === 'node') await this.bind(h);
     }
+    if (this.kernel) await this.kernel.reconcile(holding && this.lock !== undefined);
   }
 
   /** Whether this proxy may bind ClusterIP listeners now: it holds the machine lock, or there is none. */
@@ -245,6 +349,13 @@ export class ServiceProxy {
       this.log.warn({ err, lock: lock.name }, 'proxy machine lock unusable; every ClusterIP listener contends on its own');
       this.lock = undefined;
       return true;
+    }
+    if (held && this.lockLogged !== true && this.leftover) {
+      try {
+        await this.leftover.nft.apply(deleteScript(this.leftover.table));
+      } catch (err) {
+        this.log.error({ err, table: this.leftover.table }, 'cannot delete the kernel proxy table an nftables-mode holder left');
+      }
     }
     if (this.lockLogged !== held) {
       if (held) this.log.info({ lock: lock.name }, 'proxy serves the ClusterIP listeners of this machine');

@@ -63,7 +63,7 @@ describe('service proxy runtime (in-process API)', { timeout: 60_000 }, () => {
   });
 
   function proxy(nodeName: string, nodeIp: string, lock: { clusterKey: string } | false): ServiceProxy {
-    const p = new ServiceProxy({ client, nodeName, nodeIp, logger: silentLogger, bindRetryMs: 100, ...(lock ? { clusterKey: lock.clusterKey } : { lock: false }) });
+    const p = new ServiceProxy({ client, nodeName, nodeIp, logger: silentLogger, bindRetryMs: 100, mode: 'userspace', ...(lock ? { clusterKey: lock.clusterKey } : { lock: false }) });
     proxies.push(p);
     void p.start();
     return p;
