@@ -43,7 +43,13 @@ describe('static pods: mirror deletes are retried', () => {
   async function killAll(dir: string): Promise<void> {
     for (const e of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
       if (!e.isFile() || e.name !== 'state.json') continue;
-      const s = JSON.parse(await readFile(path.join(e.parentPath, e.name), 'utf8')) as StateFile;
+      // A shim that is still ending may remove its state file between the listing and the read.
+      const text = await readFile(path.join(e.parentPath, e.name), 'utf8').catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (text === undefined) continue;
+      const s = JSON.parse(text) as StateFile;
       for (const pid of [-s.pgid, s.shimPid]) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -93,10 +99,13 @@ describe('static pods: mirror deletes are retried', () => {
   });
 
   after(async () => {
-    await agent?.stop();
-    await killAll(path.join(dataDir, 'agent'));
-    await api.close();
-    await rm(dataDir, { recursive: true, force: true });
+    try {
+      await agent?.stop();
+      await killAll(path.join(dataDir, 'agent'));
+    } finally {
+      await api.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   const mirrorUp = (name: string) => async (): Promise<boolean> => {
