@@ -114,6 +114,8 @@ function servedKinds() {
   const src = ts.createSourceFile(resourcesFile, readFileSync(resourcesFile, 'utf8'), ts.ScriptTarget.ES2022, true);
   const out = [];
   const visit = (node) => {
+    // metrics.k8s.io is listed by discovery but not stored, and has no OpenAPI schema.
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === 'METRICS_RESOURCES') return;
     if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'r' && node.arguments.length >= 5) {
       const [g, v, , k] = node.arguments.map((a) => (ts.isStringLiteral(a) ? a.text : undefined));
       if (g !== undefined && v !== undefined && k !== undefined) out.push({ group: g, version: v, kind: k });

@@ -31,8 +31,8 @@ test('the flags: defaults, values, and bad values refused with the item named', 
 });
 
 test('--node-lease-renew-interval: default 1 s, a duration, more than 0', () => {
-  assert.deepEqual(agentTimingsFromFlags(parse([])), { leasePeriodMs: 1000 });
-  assert.deepEqual(agentTimingsFromFlags(parse(['--node-lease-renew-interval', '500ms'])), { leasePeriodMs: 500 });
+  assert.deepEqual(agentTimingsFromFlags(parse([])), { leasePeriodMs: 1000, statsPeriodMs: 5000 });
+  assert.deepEqual(agentTimingsFromFlags(parse(['--node-lease-renew-interval', '500ms'])), { leasePeriodMs: 500, statsPeriodMs: 5000 });
   assert.throws(() => parse(['--node-lease-renew-interval', '0']), /more than 0/);
   assert.throws(() => parse(['--node-lease-renew-interval', '2']), /not a duration/);
 });
