@@ -1,5 +1,5 @@
 // End to end: every component's /metrics on real processes, scraped and checked for its
-// families with sane values (and linted by the real `promtool check metrics` when present).
+// families with sane values, each linted by the real `promtool check metrics`.
 // (1) `trireme server` with its local agent (127.0.51.1, SQLite), a Deployment of 2 with a
 // readiness probe and a crash-looping pod: the API server's /metrics (requests, latency,
 // in-flight, watches, store, leaders, work queues, scheduler, cluster state, certificates) and
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fixtureText, killAll, listPods, podReady, show, startServer, waitFor, waitNodeReady, type ServerHandle } from './harness.js';
 import { tracker } from './harness/tracking.js';
 import { cliMain, repoRoot } from './harness/paths.js';
-import { deps, needs } from '../helpers/require-dep.js';
+import { deps, needs, pathOf } from '../helpers/require-dep.js';
 import { ensurePki } from '../../src/apiserver/pki.js';
 import { renderKubeconfig } from '../../src/apiserver/kubeconfig.js';
 import { launchCli, type LaunchedProcess } from '../../src/launch/cli-process.js';
@@ -60,19 +60,18 @@ const one = (s: Samples, name: string, labels: Record<string, string> = {}): num
 const sum = (s: Samples, name: string, labels: Record<string, string> = {}): number => values(s, name, labels).reduce((a, b) => a + b, 0);
 
 /**
- * `promtool check metrics` on the text: no naming problems (when promtool is installed), except
+ * `promtool check metrics` on the text: no naming problems, except
  * prom-client's own default gauges `nodejs_active_{handles,requests,resources}_total`, whose
  * names are prom-client's.
  */
 function lint(text: string, what: string): void {
-  if (deps.promtool.find() === undefined) return;
-  const r = spawnSync(deps.promtool.find()!, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(pathOf(deps.promtool), ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
   const problems = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/_nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/.test(l));
   assert.deepEqual(problems, [], `promtool check metrics (${what})`);
   assert.ok(r.status === 0 || r.status === 3, `promtool exit ${r.status}`);
 }
 
-describe('metrics of every component', { skip: needs(deps.kubectl), timeout: 300_000 }, () => {
+describe('metrics of every component', { skip: needs(deps.kubectl, deps.promtool), timeout: 300_000 }, () => {
   let server: ServerHandle;
   let root = '';
   let api: LaunchedProcess | undefined;
