@@ -16,6 +16,9 @@ import { deps, needs } from '../helpers/require-dep.js';
 import type { DoctorReport } from '../../src/ops/doctor/report.js';
 
 let server: ServerHandle;
+// Kubernetes' leader timings: with the 2 s default, a saturated machine makes even a lone server
+// lose and retake its Leases, which the doctor rightly reports as leader-churn.
+const LEADER_TIMINGS = ['--leader-elect-lease-duration', '15', '--leader-elect-renew-deadline', '10', '--leader-elect-retry-period', '2'];
 const showCli = (r: CliResult): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 async function doctorJson(): Promise<{ r: CliResult; report: DoctorReport }> {
@@ -28,7 +31,12 @@ const ids = (rep: DoctorReport): string[] => rep.findings.map((f) => `${f.id} ${
 
 describe('trireme doctor on a one-server cluster', { skip: needs(deps.kubectl) || needs(deps.nativeShim) }, () => {
   before(async () => {
-    server = await startServer({ host: '127.0.61.1', agent: { nodeName: 'd1', portRange: [29700, 29749] }, extraArgs: ['--service-cluster-ip-range', '127.60.64.0/18'] });
+    server = await startServer({ host: '127.0.61.1', agent: { nodeName: 'd1', portRange: [29700, 29749] }, extraArgs: ['--service-cluster-ip-range', '127.60.64.0/18', ...LEADER_TIMINGS] });
+    // Both leader Leases held before the doctor looks (a Lease without a holder is leader-missing).
+    await waitFor('both leader Leases to have a holder', async () => {
+      const r = await server.kubectl(['get', 'lease', '-n', 'kube-system', 'kube-controller-manager', 'kube-scheduler', '-o', 'jsonpath={.items[*].spec.holderIdentity}']);
+      return (r.code === 0 && r.stdout.trim().split(/\s+/).filter(Boolean).length === 2) || undefined;
+    }, 60_000, 500);
   });
 
   after(async () => {
