@@ -374,9 +374,19 @@ export async function main(args: string[]): Promise<number> {
         const t0 = Date.now();
         victim.proc?.kill();
         sweepContainers(victim.dataDir);
+        // What the polls last saw, for a round that times out.
+        let lastSeen = { ready: undefined as string | undefined, error: undefined as string | undefined };
         const done = await until(async () => {
           const now = Date.now();
-          if (row.nodeUnknownMs === undefined && (await nodeReady(victim.name)) === 'Unknown') row.nodeUnknownMs = now - t0;
+          let ready: string | undefined;
+          try {
+            ready = await nodeReady(victim.name);
+          } catch (e) {
+            lastSeen = { ...lastSeen, error: (e as Error).message.split('\n')[0] };
+            throw e;
+          }
+          lastSeen = { ...lastSeen, ready };
+          if (row.nodeUnknownMs === undefined && ready === 'Unknown') row.nodeUnknownMs = now - t0;
           const all = await webPods();
           if (row.evictedMs === undefined && all.filter((p) => victimUids.has(p.metadata?.uid)).every((p) => p.metadata?.deletionTimestamp !== undefined)) row.evictedMs = now - t0;
           if (row.readyAgainMs === undefined && all.filter((p) => podReady(p) && p.spec?.nodeName !== victim.name).length === REPLICAS) row.readyAgainMs = now - t0;
@@ -386,6 +396,7 @@ export async function main(args: string[]): Promise<number> {
           if (row.nodeUnknownMs === undefined) row.timedOut.push('node Unknown');
           if (row.evictedMs === undefined) row.timedOut.push('eviction');
           if (row.readyAgainMs === undefined) row.timedOut.push('Ready again');
+          row.timedOut.push(`last seen: node Ready=${lastSeen.ready ?? '?'}, victim process ${victim.proc?.running() === true ? 'running' : 'exited'}${lastSeen.error === undefined ? '' : `, last poll error: ${lastSeen.error}`}`);
         }
         const windowEnd = t0 + (row.readyAgainMs ?? ROUND_TIMEOUT_MS) + 1_000;
         windows.push({ from: t0, to: windowEnd });

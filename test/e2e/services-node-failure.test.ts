@@ -35,7 +35,7 @@ import {
   containerInstances, deleteWorkloads, fixtureText, killAll, listPods, podReady, processesWith, runId, show,
   sleep, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle,
 } from './harness.js';
-import { machineLockHolder } from '../../src/launch/socket-owner.js';
+import { listenerOwner, machineLockHolder } from '../../src/launch/socket-owner.js';
 import { deps, needs } from '../helpers/require-dep.js';
 
 const SERVER_IP = '127.0.26.1';
@@ -323,7 +323,8 @@ describe('node failure: three agents, Services through the node proxy, cluster D
     // holder serves every ClusterIP, the DNS one included).
     const victim = agents.find((a) => a !== webHolder && dnsNodes.has(a.nodeName) && onNode(a) > 0);
     assert.ok(victim !== undefined, `no agent to kill: holder ${webHolder.nodeName}, DNS on ${[...dnsNodes].join(',')}`);
-    t.diagnostic(`client path: ${webHolder.nodeName}'s proxy; killing ${victim.nodeName} (${onNode(victim)} web pods, a DNS replica)`);
+    const plane = listenerOwner('TCP', webIp, 80, agentPids()) === webHolder.pid() ? 'userspace (it listens on the ClusterIP)' : 'nftables (nobody listens on the ClusterIP)';
+    t.diagnostic(`client path: ${webHolder.nodeName}'s proxy, ${plane}; killing ${victim.nodeName} (${onNode(victim)} web pods, a DNS replica)`);
     const victimPods = new Set(pods.filter((p) => p.spec?.nodeName === victim.nodeName).map((p) => p.metadata?.uid));
 
     const client = startClient(webIp, 80);
@@ -352,6 +353,7 @@ describe('node failure: three agents, Services through the node proxy, cluster D
     }
     const pct = successPct(result);
     t.diagnostic(`ClusterIP client through ${webHolder.nodeName} during the kill: ${result.ok}/${result.ok + result.failed} succeeded (${pct.toFixed(2)} %)`);
+    if (result.failed > 0) t.diagnostic(`failures: ${result.errors.slice(0, 5).join('; ')}`);
     assert.ok(pct >= 99, `success ${pct.toFixed(2)} % < 99 %: ${result.errors.join('; ')}`);
 
     // The node comes back (same data dir): its deleted pods are cleaned up, nothing duplicates.
