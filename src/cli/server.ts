@@ -30,10 +30,11 @@ import type { Store } from '../storage/store.js';
 import type { SqliteStore } from '../storage/sqlite.js';
 import { systemClock } from '../util/clock.js';
 import { defaultSnapshotName, takeSnapshot, type SnapshotSource } from '../ops/snapshot/capture.js';
-import { bumpEtcdRevision, etcdClient } from '../ops/snapshot/etcd-file.js';
+import { etcdClient } from '../ops/snapshot/etcd-file.js';
 import { SnapshotMetrics } from '../ops/snapshot/metrics.js';
 import { SnapshotRecords } from '../ops/snapshot/records.js';
-import { DEFAULT_REVISION_BUMP, prepareRestore, readServerSecrets, REVISION_BUMP_KEY, snapshotStoreKind } from '../ops/snapshot/restore.js';
+import { prepareRestore, readServerSecrets, snapshotStoreKind, type PreparedRestore } from '../ops/snapshot/restore.js';
+import { DEFAULT_REVISION_BUMP } from '../ops/snapshot/restore-revision.js';
 import { DEFAULT_SNAPSHOT_RETENTION, DEFAULT_SNAPSHOT_SCHEDULE, parseSchedule } from '../ops/snapshot/schedule.js';
 import { SnapshotService } from '../ops/snapshot/service.js';
 import type { StoreMembership } from '../apiserver/cluster-routes.js';
@@ -42,7 +43,7 @@ import { caFingerprint } from '../apiserver/pki.js';
 import { etcdPaths } from '../etcd/index.js';
 import { planServerStart, type DataDirState, type ServerPlan } from '../cluster/server-mode.js';
 import { startManagedStore, type ManagedStore } from '../cluster/managed-store.js';
-import { isTriremeError } from '../errors.js';
+import { isTriremeError, TriremeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import { createLogger, type LogFormat } from '../util/log.js';
 import { leaderElectionOptions, runWhileLeading, timingsFromFlags, type LeaderElectionFlags } from './leading.js';
@@ -121,7 +122,7 @@ export function registerServer(program: Command): void {
     .option('--token <token>', 'join token of the cluster (the first server\'s DATA_DIR/token)')
     .option('--cluster-reset', 'make this server\'s etcd member a one-member cluster from its own data (after losing the majority for good)')
     .option('--restore-from <file>', 'with --cluster-reset: reset the cluster to this snapshot file (trireme snapshot save); the other servers rejoin')
-    .option('--restore-revision-bump <n>', 'revisions a restore skips past the snapshot\'s, so that watchers relist instead of seeing time go back', positiveInt, DEFAULT_REVISION_BUMP)
+    .option('--restore-revision-bump <n>', 'least number of revisions a restore skips past the snapshot\'s (and past the replaced store\'s); the jump also covers the writes the lost cluster can have made since the snapshot was taken', positiveInt, DEFAULT_REVISION_BUMP)
     .option('--snapshot-schedule <cron>', 'when this server snapshots its store (cron, UTC); "off" for never', scheduleOption, DEFAULT_SNAPSHOT_SCHEDULE)
     .option('--snapshot-retention <n>', 'snapshots this server keeps (older ones are pruned after each save)', positiveInt, DEFAULT_SNAPSHOT_RETENTION)
     .option('--snapshot-dir <dir>', 'where this server keeps its snapshots (default: DATA_DIR/snapshots)')
@@ -293,8 +294,9 @@ async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: Running
   const ip = advertiseAddress(flags);
   const clientPort = flags.etcdClientPort ?? 2379;
   const peerPort = flags.etcdPeerPort ?? 2380;
+  let restored: PreparedRestore | undefined;
   if (plan.mode === 'restore-sqlite' || plan.mode === 'restore-managed') {
-    await prepareRestore({
+    restored = await prepareRestore({
       file: plan.file, dataDir, snapshotDir: snapshotDirOf(flags), server: nodeName, revisionBump: flags.restoreRevisionBump, clock: systemClock, logger: snapLog,
       ...(plan.mode === 'restore-managed' ? { member: { name: nodeName, peerUrl: hostUrl(ip, peerPort), clientUrl: hostUrl(ip, clientPort) } } : {}),
     });
@@ -323,8 +325,12 @@ async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: Running
     snapshotSource = { source: { kind: 'etcd', client, prefix: flags.etcdPrefix }, close: () => client.close() };
     try {
       if (plan.mode === 'restore-managed') {
-        const bump = await bumpEtcdRevision(client, `${flags.etcdPrefix}${REVISION_BUMP_KEY}`, flags.restoreRevisionBump);
-        snapLog.info(bump, 'etcd revision raised past the snapshot\'s and compacted: watchers relist');
+        // prepareRestore wrote the revision into the backend; the member must have started on it.
+        const now = Number((await client.maintenance.status()).header.revision);
+        if (now < restored!.revision.target) {
+          throw new TriremeError('Internal', `the restored etcd member is at revision ${now}, not the ${restored!.revision.target} the restore set: refusing to serve revisions a client may have seen`);
+        }
+        snapLog.info({ revision: now, snapshotRevision: restored!.manifest.revision, by: restored!.revision.by }, 'etcd member runs at the restored revision, everything before compacted: watchers relist');
       } else if (plan.mode === 'reset') {
         // Before anything is written to the reset cluster: its data as the survivor had it.
         const pre = await takeSnapshot({

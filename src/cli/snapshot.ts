@@ -16,6 +16,7 @@ interface SnapshotFlags {
   kubeconfig?: string;
   output?: 'json' | 'table';
   name?: string;
+  scratchHost?: string;
 }
 
 const DEFAULT_KUBECONFIG = '/var/lib/trireme/kubeconfig.yaml';
@@ -95,8 +96,9 @@ export function registerSnapshot(program: Command): void {
 
   outputOption(snapshot.command('verify').argument('<file>', 'snapshot file'))
     .description('check the checksum, restore into a scratch store and compare every object with the snapshot\'s index')
+    .option('--scratch-host <ip>', 'etcd snapshots: the loopback or local address the scratch etcd listens on (free ports)', '127.0.0.1')
     .action((file: string, flags: SnapshotFlags) => oneLine('verify', async () => {
-      const report = await verifySnapshot(file);
+      const report = await verifySnapshot(file, { scratchHost: flags.scratchHost ?? '127.0.0.1' });
       if (flags.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       if (report.problems.length > 0) {
         if (flags.output !== 'json') for (const p of report.problems.slice(0, 20)) process.stderr.write(`  ${p}\n`);

@@ -9,10 +9,14 @@
 //   join it with the token that came back with the snapshot: through each, every object equals
 //   the original (uid, resourceVersion, every field), the later writes are gone, the next write
 //   is numbered past every revision seen before, a watch from an old revision is answered 410,
-//   the old admin kubeconfig (same CA) works, and cluster status lists 3 voting members.
+//   the old admin kubeconfig (same CA) works, and cluster status lists 3 voting members;
+// - r2 and r3 lost for good, `--cluster-reset` on r1 snapshots the store first (pre-reset-…,
+//   verified); then `--cluster-reset --restore-from FILE` onto r1's data dir, which holds a member:
+//   its data moved aside, every object equal again, the next write numbered past every revision
+//   the replaced member had handed out.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterStatus } from '../../src/api/cluster-status.js';
@@ -77,7 +81,7 @@ describe('restore drill on a 3-server etcd cluster', { skip: needs(deps.etcd, de
   });
 
   it('verify restores the file into a scratch etcd and finds every object', async () => {
-    const v = await runCli(['snapshot', 'verify', file]);
+    const v = await runCli(['snapshot', 'verify', file, '--scratch-host', '127.0.40.11']);
     assert.equal(v.code, 0, showCli(v));
     assert.match(v.stdout, /: ok — etcd snapshot drill of s2, revision \d+, \d+ objects restored and compared/);
   });
@@ -109,5 +113,34 @@ describe('restore drill on a 3-server etcd cluster', { skip: needs(deps.etcd, de
     assert.equal(st.code, 0, showCli(st));
     const status = JSON.parse(st.stdout) as ClusterStatus;
     assert.deepEqual(status.store.members.filter((m) => !m.isLearner).map((m) => m.name).sort(), ['r1', 'r2', 'r3']);
+  });
+
+  it('--cluster-reset snapshots the store first; a restore onto a data dir with a member moves it aside and numbers past it', async () => {
+    const [r1, r2, r3] = all.slice(3);
+    const before = await r1!.kubectl(['create', 'configmap', 'before-reset', '-o', 'jsonpath={.metadata.resourceVersion}']);
+    assert.equal(before.code, 0, show(before));
+    for (const r of [r2!, r3!, r1!]) await r.kill();
+    await r1!.start(['--cluster-reset']);
+    const pre = (await readdir(join(r1!.dataDir, 'snapshots'))).filter((f) => f.startsWith('pre-reset-r1-'));
+    assert.equal(pre.length, 1, `pre-reset snapshot: ${pre.join(', ')}`);
+    const v = await runCli(['snapshot', 'verify', join(r1!.dataDir, 'snapshots', pre[0]!), '--scratch-host', '127.0.40.21', '-o', 'json']);
+    assert.equal(v.code, 0, showCli(v));
+    assert.ok((JSON.parse(v.stdout) as { manifest: { revision: number } }).manifest.revision >= Number(before.stdout));
+    const kept = await r1!.kubectl(['get', 'configmap', 'before-reset']);
+    assert.equal(kept.code, 0, show(kept));
+    const last = await r1!.kubectl(['create', 'configmap', 'after-reset', '-o', 'jsonpath={.metadata.resourceVersion}']);
+    assert.equal(last.code, 0, show(last));
+    await r1!.kill();
+
+    await r1!.start(['--cluster-reset', '--restore-from', file]);
+    const aside = (await readdir(join(r1!.dataDir, 'etcd'))).filter((f) => f.startsWith('data.before-restore-'));
+    assert.equal(aside.length, 1, `moved aside: ${aside.join(', ')}`);
+    assertSameObjects(await dumpDrill(r1!), original);
+    const gone = await r1!.kubectl(['get', 'configmap', 'after-reset']);
+    assert.equal(gone.code, 1, 'a write after the snapshot is not in it');
+    const w = await r1!.kubectl(['create', 'configmap', 'after-second-restore', '-o', 'jsonpath={.metadata.resourceVersion}']);
+    assert.equal(w.code, 0, show(w));
+    assert.ok(Number(w.stdout) > Number(last.stdout), `new resourceVersion ${w.stdout} must pass the replaced member's ${last.stdout}`);
+    await r1!.stop();
   });
 });

@@ -6,6 +6,9 @@
 // backup copy itself; for etcd it is the keys under the prefix read at the revision etcdctl
 // finds in the snapshot (a range at a past revision is exact unless it was compacted, and then
 // the snapshot fails instead of being recorded wrong). Temporary files are removed on every path.
+// etcd: a member that never compacted is first compacted at revision 1, which removes nothing
+// (there is no history below it) but makes the backend record a compact revision, the value a
+// restore rewrites in place to set the restored revision (etcd-file.ts markEtcdCompacted).
 // Does not: record the snapshot anywhere else (service.ts does), or prune.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,6 +51,16 @@ export function defaultSnapshotName(server: string, now: number, prefix = 'trire
   return `${prefix}-${server}-${ts}`;
 }
 
+/** Makes the backend record a compaction without removing any history (see the module comment). */
+async function recordCompaction(client: Etcd3): Promise<void> {
+  try {
+    await client.kv.compact({ revision: '1', physical: false });
+  } catch (e) {
+    // Compacted past 1 already: the backend records it.
+    if (!/required revision has been compacted/.test((e as Error).message)) throw e;
+  }
+}
+
 export async function takeSnapshot(opts: TakeSnapshotOptions): Promise<{ path: string; manifest: SnapshotManifest }> {
   const name = checkSnapshotName(opts.name);
   await mkdir(opts.dir, { recursive: true, mode: 0o700 });
@@ -63,6 +76,7 @@ export async function takeSnapshot(opts: TakeSnapshotOptions): Promise<{ path: s
       await opts.source.backup(storeFile);
       ({ revision, objects } = readSqliteFile(storeFile));
     } else {
+      await recordCompaction(opts.source.client);
       await snapshotToFile(opts.source.client, storeFile);
       revision = await snapshotRevision(storeFile);
       try {

@@ -1,6 +1,6 @@
 // etcd snapshots as files: a member's maintenance snapshot streamed to a file, `etcdctl
 // snapshot status/restore` on such a file, a throw-away etcd on a restored data dir, the keys
-// under a prefix at one revision, and the revision bump of a restore.
+// under a prefix at one revision, and the revision jump of a restore (markEtcdCompacted).
 // Guarantees: `snapshotToFile` writes the member's whole backend as etcd sends it, synced, or
 // fails and leaves no file; the revision of a snapshot is what `etcdctl snapshot status`
 // reads in it (etcd 3.4 sends no header with the stream); a scratch etcd listens only on the
@@ -8,7 +8,7 @@
 // Does not: check etcd's own hash (etcdctl restore does, unless told to skip it).
 import { spawn, execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Etcd3, type IOptions } from 'etcd3';
 import { TriremeError } from '../../errors.js';
@@ -97,24 +97,85 @@ function prefixEnd(p: Buffer): Buffer {
   return Buffer.from([0]);
 }
 
+const COMPACT_KEYS = ['finishedCompactRev', 'scheduledCompactRev'].map((k) => Buffer.from(k));
+
 /**
- * Raises the cluster's revision by `margin` (etcd 3.4 has no `--bump-revision`: each put of one
- * reserved key takes one revision; `concurrency` puts in flight), then compacts at the new head
- * so that a watch from any revision before it ends (the watcher relists).
+ * Offsets of the compact-revision values in an etcd backend file (bbolt): each of etcd's meta
+ * keys `finishedCompactRev` / `scheduledCompactRev` followed by its 17-byte value, an mvcc
+ * revision (8 bytes main, big-endian, '_', 8 bytes sub = 0). Found by that exact byte pattern,
+ * wherever bbolt keeps the meta bucket (inline in the root page, or a page of its own; stale
+ * copies in free pages too). Stored object values cannot hold the pattern: Trireme stores JSON,
+ * which has no zero bytes.
  */
-export async function bumpEtcdRevision(client: Etcd3, key: string, margin: number, concurrency = 64): Promise<{ from: number; to: number }> {
-  const from = Number((await client.maintenance.status()).header.revision);
-  let left = margin;
-  const worker = async (): Promise<void> => {
-    while (left > 0) {
-      left--;
-      await client.put(key).value('revision bump after a snapshot restore');
+function compactRevisionOffsets(db: Buffer): { finished: number[]; scheduled: number[] } {
+  const found = [[], []] as [number[], number[]];
+  COMPACT_KEYS.forEach((k, i) => {
+    for (let at = db.indexOf(k); at >= 0; at = db.indexOf(k, at + 1)) {
+      const v = at + k.length;
+      if (v + 17 <= db.length && db[v + 8] === 0x5f && db.subarray(v + 9, v + 17).every((b) => b === 0)) found[i]!.push(v);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, margin)) }, worker));
-  const to = Number((await client.maintenance.status()).header.revision);
-  await client.kv.compact({ revision: String(to), physical: true });
-  return { from, to };
+  });
+  return { finished: found[0], scheduled: found[1] };
+}
+
+/** Whether an etcd backend file records a compaction (the precondition of markEtcdCompacted). */
+export async function hasCompactRevision(dbFile: string): Promise<boolean> {
+  return compactRevisionOffsets(await readFile(dbFile)).finished.length > 0;
+}
+
+/**
+ * The revision an etcd backend file (a member's member/snap/db, no etcd running on it) stands
+ * at: its newest key revision or its compact revision, whichever is higher (as etcd starts it).
+ * After a kill it can lag the member's WAL by the writes of etcd's last uncommitted backend batch
+ * (100 ms by default): a lower bound of what the member handed out, not the maximum.
+ */
+export async function etcdBackendRevision(dbFile: string): Promise<number> {
+  const db = await readFile(dbFile);
+  const compact = compactRevisionOffsets(db).finished.map((v) => Number(db.readBigUInt64BE(v)));
+  return Math.max(await snapshotRevision(dbFile), ...compact);
+}
+
+/**
+ * Raises the revision of a restored etcd backend file that no etcd has open to `revision`, and
+ * marks everything before it compacted (what etcdutl's `snapshot restore --bump-revision
+ * --mark-compacted` does; etcd 3.4's etcdctl has neither). It rewrites the 8 bytes of the
+ * compact revisions in place: etcd's mvcc restore starts the store at max(newest key revision,
+ * finished compact revision), so the next write is numbered `revision + 1`, a read or a watch
+ * below `revision` fails as compacted, and every current key keeps its value and revisions. Same
+ * size, same page layout: bbolt keeps no checksum over data pages. The file must already record
+ * a compaction (`hasCompactRevision`; `compactedCopy` makes one that does); `revision` must not be
+ * below the file's own revision (the caller passes a target above it).
+ */
+export async function markEtcdCompacted(dbFile: string, revision: number): Promise<number> {
+  const db = await readFile(dbFile);
+  const { finished, scheduled } = compactRevisionOffsets(db);
+  if (finished.length === 0) throw new TriremeError('Internal', `${dbFile} records no etcd compaction: cannot raise its revision`);
+  for (const v of [...finished, ...scheduled]) db.writeBigUInt64BE(BigInt(revision), v);
+  const fh = await open(dbFile, 'r+');
+  try {
+    await fh.write(db, 0, db.length, 0);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return finished.length + scheduled.length;
+}
+
+/**
+ * A copy of an etcd snapshot file whose backend records a compaction at its own revision: a
+ * throw-away etcd restored from `file` in `work` (loopback, free ports) compacts at its head and
+ * streams its snapshot to `dest`. Every current key keeps its value and revisions; only history
+ * goes, which a restore drops anyway.
+ */
+export async function compactedCopy(file: string, dest: string, work: string, host = '127.0.0.1'): Promise<void> {
+  const etcd = await openScratchEtcd(file, work, host);
+  try {
+    const head = (await etcd.client.maintenance.status()).header.revision;
+    await etcd.client.kv.compact({ revision: head, physical: true });
+    await snapshotToFile(etcd.client, dest);
+  } finally {
+    await etcd.stop();
+  }
 }
 
 /**

@@ -7,10 +7,15 @@
 // - the cluster secrets (CA, CA key, join token) come from the snapshot into a data dir that has
 //   none, so agents and kubeconfigs of the old cluster keep working on new addresses; a data dir
 //   that holds another CA is refused (one line) rather than mixing two clusters;
-// - SQLite: the restored file's revision is raised by `revisionBump` and its change log dropped
-//   (watches from before answer Gone, so watchers relist); etcd: etcdctl restores a one-member
-//   cluster for this server's name and peer URL, member.json is written for it, and the caller
-//   raises the revision (bumpEtcdRevision) once the member runs.
+// - the restored store starts at the revision restore-revision.ts chooses (above every revision
+//   the lost cluster can have handed out), with everything before it compacted, so watches from
+//   before answer Gone and watchers relist: SQLite: the file's compact revision is set to it and
+//   its change log dropped; etcd: etcdctl restores a one-member cluster for this server's name
+//   and peer URL, the backend's compact revision is set to it before etcd first opens it
+//   (markEtcdCompacted; a snapshot that records no compaction is first compacted at its own head
+//   in a throw-away etcd on the member's host), and member.json is written for it. Either way the
+//   jump costs the same whatever its size (no writes are replayed); the caller checks the running
+//   etcd member reports the target.
 // Does not: start anything, or bring back the other servers (they rejoin with --server/--token).
 import { rename, rm, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -23,14 +28,10 @@ import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { readIfExists, writePrivateFile } from '../../util/private-file.js';
 import { defaultSnapshotName, takeSnapshot } from './capture.js';
-import { restoreEtcdDataDir } from './etcd-file.js';
+import { compactedCopy, etcdBackendRevision, hasCompactRevision, markEtcdCompacted, restoreEtcdDataDir } from './etcd-file.js';
 import { checkSnapshot, extractSnapshot, readManifest, type SnapshotManifest } from './format.js';
-import { backupSqliteFile, bumpSqliteRevision } from './sqlite-file.js';
-
-/** Revisions a restore skips by default (watchers' resourceVersions stay behind the new ones). */
-export const DEFAULT_REVISION_BUMP = 100_000;
-/** The key etcd's revision bump writes, under the store's prefix (callers never use it). */
-export const REVISION_BUMP_KEY = '/trireme/revision-bump';
+import { restoreRevision, type RestoreRevision } from './restore-revision.js';
+import { backupSqliteFile, raiseSqliteRevision } from './sqlite-file.js';
 
 export interface RestoreOptions {
   file: string;
@@ -38,6 +39,7 @@ export interface RestoreOptions {
   snapshotDir: string;
   /** This server's node name. */
   server: string;
+  /** The least jump past the snapshot's (and the replaced store's) revision (restore-revision.ts). */
   revisionBump: number;
   /** etcd snapshots: the member this server runs (from its flags: name, addresses, ports). */
   member?: { name: string; peerUrl: string; clientUrl: string };
@@ -60,7 +62,15 @@ export async function snapshotStoreKind(file: string): Promise<SnapshotManifest[
   return (await readManifest(file)).manifest.store;
 }
 
-export async function prepareRestore(o: RestoreOptions): Promise<{ manifest: SnapshotManifest; kept?: string }> {
+export interface PreparedRestore {
+  manifest: SnapshotManifest;
+  /** The pre-reset snapshot (SQLite) or the moved-aside member data (etcd). */
+  kept?: string;
+  /** The revision the restored store stands at. */
+  revision: RestoreRevision;
+}
+
+export async function prepareRestore(o: RestoreOptions): Promise<PreparedRestore> {
   await checkSnapshot(o.file); // before the data dir is touched at all
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const work = join(o.dataDir, `.restore-${o.clock.now()}`);
@@ -74,6 +84,7 @@ export async function prepareRestore(o: RestoreOptions): Promise<{ manifest: Sna
       throw new TriremeError('BadRequest', `the data dir ${o.dataDir} holds another cluster's CA (tls/ca.crt) than snapshot ${manifest.name}: restore into a fresh data dir`);
     }
     let kept: string | undefined;
+    const knownRevisions: number[] = [];
     const ts = new Date(o.clock.now()).toISOString().replace(/[-:.]/g, '');
     if (manifest.store === 'sqlite') {
       const db = join(o.dataDir, SQLITE_FILE);
@@ -83,6 +94,7 @@ export async function prepareRestore(o: RestoreOptions): Promise<{ manifest: Sna
           name: defaultSnapshotName(o.server, o.clock.now(), 'pre-reset'), server: o.server, secrets: await readServerSecrets(o.dataDir), clock: o.clock,
         });
         kept = pre.path;
+        knownRevisions.push(pre.manifest.revision);
         o.logger.info({ file: pre.path, revision: pre.manifest.revision, objects: pre.manifest.objectCount }, 'snapshot of the store before the restore taken');
       }
     } else {
@@ -92,6 +104,11 @@ export async function prepareRestore(o: RestoreOptions): Promise<{ manifest: Sna
         kept = `${paths.data}.before-restore-${ts}`;
         await rename(paths.data, kept);
         o.logger.info({ kept }, 'the etcd member\'s data before the restore moved aside');
+        try {
+          knownRevisions.push(await etcdBackendRevision(join(kept, 'member', 'snap', 'db')));
+        } catch (e) {
+          o.logger.warn({ kept, err: (e as Error).message }, 'the revision of the replaced member\'s data is unreadable: the restore goes by the snapshot\'s');
+        }
       }
     }
     // Secrets before the store: a crash in between leaves a data dir that restarts as nothing, not a store without its CA.
@@ -103,22 +120,29 @@ export async function prepareRestore(o: RestoreOptions): Promise<{ manifest: Sna
         await writePrivateFile(join(o.dataDir, f.path), content, f.mode);
       }
     }
+    const revision = restoreRevision({ snapshotRevision: manifest.revision, snapshotCreated: Date.parse(manifest.created), now: o.clock.now(), knownRevisions, minBump: o.revisionBump });
     if (manifest.store === 'sqlite') {
-      const bump = bumpSqliteRevision(storeFile, o.revisionBump);
+      const bump = raiseSqliteRevision(storeFile, revision.target);
       const db = join(o.dataDir, SQLITE_FILE);
       for (const suffix of ['-wal', '-shm']) await rm(`${db}${suffix}`, { force: true });
       await rename(storeFile, db);
-      o.logger.info({ snapshot: manifest.name, revision: manifest.revision, objects: manifest.objectCount, nextRevision: bump.to + 1 }, 'SQLite store restored from the snapshot');
+      o.logger.info({ snapshot: manifest.name, revision: manifest.revision, objects: manifest.objectCount, nextRevision: bump.to + 1, by: revision.by }, 'SQLite store restored from the snapshot');
     } else {
       const m = o.member!;
       const paths = etcdPaths(o.dataDir);
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-      await restoreEtcdDataDir(storeFile, { dataDir: paths.data, name: m.name, peerUrl: m.peerUrl });
+      let source = storeFile;
+      if (!(await hasCompactRevision(storeFile))) {
+        source = join(work, 'compacted.db');
+        await compactedCopy(storeFile, source, join(work, 'scratch'), new URL(m.peerUrl).hostname.replace(/^\[|\]$/g, ''));
+      }
+      await restoreEtcdDataDir(source, { dataDir: paths.data, name: m.name, peerUrl: m.peerUrl });
+      await markEtcdCompacted(join(paths.data, 'member', 'snap', 'db'), revision.target);
       await saveMemberConfig(o.dataDir, { name: m.name, peerUrl: m.peerUrl, clientUrl: m.clientUrl, initialCluster: `${m.name}=${m.peerUrl}`, initialClusterState: 'new', resetAt: new Date(o.clock.now()).toISOString() });
       await rm(join(o.dataDir, 'etcd-join.json'), { force: true });
-      o.logger.info({ snapshot: manifest.name, revision: manifest.revision, objects: manifest.objectCount, member: m.name }, 'etcd member restored from the snapshot');
+      o.logger.info({ snapshot: manifest.name, revision: manifest.revision, objects: manifest.objectCount, member: m.name, nextRevision: revision.target + 1, by: revision.by }, 'etcd member restored from the snapshot');
     }
-    return { manifest, ...(kept ? { kept } : {}) };
+    return { manifest, revision, ...(kept ? { kept } : {}) };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 // A SQLite store file read and written directly, for snapshots: the objects and revision of a
 // backup copy, an online backup of a file no server holds, and the revision bump of a restore.
-// Guarantees: reads open the file read-only; `bumpSqliteRevision` leaves every current object
-// (key, value, create and mod revision) as it was, drops the change log and records a compact
-// revision `margin` past the file's, so the store opened on it numbers its next write above
+// Guarantees: reads open the file read-only; `raiseSqliteRevision` leaves every current object
+// (key, value, create and mod revision) as it was, drops the change log and records the compact
+// revision it is given (refusing one below the file's), so the store opened on it numbers its next write above
 // every revision it ever had and answers any watch from before with Gone (a relist).
 // Does not: take the server's lock (the caller works on a copy, or on a file no process has open).
 import Database from 'better-sqlite3';
@@ -52,12 +52,12 @@ export async function backupSqliteFile(path: string, dest: string): Promise<void
   }
 }
 
-/** Raises the revision of a restored store file by `margin` and marks everything before compacted. */
-export function bumpSqliteRevision(path: string, margin: number): { from: number; to: number } {
+/** Raises the revision of a restored store file to `to` and marks everything before it compacted. */
+export function raiseSqliteRevision(path: string, to: number): { from: number; to: number } {
   const db = new Database(path, { fileMustExist: true });
   try {
     const from = revisionOf(db);
-    const to = from + margin;
+    if (!Number.isSafeInteger(to) || to < from) throw new TriremeError('BadRequest', `cannot set the revision of ${path} to ${to}: it is at ${from}`);
     db.transaction(() => {
       db.prepare('DELETE FROM log').run();
       db.prepare("INSERT INTO meta(name, value) VALUES ('compact_revision', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value").run(to);

@@ -39,9 +39,9 @@ export function compareWithIndex(manifest: SnapshotManifest, index: SnapshotInde
 }
 
 /** The objects and revision a snapshot's store file holds, read from a scratch restore of it. */
-export async function readStoreFile(manifest: SnapshotManifest, storeFile: string, work: string): Promise<{ revision: number; objects: StoredObject[] }> {
+export async function readStoreFile(manifest: SnapshotManifest, storeFile: string, work: string, scratchHost = '127.0.0.1'): Promise<{ revision: number; objects: StoredObject[] }> {
   if (manifest.store === 'sqlite') return readSqliteFile(storeFile);
-  const etcd = await openScratchEtcd(storeFile, join(work, 'etcd'));
+  const etcd = await openScratchEtcd(storeFile, join(work, 'etcd'), scratchHost);
   try {
     const revision = Number((await etcd.client.maintenance.status()).header.revision);
     return { revision, objects: await listEtcdAt(etcd.client, manifest.etcdPrefix ?? '', revision) };
@@ -50,12 +50,12 @@ export async function readStoreFile(manifest: SnapshotManifest, storeFile: strin
   }
 }
 
-export async function verifySnapshot(path: string, opts: { workDir?: string } = {}): Promise<VerifyReport> {
+export async function verifySnapshot(path: string, opts: { workDir?: string; scratchHost?: string } = {}): Promise<VerifyReport> {
   const work = await mkdtemp(join(opts.workDir ?? tmpdir(), 'trireme-verify-'));
   try {
     const storeFile = join(work, 'store.db');
     const { manifest, index } = await extractSnapshot(path, storeFile);
-    const restored = await readStoreFile(manifest, storeFile, work);
+    const restored = await readStoreFile(manifest, storeFile, work, opts.scratchHost);
     return { manifest, restored: restored.objects.length, problems: compareWithIndex(manifest, index, restored) };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -137,16 +137,21 @@ describe('restore drill on SQLite', { skip: needs(deps.kubectl), timeout: 600_00
     const r2 = await HaServer.create(root, 'r2', '127.0.40.2', { agent: true });
     all.push(r2);
     await r2.start(['--cluster-reset', '--restore-from', file, ...LIFECYCLE]);
-    assertSameObjects(await dumpDrill(r2), original);
-    const creds = { ...readCredentials(oldKubeconfig), server: r2.url };
-    const viaOld = await rawRequest(creds, '/api/v1/namespaces/drill-3/configmaps/cm-3');
-    assert.equal(viaOld.status, 200, viaOld.text);
-    await waitFor('lost-node to go Unknown and its pod to be removed', async () => {
-      const node = await r2.kubectl(['get', 'node', 'lost-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
-      const pod = await r2.kubectl(['get', 'pod', 'bound', '-n', 'default']);
-      return node.stdout === 'Unknown' && pod.code === 1 && /NotFound/.test(pod.stderr) ? true : undefined;
-    }, 60_000, 500);
-    await r2.stop();
+    try {
+      assertSameObjects(await dumpDrill(r2), original);
+      const creds = { ...readCredentials(oldKubeconfig), server: r2.url };
+      const viaOld = await rawRequest(creds, '/api/v1/namespaces/drill-3/configmaps/cm-3');
+      assert.equal(viaOld.status, 200, viaOld.text);
+      // 3 s grace and 1 s tolerations; the rest is leader election and start-up on a loaded machine.
+      await waitFor('lost-node to go Unknown and its pod to be removed', async () => {
+        const node = await r2.kubectl(['get', 'node', 'lost-node', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+        const pod = await r2.kubectl(['get', 'pod', 'bound', '-n', 'default']);
+        return node.stdout === 'Unknown' && pod.code === 1 && /NotFound/.test(pod.stderr) ? true : undefined;
+      }, 120_000, 500);
+    } finally {
+      // The next test restores onto this data dir: the server must be gone even when this one failed.
+      await r2.stop();
+    }
   });
 
   it('a restore onto a data dir that holds a store snapshots it first', async () => {

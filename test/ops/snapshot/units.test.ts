@@ -14,7 +14,8 @@ import { extractSnapshot, readManifest, valueDigest, writeSnapshotFile, type Sna
 import { SnapshotMetrics } from '../../../src/ops/snapshot/metrics.js';
 import { planPrune } from '../../../src/ops/snapshot/retention.js';
 import { nextRunAt, parseSchedule, startSchedule } from '../../../src/ops/snapshot/schedule.js';
-import { bumpSqliteRevision, readSqliteFile } from '../../../src/ops/snapshot/sqlite-file.js';
+import { raiseSqliteRevision, readSqliteFile } from '../../../src/ops/snapshot/sqlite-file.js';
+import { CLOCK_SKEW_ALLOWANCE_S, MAX_REVISIONS_PER_SECOND, restoreRevision, type RestoreRevisionInput } from '../../../src/ops/snapshot/restore-revision.js';
 import { compareWithIndex } from '../../../src/ops/snapshot/verify.js';
 import { SqliteStore } from '../../../src/storage/sqlite.js';
 
@@ -148,8 +149,9 @@ describe('snapshot file and SQLite store file', () => {
       await writeFile(join(dir, 'not.snapshot'), 'hello\n');
       await assert.rejects(readManifest(join(dir, 'not.snapshot')), /does not start with TRIREME-SNAPSHOT\/1/);
 
-      // The restore's bump: objects unchanged, the next write numbered past the margin, history compacted.
-      const bumped = bumpSqliteRevision(out, 1000);
+      // The restore's jump: objects unchanged, the next write numbered past the target, history compacted.
+      assert.throws(() => raiseSqliteRevision(out, 2), /it is at 3/);
+      const bumped = raiseSqliteRevision(out, 1003);
       assert.deepEqual(bumped, { from: 3, to: 1003 });
       const again = SqliteStore.open(out);
       try {
@@ -163,6 +165,26 @@ describe('snapshot file and SQLite store file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('restoreRevision', () => {
+  const T = 1_800_000_000_000;
+  const skew = CLOCK_SKEW_ALLOWANCE_S * MAX_REVISIONS_PER_SECOND;
+  const base: RestoreRevisionInput = { snapshotRevision: 500, snapshotCreated: T, now: T, knownRevisions: [], minBump: 100_000 };
+  const table: [string, Partial<RestoreRevisionInput>, number, string][] = [
+    ['a snapshot taken just now: the clock-skew allowance at the rate ceiling', {}, 500 + skew, 'rate-bound'],
+    ['six hours old: every revision the lost cluster could have made since, at the ceiling', { now: T + 6 * 3_600_000 }, 500 + skew + 6 * 3600 * MAX_REVISIONS_PER_SECOND, 'rate-bound'],
+    ['a clock behind the saver\'s counts no negative time', { now: T - 3_600_000 }, 500 + skew, 'rate-bound'],
+    ['a floor above the rate bound wins', { minBump: skew * 2 }, 500 + skew * 2, 'floor'],
+    ['the replaced store was further ahead than the bound: past it by the floor', { knownRevisions: [skew * 3, 7] }, skew * 3 + 100_000, 'replaced-store'],
+    ['the replaced store behind the bound changes nothing', { knownRevisions: [900] }, 500 + skew, 'rate-bound'],
+  ];
+  for (const [what, over, target, by] of table) {
+    it(what, () => assert.deepEqual(restoreRevision({ ...base, ...over }), { target, by }));
+  }
+  it('refuses a revision past 2^53 rather than lose exactness', () => {
+    assert.throws(() => restoreRevision({ ...base, snapshotRevision: Number.MAX_SAFE_INTEGER - 10 }), RangeError);
   });
 });
 
