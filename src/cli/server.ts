@@ -62,7 +62,6 @@ import { startDnsAddon } from '../dns/addon/start.js';
 import { onShutdown } from './shutdown.js';
 import { KnownServers, loadRules, SHIPPED_RULES, startServerAlerting } from '../ops/alerts/start.js';
 import { RulesError } from '../ops/alerts/rules.js';
-import { TriremeError } from '../errors.js';
 import { proxyModeOption, proxySettingsFromFlags, type ProxyFlags } from './proxy-flags.js';
 
 interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags, ProxyFlags {
@@ -165,11 +164,12 @@ export function registerServer(program: Command): void {
       const snapshots = new SnapshotService({
         source: snapshotSource.source, dir: snapshotDirOf(flags), retention: flags.snapshotRetention, server: nodeName,
         secrets: () => ({ 'tls/ca.crt': api.pki.caCertPem, 'tls/ca.key': api.pki.caKeyPem, ...tokenSecret(dataDir) }),
-        metrics: new SnapshotMetrics(api.metrics.registry), records: new SnapshotRecords(api.registry), clock: systemClock,
+        metrics: new SnapshotMetrics(api.metrics.registry, nodeName), records: new SnapshotRecords(api.registry), clock: systemClock,
         logger: createLogger('snapshot', undefined, flags.logFormat),
       });
       api.snapshots.setOps({ list: () => snapshots.list(), save: (name) => snapshots.save(name), prune: () => snapshots.prune() });
       if (flags.snapshotSchedule !== 'off') snapshots.startSchedule(flags.snapshotSchedule);
+      await snapshots.seedMetrics().catch((err: unknown) => log.warn({ err }, 'reading the snapshot dir for the snapshot metrics failed'));
       stops.push(async () => { api.snapshots.setOps(undefined); await snapshots.stop(); snapshotSource.close(); });
       // A member the cluster removed while this server ran: nothing it serves can be trusted now.
       void managed?.member.done.then((failure) => {

@@ -64,6 +64,12 @@ export class SnapshotService {
     return record;
   }
 
+  /** The snapshot metrics start from the newest file an earlier run of this server left. */
+  async seedMetrics(): Promise<void> {
+    const newest = (await this.local())[0];
+    if (newest) this.o.metrics.found(Date.parse(newest.created), newest.size);
+  }
+
   /** This server's snapshots, newest first (from the files in the snapshot dir). */
   async local(): Promise<SnapshotRecord[]> {
     let names: string[];

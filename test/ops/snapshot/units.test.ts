@@ -191,12 +191,13 @@ describe('restoreRevision', () => {
 describe('SnapshotMetrics', () => {
   it('exposes the four metrics under their contract names', async () => {
     const reg = new PromRegistry();
-    const m = new SnapshotMetrics(reg);
+    const m = new SnapshotMetrics(reg, 's1');
+    assert.doesNotMatch(await reg.metrics(), /^trireme_snapshot_last_success_timestamp_seconds/m, 'no series before a snapshot is known');
     m.succeeded(1_800_000_000_000, 4096, 0.3);
     m.failed(0.1);
     const text = await reg.metrics();
-    assert.match(text, /^trireme_snapshot_last_success_timestamp_seconds 1800000000$/m);
-    assert.match(text, /^trireme_snapshot_last_size_bytes 4096$/m);
+    assert.match(text, /^trireme_snapshot_last_success_timestamp_seconds\{server="s1"\} 1800000000$/m);
+    assert.match(text, /^trireme_snapshot_last_size_bytes\{server="s1"\} 4096$/m);
     assert.match(text, /^trireme_snapshot_total\{result="success"\} 1$/m);
     assert.match(text, /^trireme_snapshot_total\{result="failure"\} 1$/m);
     assert.match(text, /^trireme_snapshot_duration_seconds_count 2$/m);
