@@ -28,6 +28,7 @@ const MODULES = {
   'events/v1': 'io.k8s.api.events.v1',
   'autoscaling/v1': 'io.k8s.api.autoscaling.v1',
   'policy/v1': 'io.k8s.api.policy.v1',
+  'rbac/v1': 'io.k8s.api.rbac.v1',
   'meta/v1': 'io.k8s.apimachinery.pkg.apis.meta.v1',
   'runtime': 'io.k8s.apimachinery.pkg.runtime',
   'api/resource': 'io.k8s.apimachinery.pkg.api.resource',
@@ -114,8 +115,8 @@ function servedKinds() {
   const src = ts.createSourceFile(resourcesFile, readFileSync(resourcesFile, 'utf8'), ts.ScriptTarget.ES2022, true);
   const out = [];
   const visit = (node) => {
-    // metrics.k8s.io is listed by discovery but not stored, and has no OpenAPI schema.
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === 'METRICS_RESOURCES') return;
+    // Only the stored kinds (the RESOURCES table): metrics and review kinds have no OpenAPI here.
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text !== 'RESOURCES') return;
     if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'r' && node.arguments.length >= 5) {
       const [g, v, , k] = node.arguments.map((a) => (ts.isStringLiteral(a) ? a.text : undefined));
       if (g !== undefined && v !== undefined && k !== undefined) out.push({ group: g, version: v, kind: k });

@@ -54,6 +54,21 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
   r('events.k8s.io', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
+  r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+  r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+  r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
+  r('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+];
+
+/**
+ * The access reviews: create-only, never stored (no store, no watch cache); the API server
+ * answers them from its authorizer (src/apiserver/rbac/reviews.ts), as Kubernetes does.
+ */
+export const REVIEW_RESOURCES: readonly ResourceInfo[] = [
+  r('authentication.k8s.io', 'v1', 'selfsubjectreviews', 'SelfSubjectReview', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false, { verbs: ['create'] }),
+  r('authorization.k8s.io', 'v1', 'subjectaccessreviews', 'SubjectAccessReview', false, { verbs: ['create'] }),
 ];
 
 /**
@@ -67,8 +82,8 @@ export const METRICS_RESOURCES: readonly ResourceInfo[] = [
   r('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', true, { verbs: ['get', 'list'] }),
 ];
 
-/** What discovery lists: the stored resources, then metrics.k8s.io. */
-export const DISCOVERY_RESOURCES: readonly ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES];
+/** What discovery lists: the stored resources, then metrics.k8s.io and the reviews. */
+export const DISCOVERY_RESOURCES: readonly ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES, ...REVIEW_RESOURCES];
 
 export function groupVersion(info: Pick<ResourceInfo, 'group' | 'version'>): string {
   return info.group === '' ? info.version : `${info.group}/${info.version}`;

@@ -5,8 +5,11 @@
 // cookie or query parameter ever authenticates, so no request a browser sends on its own
 // (a cross-site form or image) carries credentials. Authenticated users also get `system:authenticated`, like Kubernetes.
 // Authorization: a small, data-driven rule table (subjects are groups, rules are RBAC-like
-// verbs x apiGroups x resources, or non-resource paths), so RBAC can replace it later.
-// Does not: check revocation, support front-proxy/impersonation headers, or narrow node
+// verbs x apiGroups x resources, or non-resource paths). The server's chain (createAuthorizer)
+// consults the part of it RBAC cannot express first (PRE_RBAC_ROLES: system:masters, the node
+// rules that need the node's own name, the anonymous public paths and dashboard page), then
+// RBAC (./rbac/); the whole table (ROLES) stays as the reference the defaults mirror.
+// Does not: check revocation, support front-proxy headers (impersonation: ./rbac/impersonation.ts), or narrow node
 // access to the objects bound to that node (Kubernetes' Node authorizer graph); node rules
 // do require the node's own name where a name is known.
 import type { IncomingMessage } from 'node:http';
@@ -289,13 +292,69 @@ function denial(user: UserInfo, a: AuthzAttributes): string {
   return `User "${user.name}" cannot ${a.verb} resource "${res}" in API group "${a.group}"${where}`;
 }
 
-/** Decides one request; `undefined` means unauthenticated (treated as system:anonymous). */
-export function authorize(user: UserInfo | undefined, attrs: AuthzAttributes, roles: readonly Role[] = ROLES): Decision {
-  // Any user we were handed was authenticated, whether or not the caller added the group.
-  const who = user === undefined ? ANONYMOUS : withAuthenticated(user);
+/** The user a request counts as: anonymous when unauthenticated; always in system:authenticated otherwise. */
+export function effectiveUser(user: UserInfo | undefined): UserInfo {
+  return user === undefined ? ANONYMOUS : withAuthenticated(user);
+}
+
+function fixedDecision(who: UserInfo, attrs: AuthzAttributes, roles: readonly Role[]): Decision | undefined {
   for (const role of roles) {
     if (!role.groups.some((g) => who.groups.includes(g))) continue;
     if (role.rules.some((r) => ruleAllows(r, who, attrs))) return { allowed: true, reason: `allowed by role "${role.name}"` };
   }
-  return { allowed: false, reason: denial(who, attrs) };
+  return undefined;
+}
+
+/** Decides one request; `undefined` means unauthenticated (treated as system:anonymous). */
+export function authorize(user: UserInfo | undefined, attrs: AuthzAttributes, roles: readonly Role[] = ROLES): Decision {
+  // Any user we were handed was authenticated, whether or not the caller added the group.
+  const who = effectiveUser(user);
+  return fixedDecision(who, attrs, roles) ?? { allowed: false, reason: denial(who, attrs) };
+}
+
+/**
+ * What stays ahead of RBAC: system:masters (Kubernetes' privileged group, so the admin is never
+ * locked out by a broken binding), the node's rules (some need the node's own name: the node
+ * authorizer's job), and the paths anyone may read before RBAC's cache is there.
+ */
+export const PRE_RBAC_ROLES: readonly Role[] = ROLES.filter((r) => ['cluster-admin', 'system:node', 'system:public-info-viewer', 'trireme:dashboard-page'].includes(r.name));
+
+/** A second authorizer consulted after the fixed rules: undefined reason-less denial means "no opinion". */
+export type ChainedAuthorizer = (user: UserInfo, attrs: AuthzAttributes) => Decision;
+
+/** The server's chain: PRE_RBAC_ROLES, then `next` (RBAC); denial text as Kubernetes words it. */
+export function createAuthorizer(next: ChainedAuthorizer, roles: readonly Role[] = PRE_RBAC_ROLES): (user: UserInfo | undefined, attrs: AuthzAttributes) => Decision {
+  return (user, attrs) => {
+    const who = effectiveUser(user);
+    const fixed = fixedDecision(who, attrs, roles);
+    if (fixed) return fixed;
+    const d = next(who, attrs);
+    return d.allowed ? d : { allowed: false, reason: denial(who, attrs) };
+  };
+}
+
+/**
+ * The fixed rules `user` holds in `namespace`, in RBAC's shape (for SelfSubjectRulesReview):
+ * own-node rules become resourceNames of the node's name; a rule with exceptions is left out
+ * and makes the answer `incomplete`, as Kubernetes marks rules it cannot list.
+ */
+export function fixedRulesFor(user: UserInfo, namespace: string | undefined, roles: readonly Role[] = PRE_RBAC_ROLES): { rules: { verbs: string[]; apiGroups: string[]; resources: string[]; resourceNames: string[]; nonResourceURLs: string[] }[]; incomplete: boolean } {
+  const who = withAuthenticated(user);
+  const rules: { verbs: string[]; apiGroups: string[]; resources: string[]; resourceNames: string[]; nonResourceURLs: string[] }[] = [];
+  let incomplete = false;
+  for (const role of roles) {
+    if (!role.groups.some((g) => who.groups.includes(g))) continue;
+    for (const r of role.rules) {
+      if (r.kind === 'nonresource') { rules.push({ verbs: [...r.verbs], apiGroups: [], resources: [], resourceNames: [], nonResourceURLs: [...r.paths] }); continue; }
+      if (r.exceptResources) { incomplete = true; continue; }
+      if (r.namespaces && (namespace === undefined || !r.namespaces.includes(namespace))) continue;
+      let names: string[] = [];
+      if (r.ownNodeOnly) {
+        if (!who.name.startsWith(NODE_USER_PREFIX)) continue;
+        names = [who.name.slice(NODE_USER_PREFIX.length)];
+      }
+      rules.push({ verbs: [...r.verbs], apiGroups: [...r.apiGroups], resources: [...r.resources], resourceNames: names, nonResourceURLs: [] });
+    }
+  }
+  return { rules, incomplete };
 }

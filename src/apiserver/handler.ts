@@ -7,7 +7,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TriremeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
-import type { UserInfo } from './auth.js';
+import { effectiveUser, type UserInfo } from './auth.js';
+import { impersonate, wantsImpersonation } from './rbac/impersonation.js';
+import { answerReview, REVIEW_GROUPS } from './rbac/reviews.js';
+import { rbacAdmission } from './rbac/guard.js';
+import type { RbacState } from './rbac/state.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseAccept, readBody, sendError, sendJson } from './http-util.js';
 import { decodeBody } from './decode-body.js';
@@ -36,6 +40,8 @@ export interface HandlerDeps {
   registry: Registry;
   authenticate(req: IncomingMessage): UserInfo | undefined;
   authorize(user: UserInfo | undefined, attrs: { verb: string; group: string; resource: string; subresource?: string; namespace?: string; name?: string; path?: string }): { allowed: boolean; reason: string };
+  /** The RBAC state (the informer cache of rbac/cache.ts): reviews and escalation checks read it. */
+  rbac(): RbacState;
   /** host:port clients use, for APIVersions.serverAddressByClientCIDRs. */
   serverAddress: string;
   health(): Promise<{ name: string; ok: boolean; message?: string }[]>;
@@ -120,7 +126,11 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
 async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<RequestInfo> {
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const ri = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
-  const user = deps.authenticate(req);
+  const authenticated = deps.authenticate(req);
+  // Impersonation headers: each impersonated attribute is authorized for the real requester.
+  const user = wantsImpersonation(req.headers)
+    ? impersonate(req.headers, effectiveUser(authenticated), (u, a) => deps.authorize(u, a))
+    : authenticated;
   const attrs = ri.kind === 'resource'
     ? { verb: ri.verb, group: ri.group, resource: ri.resource, subresource: ri.subresource, namespace: ri.namespace, name: ri.name }
     : { verb: req.method === 'HEAD' ? 'get' : (req.method ?? 'GET').toLowerCase(), group: '', resource: '', path };
@@ -142,6 +152,12 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     await deps.resourceMetrics.serve(req, res, ri, url.searchParams);
     return ri;
   }
+  if (REVIEW_GROUPS.has(ri.group)) {
+    if (ri.verb !== 'create') throw new TriremeError('MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    const body = decodeBody(req.headers['content-type'], await readBody(req, 1024 * 1024));
+    sendJson(res, 201, answerReview({ authorize: (u, a) => deps.authorize(u, a), rbac: () => deps.rbac() }, ri.resource, body, effectiveUser(user)));
+    return ri;
+  }
   const info = resolveResource(ri);
   const header = req.headers[FENCE_HEADER.toLowerCase()];
   let fence: WriteFence | undefined;
@@ -151,7 +167,8 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     if (header !== undefined) fence = await resolveFence(deps.registry.store, header);
     else if (user) requireFence(user.name, ri);
   }
-  const ctx: RequestContext = { req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode, watches: deps.watches, ...(fence ? { fence } : {}) };
+  const admit = rbacAdmission({ authorize: (u, a) => deps.authorize(u, a), rbac: () => deps.rbac() }, effectiveUser(user), ri);
+  const ctx: RequestContext = { req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode, watches: deps.watches, ...(fence ? { fence } : {}), ...(admit ? { admit } : {}) };
   if (ri.subresource !== undefined) await handleSubresource(ctx);
   else if (ri.verb === 'watch') await serveWatch(ctx);
   else await handleResource(ctx);

@@ -34,6 +34,8 @@ export interface RequestContext {
   watches: OpenWatches;
   /** The request's fence (a mutating request with X-Trireme-Fence): every registry write must carry it. */
   fence?: WriteFence;
+  /** Admission of the object a create, update or patch is about to write (RBAC escalation checks); throws to refuse. */
+  admit?: (obj: KubeObject) => void;
 }
 
 /** The served resource a request names; 404 for an unknown one or a wrong scope. */

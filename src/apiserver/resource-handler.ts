@@ -45,11 +45,13 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
     }
     case 'create': {
       const obj = await decodeChecked(ctx);
+      ctx.admit?.(obj);
       const created = await registry.create(info, ri.namespace, obj, { dryRun: dryRun(query), fence: ctx.fence });
       return respondObject(ctx, 201, created, rep);
     }
     case 'update': {
       const obj = await decodeChecked(ctx);
+      ctx.admit?.(obj);
       const updated = await registry.update(info, ri.namespace, ri.name!, obj, { dryRun: dryRun(query), fence: ctx.fence });
       return respondObject(ctx, 200, updated, rep);
     }
@@ -62,6 +64,7 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
       const check = (patched: KubeObject) => {
         const checked = checkUnknownFields(patched, validation, info);
         warnings = checked.warnings;
+        ctx.admit?.(checked.obj);
         return checked.obj;
       };
       let out: KubeObject;

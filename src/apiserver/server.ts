@@ -6,7 +6,10 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
-import { createAuthenticator, authorize } from './auth.js';
+import { createAuthenticator, createAuthorizer } from './auth.js';
+import { RbacCache } from './rbac/cache.js';
+import { authorize as rbacAuthorize } from './rbac/authorizer.js';
+import { reconcileDefaultRbac } from './rbac/reconcile.js';
 import { ensurePki, type Pki } from './pki.js';
 import { writeAdminKubeconfig } from './kubeconfig.js';
 import { ensureJoinToken, parseJoinToken, JOIN_TOKEN_USER } from './tokens.js';
@@ -119,6 +122,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const url = `https://${hostForUrl(opts.advertiseAddress)}:${port}`;
 
   await bootstrapCluster(registry, { ip: opts.advertiseAddress, port }, opts.serviceRanges?.serviceRange ?? parseServiceRange(DEFAULT_SERVICE_CIDR));
+  // RBAC: the default roles restored, then an informer cache of the four kinds feeds the authorizer.
+  await reconcileDefaultRbac(registry);
+  const rbac = new RbacCache(registry);
+  rbac.start();
+  const authorizer = createAuthorizer((user, attrs) => rbacAuthorize(rbac.current(), user, attrs));
   const endpoints = new EndpointReconciler(registry, { server: { ip: opts.advertiseAddress, port }, ...opts.endpointLease, clock, logger: log });
   await endpoints.start();
   const namespaces = new NamespaceLifecycle(registry, clock, log);
@@ -143,7 +151,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     dashboard: createDashboardRoutes({ tokens: dashboardTokens, now: () => clock.now() }),
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
     authenticate: (req) => authenticator.authenticate(req),
-    authorize: (user, attrs) => authorize(user, attrs),
+    authorize: (user, attrs) => authorizer(user, attrs),
+    rbac: () => rbac.current(),
     health: () => readiness({ store: opts.store, clock, shuttingDown: () => !ready }),
   };
   server.on('request', createHandler(deps));
@@ -160,6 +169,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       // Out of default/kubernetes first, so that clients stop choosing this server.
       await endpoints.stop();
       watches.endAll();
+      rbac.stop();
       await new Promise<void>((resolve) => {
         // Connections still busy after a grace period are cut: shutdown must finish.
         const grace = setTimeout(() => { for (const s of sockets) s.destroy(); }, 2000);

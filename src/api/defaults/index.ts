@@ -9,6 +9,7 @@ import { defaultDaemonSet, defaultDeployment, defaultReplicaSet, defaultStateful
 import { defaultEndpointSlice, defaultEndpoints, defaultNamespace, defaultNode, defaultSecret, defaultService } from './core.js';
 import { defaultPodOnly, defaultPodSpec } from './pod.js';
 import { ensureObj } from '../validation/access.js';
+import { defaultBinding } from './rbac.js';
 
 export { defaultPullPolicy, defaultPodSpec, defaultPodTemplateSpec } from './pod.js';
 
@@ -30,6 +31,8 @@ const DEFAULTERS: Record<string, (obj: Obj) => void> = {
   'apps/v1/ReplicaSet': defaultReplicaSet,
   'apps/v1/DaemonSet': defaultDaemonSet,
   'apps/v1/StatefulSet': defaultStatefulSet,
+  'rbac.authorization.k8s.io/v1/RoleBinding': defaultBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': defaultBinding,
 };
 
 export function applyDefaults(obj: KubeObject): KubeObject {

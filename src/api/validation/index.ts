@@ -18,9 +18,10 @@ import { validateCoreEvent, validateEndpoints, validateEventsEvent, validateLeas
 import { validateEndpointSlice, validateEndpointSliceUpdate } from './discovery.js';
 import { formatCause, required } from './field.js';
 import { validateObjectMeta } from './meta.js';
-import { nameIsDns1035Label, nameIsDns1123Label, nameIsDns1123Subdomain, type NameCheck } from './names.js';
+import { nameIsDns1035Label, nameIsDns1123Label, nameIsDns1123Subdomain, nameIsPathSegment, type NameCheck } from './names.js';
 import { validatePodSpec } from './pod.js';
 import { validateServiceSpec, validateServiceUpdate } from './service.js';
+import { validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.js';
 
 export { validateObjectMeta, validateLabels, validateAnnotations, validateLabelSelector, selectorMatches } from './meta.js';
 export {
@@ -36,6 +37,7 @@ export function nameCheckFor(kind: string | undefined): NameCheck {
   switch (kind) {
     case 'Namespace': return nameIsDns1123Label;
     case 'Service': return nameIsDns1035Label;
+    case 'Role': case 'ClusterRole': case 'RoleBinding': case 'ClusterRoleBinding': return nameIsPathSegment;
     default: return nameIsDns1123Subdomain;
   }
 }
@@ -65,9 +67,15 @@ const CREATE_RULES: Record<string, KindRule> = {
   'apps/v1/ReplicaSet': (o) => validateReplicaSetSpec(spec(o), 'spec'),
   'apps/v1/DaemonSet': (o) => validateDaemonSetSpec(spec(o), 'spec'),
   'apps/v1/StatefulSet': (o) => validateStatefulSetSpec(spec(o), 'spec'),
+  'rbac.authorization.k8s.io/v1/Role': validateRole,
+  'rbac.authorization.k8s.io/v1/ClusterRole': validateClusterRole,
+  'rbac.authorization.k8s.io/v1/RoleBinding': validateRoleBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': validateClusterRoleBinding,
 };
 
 const UPDATE_RULES: Record<string, UpdateRule> = {
+  'rbac.authorization.k8s.io/v1/RoleBinding': validateBindingUpdate,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': validateBindingUpdate,
   'v1/Service': (o, old) => validateServiceUpdate(spec(o), spec(old), 'spec'),
   'v1/ConfigMap': validateConfigMapUpdate,
   'v1/Secret': validateSecretUpdate,

@@ -90,6 +90,12 @@ function maskTrailingDash(name: string): string {
 
 export const nameIsDns1123Subdomain: NameCheck = (n, prefix) => checkDns1123Subdomain(prefix ? maskTrailingDash(n) : n);
 export const nameIsDns1123Label: NameCheck = (n, prefix) => checkDns1123Label(prefix ? maskTrailingDash(n) : n);
+/** Kubernetes' path-segment names (RBAC objects, ValidatePathSegmentName): anything but `.`, `..`, `/` and `%`. */
+export const nameIsPathSegment: NameCheck = (n, prefix) => {
+  if (!prefix && (n === '.' || n === '..')) return [`may not be '${n}'`];
+  const bad = ['/', '%'].find((c) => n.includes(c));
+  return bad ? [`may not contain '${bad}'`] : [];
+};
 export const nameIsDns1035Label: NameCheck = (n, prefix) => checkDns1035Label(prefix ? maskTrailingDash(n) : n);
 
 const QUALIFIED_NAME_CHAR_FMT = '[A-Za-z0-9]';

@@ -6374,6 +6374,398 @@ export const DEFINITIONS: Readonly<Record<string, SchemaObject>> = {
       }
     ]
   },
+  "io.k8s.api.rbac.v1.AggregationRule": {
+    "description": "AggregationRule describes how to locate ClusterRoles to aggregate into the ClusterRole",
+    "properties": {
+      "clusterRoleSelectors": {
+        "description": "ClusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles and create the rules. If any of the selectors match, then the ClusterRole's permissions will be added",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"
+        },
+        "type": "array"
+      }
+    },
+    "type": "object"
+  },
+  "io.k8s.api.rbac.v1.ClusterRole": {
+    "description": "ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.",
+    "properties": {
+      "aggregationRule": {
+        "$ref": "#/components/schemas/io.k8s.api.rbac.v1.AggregationRule",
+        "description": "AggregationRule is an optional field that describes how to build the Rules for this ClusterRole. If AggregationRule is set, then the Rules are controller managed and direct changes to Rules will be stomped by the controller."
+      },
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "description": "Standard object's metadata."
+      },
+      "rules": {
+        "description": "Rules holds all the PolicyRules for this ClusterRole",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.rbac.v1.PolicyRule"
+        },
+        "type": "array"
+      }
+    },
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.rbac.v1.ClusterRoleBinding": {
+    "description": "ClusterRoleBinding references a ClusterRole, but not contain it.  It can reference a ClusterRole in the global namespace, and adds who information via Subject.",
+    "properties": {
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "description": "Standard object's metadata."
+      },
+      "roleRef": {
+        "$ref": "#/components/schemas/io.k8s.api.rbac.v1.RoleRef",
+        "description": "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable."
+      },
+      "subjects": {
+        "description": "Subjects holds references to the objects the role applies to.",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.rbac.v1.Subject"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "roleRef"
+    ],
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "rbac.authorization.k8s.io",
+        "kind": "ClusterRoleBinding",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.rbac.v1.ClusterRoleBindingList": {
+    "description": "ClusterRoleBindingList is a collection of ClusterRoleBindings",
+    "properties": {
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "items": {
+        "description": "Items is a list of ClusterRoleBindings",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.rbac.v1.ClusterRoleBinding"
+        },
+        "type": "array"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
+        "description": "Standard object's metadata."
+      }
+    },
+    "required": [
+      "items"
+    ],
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "rbac.authorization.k8s.io",
+        "kind": "ClusterRoleBindingList",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.rbac.v1.ClusterRoleList": {
+    "description": "ClusterRoleList is a collection of ClusterRoles",
+    "properties": {
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "items": {
+        "description": "Items is a list of ClusterRoles",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.rbac.v1.ClusterRole"
+        },
+        "type": "array"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
+        "description": "Standard object's metadata."
+      }
+    },
+    "required": [
+      "items"
+    ],
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "rbac.authorization.k8s.io",
+        "kind": "ClusterRoleList",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.rbac.v1.PolicyRule": {
+    "description": "PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to.",
+    "properties": {
+      "apiGroups": {
+        "description": "APIGroups is the name of the APIGroup that contains the resources.  If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed. \"\" represents the core API group and \"*\" represents all API groups.",
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      },
+      "nonResourceURLs": {
+        "description": "NonResourceURLs is a set of partial urls that a user should have access to.  *s are allowed, but only as the full, final step in the path Since non-resource URLs are not namespaced, this field is only applicable for ClusterRoles referenced from a ClusterRoleBinding. Rules can either apply to API resources (such as \"pods\" or \"secrets\") or non-resource URL paths (such as \"/api\"),  but not both.",
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      },
+      "resourceNames": {
+        "description": "ResourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.",
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      },
+      "resources": {
+        "description": "Resources is a list of resources this rule applies to. '*' represents all resources.",
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      },
+      "verbs": {
+        "description": "Verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule. '*' represents all verbs.",
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "verbs"
+    ],
+    "type": "object"
+  },
+  "io.k8s.api.rbac.v1.Role": {
+    "description": "Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.",
+    "properties": {
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "description": "Standard object's metadata."
+      },
+      "rules": {
+        "description": "Rules holds all the PolicyRules for this Role",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.rbac.v1.PolicyRule"
+        },
+        "type": "array"
+      }
+    },
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.rbac.v1.RoleBinding": {
+    "description": "RoleBinding references a role, but does not contain it.  It can reference a Role in the same namespace or a ClusterRole in the global namespace. It adds who information via Subjects and namespace information by which namespace it exists in.  RoleBindings in a given namespace only have effect in that namespace.",
+    "properties": {
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "description": "Standard object's metadata."
+      },
+      "roleRef": {
+        "$ref": "#/components/schemas/io.k8s.api.rbac.v1.RoleRef",
+        "description": "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable."
+      },
+      "subjects": {
+        "description": "Subjects holds references to the objects the role applies to.",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.rbac.v1.Subject"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "roleRef"
+    ],
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "rbac.authorization.k8s.io",
+        "kind": "RoleBinding",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.rbac.v1.RoleBindingList": {
+    "description": "RoleBindingList is a collection of RoleBindings",
+    "properties": {
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "items": {
+        "description": "Items is a list of RoleBindings",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.rbac.v1.RoleBinding"
+        },
+        "type": "array"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
+        "description": "Standard object's metadata."
+      }
+    },
+    "required": [
+      "items"
+    ],
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "rbac.authorization.k8s.io",
+        "kind": "RoleBindingList",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.rbac.v1.RoleList": {
+    "description": "RoleList is a collection of Roles",
+    "properties": {
+      "apiVersion": {
+        "description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+        "type": "string"
+      },
+      "items": {
+        "description": "Items is a list of Roles",
+        "items": {
+          "$ref": "#/components/schemas/io.k8s.api.rbac.v1.Role"
+        },
+        "type": "array"
+      },
+      "kind": {
+        "description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
+        "description": "Standard object's metadata."
+      }
+    },
+    "required": [
+      "items"
+    ],
+    "type": "object",
+    "x-kubernetes-group-version-kind": [
+      {
+        "group": "rbac.authorization.k8s.io",
+        "kind": "RoleList",
+        "version": "v1"
+      }
+    ]
+  },
+  "io.k8s.api.rbac.v1.RoleRef": {
+    "description": "RoleRef contains information that points to the role being used",
+    "properties": {
+      "apiGroup": {
+        "description": "APIGroup is the group for the resource being referenced",
+        "type": "string"
+      },
+      "kind": {
+        "description": "Kind is the type of resource being referenced",
+        "type": "string"
+      },
+      "name": {
+        "description": "Name is the name of resource being referenced",
+        "type": "string"
+      }
+    },
+    "required": [
+      "apiGroup",
+      "kind",
+      "name"
+    ],
+    "type": "object"
+  },
+  "io.k8s.api.rbac.v1.Subject": {
+    "description": "Subject contains a reference to the object or user identities a role binding applies to.  This can either hold a direct API object reference, or a value for non-objects such as user and group names.",
+    "properties": {
+      "apiGroup": {
+        "description": "APIGroup holds the API group of the referenced subject. Defaults to \"\" for ServiceAccount subjects. Defaults to \"rbac.authorization.k8s.io\" for User and Group subjects.",
+        "type": "string"
+      },
+      "kind": {
+        "description": "Kind of object being referenced. Values defined by this API group are \"User\", \"Group\", and \"ServiceAccount\". If the Authorizer does not recognized the kind value, the Authorizer should report an error.",
+        "type": "string"
+      },
+      "name": {
+        "description": "Name of the object being referenced.",
+        "type": "string"
+      },
+      "namespace": {
+        "description": "Namespace of the referenced object.  If the object kind is non-namespace, such as \"User\" or \"Group\", and this value is not empty the Authorizer should report an error.",
+        "type": "string"
+      }
+    },
+    "required": [
+      "kind",
+      "name"
+    ],
+    "type": "object"
+  },
   "io.k8s.apimachinery.pkg.api.resource.Quantity": {
     "description": "Quantity is a fixed-point representation of a number. It provides convenient marshaling/unmarshaling in JSON and YAML, in addition to String() and AsInt64() accessors.\n\nThe serialization format is:\n\n``` <quantity>        ::= <signedNumber><suffix>\n\n\t(Note that <suffix> may be empty, from the \"\" case in <decimalSI>.)\n\n<digit>           ::= 0 | 1 | ... | 9 <digits>          ::= <digit> | <digit><digits> <number>          ::= <digits> | <digits>.<digits> | <digits>. | .<digits> <sign>            ::= \"+\" | \"-\" <signedNumber>    ::= <number> | <sign><number> <suffix>          ::= <binarySI> | <decimalExponent> | <decimalSI> <binarySI>        ::= Ki | Mi | Gi | Ti | Pi | Ei\n\n\t(International System of units; See: http://physics.nist.gov/cuu/Units/binary.html)\n\n<decimalSI>       ::= m | \"\" | k | M | G | T | P | E\n\n\t(Note that 1024 = 1Ki but 1000 = 1k; I didn't choose the capitalization.)\n\n<decimalExponent> ::= \"e\" <signedNumber> | \"E\" <signedNumber> ```\n\nNo matter which of the three exponent forms is used, no quantity may represent a number greater than 2^63-1 in magnitude, nor may it have more than 3 decimal places. Numbers larger or more precise will be capped or rounded up. (E.g.: 0.1m will rounded up to 1m.) This may be extended in the future if we require larger or smaller quantities.\n\nWhen a Quantity is parsed from a string, it will remember the type of suffix it had, and will use the same type again when it is serialized.\n\nBefore serializing, Quantity will be put in \"canonical form\". This means that Exponent/suffix will be adjusted up or down (with a corresponding increase or decrease in Mantissa) such that:\n\n- No precision is lost - No fractional digits will be emitted - The exponent (or suffix) is as large as possible.\n\nThe sign will be omitted unless the number is negative.\n\nExamples:\n\n- 1.5 will be serialized as \"1500m\" - 1.5Gi will be serialized as \"1536Mi\"\n\nNote that the quantity will NEVER be internally represented by a floating point number. That is the whole point of this exercise.\n\nNon-canonical values will still parse as long as they are well formed, but will be re-emitted in their canonical form. (So always use canonical form, or don't diff.)\n\nThis format is intended to make it difficult to use these numbers without writing some sort of special handling code in the hopes that that will cause implementors to also use a fixed point implementation.",
     "oneOf": [
@@ -6698,6 +7090,11 @@ export const DEFINITIONS: Readonly<Record<string, SchemaObject>> = {
       },
       {
         "group": "events.k8s.io",
+        "kind": "DeleteOptions",
+        "version": "v1"
+      },
+      {
+        "group": "rbac.authorization.k8s.io",
         "kind": "DeleteOptions",
         "version": "v1"
       }
@@ -7132,6 +7529,11 @@ export const DEFINITIONS: Readonly<Record<string, SchemaObject>> = {
       },
       {
         "group": "events.k8s.io",
+        "kind": "WatchEvent",
+        "version": "v1"
+      },
+      {
+        "group": "rbac.authorization.k8s.io",
         "kind": "WatchEvent",
         "version": "v1"
       }

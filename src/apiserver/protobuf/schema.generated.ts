@@ -191,6 +191,125 @@ message StatefulSetUpdateStrategy {
   optional .k8s.io.api.apps.v1.RollingUpdateStatefulSetStrategy rollingUpdate = 2;
 }
 ` },
+  { pkg: "k8s.io.api.authentication.v1", text: `syntax = "proto2";
+package k8s.io.api.authentication.v1;
+
+message ExtraValue {
+  repeated string items = 1;
+}
+
+message SelfSubjectReview {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional .k8s.io.api.authentication.v1.SelfSubjectReviewStatus status = 2;
+}
+
+message SelfSubjectReviewStatus {
+  optional .k8s.io.api.authentication.v1.UserInfo userInfo = 1;
+}
+
+message UserInfo {
+  optional string username = 1;
+  optional string uid = 2;
+  repeated string groups = 3;
+  map<string, .k8s.io.api.authentication.v1.ExtraValue> extra = 4;
+}
+` },
+  { pkg: "k8s.io.api.authorization.v1", text: `syntax = "proto2";
+package k8s.io.api.authorization.v1;
+
+message ExtraValue {
+  repeated string items = 1;
+}
+
+message FieldSelectorAttributes {
+  optional string rawSelector = 1;
+  repeated .k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement requirements = 2;
+}
+
+message LabelSelectorAttributes {
+  optional string rawSelector = 1;
+  repeated .k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement requirements = 2;
+}
+
+message NonResourceAttributes {
+  optional string path = 1;
+  optional string verb = 2;
+}
+
+message NonResourceRule {
+  repeated string verbs = 1;
+  repeated string nonResourceURLs = 2;
+}
+
+message ResourceAttributes {
+  optional string namespace = 1;
+  optional string verb = 2;
+  optional string group = 3;
+  optional string version = 4;
+  optional string resource = 5;
+  optional string subresource = 6;
+  optional string name = 7;
+  optional .k8s.io.api.authorization.v1.FieldSelectorAttributes fieldSelector = 8;
+  optional .k8s.io.api.authorization.v1.LabelSelectorAttributes labelSelector = 9;
+}
+
+message ResourceRule {
+  repeated string verbs = 1;
+  repeated string apiGroups = 2;
+  repeated string resources = 3;
+  repeated string resourceNames = 4;
+}
+
+message SelfSubjectAccessReview {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional .k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec spec = 2;
+  optional .k8s.io.api.authorization.v1.SubjectAccessReviewStatus status = 3;
+}
+
+message SelfSubjectAccessReviewSpec {
+  optional .k8s.io.api.authorization.v1.ResourceAttributes resourceAttributes = 1;
+  optional .k8s.io.api.authorization.v1.NonResourceAttributes nonResourceAttributes = 2;
+}
+
+message SelfSubjectRulesReview {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional .k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec spec = 2;
+  optional .k8s.io.api.authorization.v1.SubjectRulesReviewStatus status = 3;
+}
+
+message SelfSubjectRulesReviewSpec {
+  optional string namespace = 1;
+}
+
+message SubjectAccessReview {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  optional .k8s.io.api.authorization.v1.SubjectAccessReviewSpec spec = 2;
+  optional .k8s.io.api.authorization.v1.SubjectAccessReviewStatus status = 3;
+}
+
+message SubjectAccessReviewSpec {
+  optional .k8s.io.api.authorization.v1.ResourceAttributes resourceAttributes = 1;
+  optional .k8s.io.api.authorization.v1.NonResourceAttributes nonResourceAttributes = 2;
+  optional string user = 3;
+  repeated string groups = 4;
+  map<string, .k8s.io.api.authorization.v1.ExtraValue> extra = 5;
+  optional string uid = 6;
+}
+
+message SubjectAccessReviewStatus {
+  optional bool allowed = 1;
+  optional string reason = 2;
+  optional string evaluationError = 3;
+  optional bool denied = 4;
+}
+
+message SubjectRulesReviewStatus {
+  repeated .k8s.io.api.authorization.v1.ResourceRule resourceRules = 1;
+  repeated .k8s.io.api.authorization.v1.NonResourceRule nonResourceRules = 2;
+  optional bool incomplete = 3;
+  optional string evaluationError = 4;
+}
+` },
   { pkg: "k8s.io.api.autoscaling.v1", text: `syntax = "proto2";
 package k8s.io.api.autoscaling.v1;
 
@@ -1523,6 +1642,57 @@ message Eviction {
   optional .k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions deleteOptions = 2;
 }
 ` },
+  { pkg: "k8s.io.api.rbac.v1", text: `syntax = "proto2";
+package k8s.io.api.rbac.v1;
+
+message AggregationRule {
+  repeated .k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector clusterRoleSelectors = 1;
+}
+
+message ClusterRole {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated .k8s.io.api.rbac.v1.PolicyRule rules = 2;
+  optional .k8s.io.api.rbac.v1.AggregationRule aggregationRule = 3;
+}
+
+message ClusterRoleBinding {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated .k8s.io.api.rbac.v1.Subject subjects = 2;
+  optional .k8s.io.api.rbac.v1.RoleRef roleRef = 3;
+}
+
+message PolicyRule {
+  repeated string verbs = 1;
+  repeated string apiGroups = 2;
+  repeated string resources = 3;
+  repeated string resourceNames = 4;
+  repeated string nonResourceURLs = 5;
+}
+
+message Role {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated .k8s.io.api.rbac.v1.PolicyRule rules = 2;
+}
+
+message RoleBinding {
+  optional .k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated .k8s.io.api.rbac.v1.Subject subjects = 2;
+  optional .k8s.io.api.rbac.v1.RoleRef roleRef = 3;
+}
+
+message RoleRef {
+  optional string apiGroup = 1;
+  optional string kind = 2;
+  optional string name = 3;
+}
+
+message Subject {
+  optional string kind = 1;
+  optional string apiGroup = 2;
+  optional string name = 3;
+  optional string namespace = 4;
+}
+` },
   { pkg: "k8s.io.apimachinery.pkg.api.resource", text: `syntax = "proto2";
 package k8s.io.apimachinery.pkg.api.resource;
 
@@ -1555,6 +1725,12 @@ message DeleteOptions {
   optional string propagationPolicy = 4;
   repeated string dryRun = 5;
   optional bool ignoreStoreReadErrorWithClusterBreakingPotential = 6;
+}
+
+message FieldSelectorRequirement {
+  optional string key = 1;
+  optional string operator = 2;
+  repeated string values = 3;
 }
 
 message FieldsV1 {
@@ -1713,6 +1889,14 @@ export const PROTOBUF_KINDS: readonly (readonly [string, string, string])[] = [
   ["coordination.k8s.io/v1", "Lease", "k8s.io.api.coordination.v1.Lease"],
   ["discovery.k8s.io/v1", "EndpointSlice", "k8s.io.api.discovery.v1.EndpointSlice"],
   ["events.k8s.io/v1", "Event", "k8s.io.api.events.v1.Event"],
+  ["rbac.authorization.k8s.io/v1", "Role", "k8s.io.api.rbac.v1.Role"],
+  ["rbac.authorization.k8s.io/v1", "ClusterRole", "k8s.io.api.rbac.v1.ClusterRole"],
+  ["rbac.authorization.k8s.io/v1", "RoleBinding", "k8s.io.api.rbac.v1.RoleBinding"],
+  ["rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "k8s.io.api.rbac.v1.ClusterRoleBinding"],
+  ["authorization.k8s.io/v1", "SelfSubjectAccessReview", "k8s.io.api.authorization.v1.SelfSubjectAccessReview"],
+  ["authorization.k8s.io/v1", "SubjectAccessReview", "k8s.io.api.authorization.v1.SubjectAccessReview"],
+  ["authorization.k8s.io/v1", "SelfSubjectRulesReview", "k8s.io.api.authorization.v1.SelfSubjectRulesReview"],
+  ["authentication.k8s.io/v1", "SelfSubjectReview", "k8s.io.api.authentication.v1.SelfSubjectReview"],
   ["policy/v1", "Eviction", "k8s.io.api.policy.v1.Eviction"],
   ["autoscaling/v1", "Scale", "k8s.io.api.autoscaling.v1.Scale"],
   ["meta.k8s.io/v1", "DeleteOptions", "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions"],
@@ -1749,6 +1933,23 @@ export const GO_JSON_FIELDS: Readonly<Record<string, readonly GoJsonField[]>> = 
   "k8s.io.api.apps.v1.StatefulSetSpec": [["replicas", "replicas", "op"], ["selector", "selector", "p"], ["template", "template", ""], ["volumeClaimTemplates", "volumeClaimTemplates", "o"], ["serviceName", "serviceName", ""], ["podManagementPolicy", "podManagementPolicy", "o"], ["updateStrategy", "updateStrategy", "o"], ["revisionHistoryLimit", "revisionHistoryLimit", "op"], ["minReadySeconds", "minReadySeconds", "o"], ["persistentVolumeClaimRetentionPolicy", "persistentVolumeClaimRetentionPolicy", "op"], ["ordinals", "ordinals", "op"]],
   "k8s.io.api.apps.v1.StatefulSetStatus": [["observedGeneration", "observedGeneration", "o"], ["replicas", "replicas", ""], ["readyReplicas", "readyReplicas", "o"], ["currentReplicas", "currentReplicas", "o"], ["updatedReplicas", "updatedReplicas", "o"], ["currentRevision", "currentRevision", "o"], ["updateRevision", "updateRevision", "o"], ["collisionCount", "collisionCount", "op"], ["conditions", "conditions", "o"], ["availableReplicas", "availableReplicas", ""]],
   "k8s.io.api.apps.v1.StatefulSetUpdateStrategy": [["type", "type", "o"], ["rollingUpdate", "rollingUpdate", "op"]],
+  "k8s.io.api.authentication.v1.SelfSubjectReview": [["metadata", "metadata", "o"], ["status", "status", "o"]],
+  "k8s.io.api.authentication.v1.SelfSubjectReviewStatus": [["userInfo", "userInfo", "o"]],
+  "k8s.io.api.authentication.v1.UserInfo": [["username", "username", "o"], ["uid", "uid", "o"], ["groups", "groups", "o"], ["extra", "extra", "o"]],
+  "k8s.io.api.authorization.v1.FieldSelectorAttributes": [["rawSelector", "rawSelector", "o"], ["requirements", "requirements", "o"]],
+  "k8s.io.api.authorization.v1.LabelSelectorAttributes": [["rawSelector", "rawSelector", "o"], ["requirements", "requirements", "o"]],
+  "k8s.io.api.authorization.v1.NonResourceAttributes": [["path", "path", "o"], ["verb", "verb", "o"]],
+  "k8s.io.api.authorization.v1.NonResourceRule": [["verbs", "verbs", ""], ["nonResourceURLs", "nonResourceURLs", "o"]],
+  "k8s.io.api.authorization.v1.ResourceAttributes": [["namespace", "namespace", "o"], ["verb", "verb", "o"], ["group", "group", "o"], ["version", "version", "o"], ["resource", "resource", "o"], ["subresource", "subresource", "o"], ["name", "name", "o"], ["fieldSelector", "fieldSelector", "op"], ["labelSelector", "labelSelector", "op"]],
+  "k8s.io.api.authorization.v1.ResourceRule": [["verbs", "verbs", ""], ["apiGroups", "apiGroups", "o"], ["resources", "resources", "o"], ["resourceNames", "resourceNames", "o"]],
+  "k8s.io.api.authorization.v1.SelfSubjectAccessReview": [["metadata", "metadata", "o"], ["spec", "spec", ""], ["status", "status", "o"]],
+  "k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec": [["resourceAttributes", "resourceAttributes", "op"], ["nonResourceAttributes", "nonResourceAttributes", "op"]],
+  "k8s.io.api.authorization.v1.SelfSubjectRulesReview": [["metadata", "metadata", "o"], ["spec", "spec", ""], ["status", "status", "o"]],
+  "k8s.io.api.authorization.v1.SelfSubjectRulesReviewSpec": [["namespace", "namespace", "o"]],
+  "k8s.io.api.authorization.v1.SubjectAccessReview": [["metadata", "metadata", "o"], ["spec", "spec", ""], ["status", "status", "o"]],
+  "k8s.io.api.authorization.v1.SubjectAccessReviewSpec": [["resourceAttributes", "resourceAttributes", "op"], ["nonResourceAttributes", "nonResourceAttributes", "op"], ["user", "user", "o"], ["groups", "groups", "o"], ["extra", "extra", "o"], ["uid", "uid", "o"]],
+  "k8s.io.api.authorization.v1.SubjectAccessReviewStatus": [["allowed", "allowed", ""], ["denied", "denied", "o"], ["reason", "reason", "o"], ["evaluationError", "evaluationError", "o"]],
+  "k8s.io.api.authorization.v1.SubjectRulesReviewStatus": [["resourceRules", "resourceRules", ""], ["nonResourceRules", "nonResourceRules", ""], ["incomplete", "incomplete", ""], ["evaluationError", "evaluationError", "o"]],
   "k8s.io.api.autoscaling.v1.Scale": [["metadata", "metadata", "o"], ["spec", "spec", "o"], ["status", "status", "o"]],
   "k8s.io.api.autoscaling.v1.ScaleSpec": [["replicas", "replicas", "o"]],
   "k8s.io.api.autoscaling.v1.ScaleStatus": [["replicas", "replicas", ""], ["selector", "selector", "o"]],
@@ -1928,9 +2129,18 @@ export const GO_JSON_FIELDS: Readonly<Record<string, readonly GoJsonField[]>> = 
   "k8s.io.api.events.v1.Event": [["metadata", "metadata", ""], ["eventTime", "eventTime", ""], ["series", "series", "op"], ["reportingController", "reportingController", "o"], ["reportingInstance", "reportingInstance", "o"], ["action", "action", "o"], ["reason", "reason", "o"], ["regarding", "regarding", "o"], ["related", "related", "op"], ["note", "note", "o"], ["type", "type", "o"], ["deprecatedSource", "deprecatedSource", "o"], ["deprecatedFirstTimestamp", "deprecatedFirstTimestamp", "o"], ["deprecatedLastTimestamp", "deprecatedLastTimestamp", "o"], ["deprecatedCount", "deprecatedCount", "o"]],
   "k8s.io.api.events.v1.EventSeries": [["count", "count", ""], ["lastObservedTime", "lastObservedTime", ""]],
   "k8s.io.api.policy.v1.Eviction": [["metadata", "metadata", "o"], ["deleteOptions", "deleteOptions", "op"]],
+  "k8s.io.api.rbac.v1.AggregationRule": [["clusterRoleSelectors", "clusterRoleSelectors", "o"]],
+  "k8s.io.api.rbac.v1.ClusterRole": [["metadata", "metadata", "o"], ["rules", "rules", ""], ["aggregationRule", "aggregationRule", "op"]],
+  "k8s.io.api.rbac.v1.ClusterRoleBinding": [["metadata", "metadata", "o"], ["subjects", "subjects", "o"], ["roleRef", "roleRef", ""]],
+  "k8s.io.api.rbac.v1.PolicyRule": [["verbs", "verbs", ""], ["apiGroups", "apiGroups", "o"], ["resources", "resources", "o"], ["resourceNames", "resourceNames", "o"], ["nonResourceURLs", "nonResourceURLs", "o"]],
+  "k8s.io.api.rbac.v1.Role": [["metadata", "metadata", "o"], ["rules", "rules", ""]],
+  "k8s.io.api.rbac.v1.RoleBinding": [["metadata", "metadata", "o"], ["subjects", "subjects", "o"], ["roleRef", "roleRef", ""]],
+  "k8s.io.api.rbac.v1.RoleRef": [["apiGroup", "apiGroup", ""], ["kind", "kind", ""], ["name", "name", ""]],
+  "k8s.io.api.rbac.v1.Subject": [["kind", "kind", ""], ["apiGroup", "apiGroup", "o"], ["name", "name", ""], ["namespace", "namespace", "o"]],
   "k8s.io.apimachinery.pkg.apis.meta.v1.Condition": [["type", "type", ""], ["status", "status", ""], ["observedGeneration", "observedGeneration", "o"], ["lastTransitionTime", "lastTransitionTime", ""], ["reason", "reason", ""], ["message", "message", ""]],
   "k8s.io.apimachinery.pkg.apis.meta.v1.CreateOptions": [["dryRun", "dryRun", "o"], ["fieldManager", "fieldManager", "o"], ["fieldValidation", "fieldValidation", "o"]],
   "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions": [["gracePeriodSeconds", "gracePeriodSeconds", "op"], ["preconditions", "preconditions", "op"], ["orphanDependents", "orphanDependents", "op"], ["propagationPolicy", "propagationPolicy", "op"], ["dryRun", "dryRun", "o"], ["ignoreStoreReadErrorWithClusterBreakingPotential", "ignoreStoreReadErrorWithClusterBreakingPotential", "op"]],
+  "k8s.io.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement": [["key", "key", ""], ["operator", "operator", ""], ["values", "values", "o"]],
   "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector": [["matchLabels", "matchLabels", "o"], ["matchExpressions", "matchExpressions", "o"]],
   "k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement": [["key", "key", ""], ["operator", "operator", ""], ["values", "values", "o"]],
   "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta": [["selfLink", "selfLink", "o"], ["resourceVersion", "resourceVersion", "o"], ["continue", "continue", "o"], ["remainingItemCount", "remainingItemCount", "op"]],

@@ -23,7 +23,14 @@ const SPECIAL: Record<string, (m: Fields) => unknown> = {
   'k8s.io.apimachinery.pkg.util.intstr.IntOrString': (m) =>
     toNumber(m['type']) === 1 ? (m['strVal'] ?? '') : toNumber(m['intVal'] ?? 0),
   'k8s.io.apimachinery.pkg.runtime.RawExtension': (m) => rawJson(m['raw'], 'RawExtension'),
+  // `type ExtraValue []string` (user extra info of the reviews): the list itself.
+  'k8s.io.api.authorization.v1.ExtraValue': (m) => stringItems(m['items']),
+  'k8s.io.api.authentication.v1.ExtraValue': (m) => stringItems(m['items']),
 };
+
+function stringItems(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
 
 export function messageToJson(type: protobuf.Type, msg: Fields): unknown {
   const name = type.fullName.slice(1);

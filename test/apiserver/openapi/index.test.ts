@@ -25,7 +25,7 @@ function item(d: OpenAPIDocument, path: string): PathItem {
 
 test('the index lists every document with the hash of its body', () => {
   const paths = openapiV3Paths();
-  assert.deepEqual(Object.keys(paths).sort(), ['api', 'api/v1', 'apis', 'apis/apps', 'apis/apps/v1', 'apis/coordination.k8s.io', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io', 'apis/events.k8s.io/v1', 'version']);
+  assert.deepEqual(Object.keys(paths).sort(), ['api', 'api/v1', 'apis', 'apis/apps', 'apis/apps/v1', 'apis/coordination.k8s.io', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io', 'apis/discovery.k8s.io/v1', 'apis/events.k8s.io', 'apis/events.k8s.io/v1', 'apis/rbac.authorization.k8s.io', 'apis/rbac.authorization.k8s.io/v1', 'version']);
   assert.deepEqual(Object.keys(paths).sort(), openapiV3DocumentPaths());
   for (const [p, { serverRelativeURL }] of Object.entries(paths)) {
     const d = openapiV3Document(p);

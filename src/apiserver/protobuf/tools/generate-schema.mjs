@@ -37,6 +37,14 @@ const ROOTS = [
   ['coordination.k8s.io/v1', 'Lease', 'k8s.io.api.coordination.v1.Lease'],
   ['discovery.k8s.io/v1', 'EndpointSlice', 'k8s.io.api.discovery.v1.EndpointSlice'],
   ['events.k8s.io/v1', 'Event', 'k8s.io.api.events.v1.Event'],
+  ['rbac.authorization.k8s.io/v1', 'Role', 'k8s.io.api.rbac.v1.Role'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'k8s.io.api.rbac.v1.ClusterRole'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'k8s.io.api.rbac.v1.RoleBinding'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'k8s.io.api.rbac.v1.ClusterRoleBinding'],
+  ['authorization.k8s.io/v1', 'SelfSubjectAccessReview', 'k8s.io.api.authorization.v1.SelfSubjectAccessReview'],
+  ['authorization.k8s.io/v1', 'SubjectAccessReview', 'k8s.io.api.authorization.v1.SubjectAccessReview'],
+  ['authorization.k8s.io/v1', 'SelfSubjectRulesReview', 'k8s.io.api.authorization.v1.SelfSubjectRulesReview'],
+  ['authentication.k8s.io/v1', 'SelfSubjectReview', 'k8s.io.api.authentication.v1.SelfSubjectReview'],
   ['policy/v1', 'Eviction', 'k8s.io.api.policy.v1.Eviction'],
   ['autoscaling/v1', 'Scale', 'k8s.io.api.autoscaling.v1.Scale'],
   ['meta.k8s.io/v1', 'DeleteOptions', 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions'],
@@ -56,6 +64,9 @@ const SPECIAL = new Set([
   'k8s.io.apimachinery.pkg.runtime.RawExtension',
   'k8s.io.apimachinery.pkg.runtime.Unknown',
   'k8s.io.apimachinery.pkg.runtime.TypeMeta',
+  // `type ExtraValue []string`: its JSON is the list itself.
+  'k8s.io.api.authorization.v1.ExtraValue',
+  'k8s.io.api.authentication.v1.ExtraValue',
 ]);
 
 // ---- ELF sections (static, non-PIE: pointers in the image are absolute addresses)

@@ -1,0 +1,67 @@
+// End-to-end: RBAC with the real kubectl against one `trireme server` (no agent) on 127.0.80.1:
+// a Role and RoleBinding made by kubectl, `kubectl auth can-i` (with --as, --list), `auth whoami`,
+// the view/edit/admin matrix through RoleBindings, and an escalation refused.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { killAll, runKubectl, show, startServer, type ServerHandle } from './harness.js';
+import { deps, needs } from '../helpers/require-dep.js';
+
+let server: ServerHandle;
+const k = (args: string[]) => runKubectl(server.kubeconfig, server.scratch, args);
+async function ok(args: string[]): Promise<string> {
+  const r = await k(args);
+  assert.equal(r.code, 0, show(r));
+  return r.stdout;
+}
+async function canI(args: string[]): Promise<string> {
+  const r = await k(['auth', 'can-i', ...args]);
+  return r.stdout.trim();
+}
+
+describe('RBAC through kubectl', { skip: needs(deps.kubectl) }, () => {
+  before(async () => {
+    server = await startServer({ host: '127.0.80.1', extraArgs: ['--service-cluster-ip-range', '127.80.0.0/16'] });
+    await ok(['create', 'namespace', 'shop']);
+  });
+  after(async () => {
+    try { await server?.dispose(); } finally { killAll(); }
+  });
+
+  test('a Role and RoleBinding from kubectl; can-i yes and no; --list', async () => {
+    await ok(['create', 'role', 'pod-reader', '--verb=get,list,watch', '--resource=pods', '-n', 'shop']);
+    await ok(['create', 'rolebinding', 'alice-reads', '--role=pod-reader', '--user=alice', '-n', 'shop']);
+    assert.equal(await canI(['list', 'pods', '-n', 'shop', '--as', 'alice']), 'yes');
+    assert.equal(await canI(['delete', 'pods', '-n', 'shop', '--as', 'alice']), 'no');
+    assert.equal(await canI(['list', 'pods', '-n', 'default', '--as', 'alice']), 'no');
+    const list = await ok(['auth', 'can-i', '--list', '-n', 'shop', '--as', 'alice']);
+    assert.match(list, /^pods\s+\[\]\s+\[\]\s+\[get list watch\]/m);
+  });
+
+  test('kubectl auth whoami', async () => {
+    const out = await ok(['auth', 'whoami']);
+    assert.match(out, /Username\s+admin/);
+    assert.match(out, /system:masters/);
+    assert.match(await ok(['auth', 'whoami', '--as', 'alice']), /Username\s+alice/);
+  });
+
+  test('view, edit, admin matrix through RoleBindings', async () => {
+    await ok(['create', 'rolebinding', 'v', '--clusterrole=view', '--user=vic', '-n', 'shop']);
+    await ok(['create', 'rolebinding', 'e', '--clusterrole=edit', '--user=eve', '-n', 'shop']);
+    await ok(['create', 'rolebinding', 'a', '--clusterrole=admin', '--user=ada', '-n', 'shop']);
+    const matrix: [string, string[], string][] = [
+      ['vic', ['get', 'pods'], 'yes'], ['vic', ['create', 'pods'], 'no'], ['vic', ['get', 'secrets'], 'no'],
+      ['eve', ['create', 'deployments.apps'], 'yes'], ['eve', ['get', 'secrets'], 'yes'], ['eve', ['create', 'roles.rbac.authorization.k8s.io'], 'no'],
+      ['ada', ['create', 'roles.rbac.authorization.k8s.io'], 'yes'], ['ada', ['delete', 'pods'], 'yes'], ['ada', ['get', 'nodes'], 'no'],
+    ];
+    for (const [who, args, want] of matrix) assert.equal(await canI([...args, '-n', 'shop', '--as', who]), want, `${who} ${args.join(' ')}`);
+  });
+
+  test('escalation refused: a role with rules the requester lacks', async () => {
+    const r = await k(['create', 'role', 'big', '--verb=*', '--resource=nodes', '-n', 'shop', '--as', 'ada']);
+    assert.notEqual(r.code, 0, show(r));
+    assert.match(r.stderr, /attempting to grant RBAC permissions not currently held/);
+    await ok(['create', 'role', 'small', '--verb=get', '--resource=pods', '-n', 'shop', '--as', 'ada']);
+    const b = await k(['create', 'rolebinding', 'x', '--clusterrole=cluster-admin', '--user=ada', '-n', 'shop', '--as', 'ada']);
+    assert.notEqual(b.code, 0, show(b));
+  });
+});
