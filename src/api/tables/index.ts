@@ -12,6 +12,7 @@ import { coreEventPrinter, eventsV1EventPrinter } from './event.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './network.js';
 import { nodePrinter } from './node.js';
 import { podPrinter } from './pod.js';
+import { roleBindingPrinter } from './rbac.js';
 import { configMapPrinter, leasePrinter, namespacePrinter, secretPrinter, serviceAccountPrinter } from './simple.js';
 import type { IncludeObject, PartialObjectMetadata, Printer, Table, TableColumnDefinition, TableRow } from './types.js';
 import { daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.js';
@@ -28,6 +29,19 @@ export interface BuildTableOptions {
   continueToken?: string;
   remainingItemCount?: number;
 }
+
+/** Go's RFC 3339 rendering of a metav1.Time in UTC, second precision. */
+function rfc3339(timestamp: string | undefined): string {
+  const t = parseKubeTime(timestamp);
+  // A zero metav1.Time formats as Go's zero time.
+  return t === undefined ? '0001-01-01T00:00:00Z' : kubeTime(t);
+}
+
+/** The apiserver's default convertor, for kinds without a printer. */
+const defaultPrinter: Printer = {
+  columns: [NAME, col('Created At', 'date', 'The time the object was created (metadata.creationTimestamp).')],
+  row: (obj) => ({ cells: [obj.metadata?.name ?? '', rfc3339(obj.metadata?.creationTimestamp)] }),
+};
 
 /** Printers keyed by `group/kind`: a kind prints the same in every version of its group. */
 const PRINTERS: ReadonlyMap<string, Printer> = new Map([
@@ -47,25 +61,17 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map([
   ['coordination.k8s.io/Lease', leasePrinter],
   ['discovery.k8s.io/EndpointSlice', endpointSlicePrinter],
   ['events.k8s.io/Event', eventsV1EventPrinter],
+  // Kubernetes prints roles with the default columns, but as a printer of their own.
+  ['rbac.authorization.k8s.io/Role', defaultPrinter],
+  ['rbac.authorization.k8s.io/ClusterRole', defaultPrinter],
+  ['rbac.authorization.k8s.io/RoleBinding', roleBindingPrinter],
+  ['rbac.authorization.k8s.io/ClusterRoleBinding', roleBindingPrinter],
 ]);
 
 function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
-
-/** Go's RFC 3339 rendering of a metav1.Time in UTC, second precision. */
-function rfc3339(timestamp: string | undefined): string {
-  const t = parseKubeTime(timestamp);
-  // A zero metav1.Time formats as Go's zero time.
-  return t === undefined ? '0001-01-01T00:00:00Z' : kubeTime(t);
-}
-
-/** The apiserver's default convertor, for kinds without a printer. */
-const defaultPrinter: Printer = {
-  columns: [NAME, col('Created At', 'date', 'The time the object was created (metadata.creationTimestamp).')],
-  row: (obj) => ({ cells: [obj.metadata?.name ?? '', rfc3339(obj.metadata?.creationTimestamp)] }),
-};
 
 function printerFor(kind: string, apiVersion: string): Printer {
   return PRINTERS.get(`${groupOf(apiVersion)}/${kind}`) ?? defaultPrinter;
