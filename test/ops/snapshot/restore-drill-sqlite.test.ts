@@ -81,8 +81,8 @@ describe('restore drill on SQLite', { skip: needs(deps.kubectl), timeout: 600_00
     assert.deepEqual(JSON.parse(cm.stdout), { ...rec, name: 'drill', server: 's1', created: (JSON.parse(cm.stdout) as { created: string }).created });
     const metrics = await rawRequest(readCredentials(s1.kubeconfig), '/metrics', { headers: { Accept: 'text/plain' } });
     assert.match(metrics.text, /^trireme_snapshot_total\{result="success"\} 1$/m);
-    assert.match(metrics.text, new RegExp(`^trireme_snapshot_last_size_bytes ${rec.size}$`, 'm'));
-    assert.match(metrics.text, /^trireme_snapshot_last_success_timestamp_seconds \d+/m);
+    assert.match(metrics.text, new RegExp(`^trireme_snapshot_last_size_bytes\\{server="s1"\\} ${rec.size}$`, 'm'));
+    assert.match(metrics.text, /^trireme_snapshot_last_success_timestamp_seconds\{server="s1"\} \d+/m);
     assert.match(metrics.text, /^trireme_snapshot_duration_seconds_count 1$/m);
 
     file = join(root, 'drill.snapshot');
