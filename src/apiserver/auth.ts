@@ -16,6 +16,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { NODE_LEASE_NAMESPACE } from '../api/namespaces.js';
+import type { Attributes } from './rbac/rules.js';
 
 export interface UserInfo {
   name: string;
@@ -125,18 +126,8 @@ export function createAuthenticator(opts: {
 // ---------------------------------------------------------------------------------------
 // Authorization
 
-export interface AuthzAttributes {
-  /** Resource verbs (get, list, watch, create, update, patch, delete, deletecollection), or
-   *  for non-resource requests the lowercase HTTP method (get for GET and HEAD). */
-  verb: string;
-  group: string;
-  /** Empty string for a non-resource request; then `path` is what is checked. */
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-  path?: string;
-}
+/** What authorization looks at in a request: one shape for the fixed rules and RBAC (rbac/rules.ts). */
+export type AuthzAttributes = Attributes;
 
 export interface Decision {
   allowed: boolean;

@@ -5,7 +5,7 @@
 // not match); a nonResourceURL ending in `*` is a prefix. Pure.
 import type { PolicyRule } from './types.js';
 
-/** What authorization looks at in a request (resource: '' for a non-resource path). */
+/** What authorization looks at in a request. `verb`: resource verbs (get, list, watch, create, update, patch, delete, deletecollection), or for non-resource requests the lowercase HTTP method (get for GET and HEAD). `resource`: empty for a non-resource request; then `path` is what is checked. */
 export interface Attributes {
   verb: string;
   group: string;
