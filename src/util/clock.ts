@@ -41,6 +41,11 @@ export class FakeClock implements Clock {
     this.timers.delete(t.id as number);
   }
 
+  /** How many timers are armed and not yet fired or cleared (a stopped component leaves none). */
+  pending(): number {
+    return this.timers.size;
+  }
+
   /** Moves time forward, firing due timers in order of their deadline. */
   advance(ms: number): void {
     const end = this.t + ms;

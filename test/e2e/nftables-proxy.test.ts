@@ -1,6 +1,6 @@
 // End-to-end: the Service proxy's kernel data plane (nftables, as root) with real processes —
 // `trireme server --disable-agent` (127.0.30.1, ClusterIPs from 127.30.0.0/16, NodePorts
-// 32450-32499) and agents on one machine with `--proxy-mode auto`: n1 (127.0.30.2) and
+// 32450-32499) and agents on one machine in the default `--proxy-mode auto`: n1 (127.0.30.2) and
 // n2 (127.0.30.3); n3 (127.0.30.4) with `--proxy-mode userspace` for the fallback. Services have
 // no selector; their Endpoints point at HTTP and UDP echo servers of this process on
 // 127.0.30.20-22. Shown: TCP and UDP through a ClusterIP and NodePort with no process listening
@@ -147,13 +147,13 @@ describe('service proxy, nftables data plane', { timeout: 240_000, skip: needs(d
 
   before(async () => {
     server = await startServer({ host: SERVER_IP, extraArgs: ['--service-cluster-ip-range', '127.30.0.0/16', '--service-node-port-range', '32450-32499'] });
-    n1 = await startAgent(server, { host: N1_IP, nodeName: 'n1', extraArgs: ['--proxy-mode', 'auto'] });
+    n1 = await startAgent(server, { host: N1_IP, nodeName: 'n1' });
     caPem = readFileSync(join(n1.dataDir, 'agent', 'credentials', 'ca.crt'), 'utf8');
     cluster = clusterTable(caPem).table;
     for (const t of [cluster, nodeTable(caPem, 'n1').table, nodeTable(caPem, 'n2').table, nodeTable(caPem, 'n3').table]) ourTables.add(t);
     // n1 alone first: it takes the machine lock, so the cluster table is n1's.
     await waitFor('n1 writes the cluster table', async () => (tables().includes(cluster) ? true : undefined), 15_000, 100);
-    n2 = await startAgent(server, { host: N2_IP, nodeName: 'n2', extraArgs: ['--proxy-mode', 'auto'] });
+    n2 = await startAgent(server, { host: N2_IP, nodeName: 'n2' });
     b1 = await httpBackend('b1', B1_IP);
     b2 = await httpBackend('b2', B2_IP);
     b3 = await httpBackend('b3', B3_IP);

@@ -1,10 +1,10 @@
 // The node's Service proxy: watches Services and Endpoints and makes every row of the listener
 // table (table.ts) answer, through one of two data planes:
-// - nftables (kernel.ts): when the agent runs as root and `nft` works (`mode` 'auto' probes once;
-//   'nftables' asks for it), ClusterIP:port and nodeIP:nodePort are DNATed by the
+// - nftables (kernel.ts): when the agent runs as root and `nft` works (`mode` 'auto', the default,
+//   probes once; 'nftables' asks for it), ClusterIP:port and nodeIP:nodePort are DNATed by the
 //   kernel to live Ready endpoints; only Services with session affinity keep userspace listeners.
 // - userspace (the rest of this comment): one TCP or UDP listener per row, balancing over its
-//   Ready backends ('userspace', the default, or 'auto' when nftables cannot be used).
+//   Ready backends ('userspace', or 'auto' when nftables cannot be used).
 // The machine lock decides who writes the cluster's nftables table exactly as it decides who
 // binds the ClusterIP listeners; the holder also sweeps stale tables (kernel.ts).
 // Guarantees: the listeners follow the API within one sync after an informer event (well under a
@@ -64,7 +64,7 @@ export interface ServiceProxyOptions {
   connectTimeoutMs?: number;
   udpIdleMs?: number;
   maxUdpFlows?: number;
-  /** The data plane (default 'userspace'; 'auto': nftables when root and nft works and there is a machine lock). */
+  /** The data plane (default 'auto': nftables when root and nft works and there is a machine lock). */
   mode?: ProxyMode;
   /** How nft is run (tests may wrap it). */
   nft?: NftRunner;
@@ -203,7 +203,7 @@ export class ServiceProxy {
 
   /** nftables when asked or allowed (auto) and usable: root, nft works, a cluster key and a machine lock. */
   private async chooseDataPlane(): Promise<DataPlane> {
-    const mode = this.o.mode ?? 'userspace';
+    const mode = this.o.mode ?? 'auto';
     if (mode === 'userspace') {
       // A holder in userspace mode still removes its cluster's table left by an nftables-mode
       // holder that died, or its DNATs would take the traffic before the listeners see it.
@@ -222,6 +222,8 @@ export class ServiceProxy {
     const nft = this.o.nft ?? new NftCommand();
     const probe = await probeNft(nft);
     if (!probe.ok) return refuse(probe.reason);
+    // stop() may have run while nft was probed: it found no kernel plane to stop, so none may start.
+    if (this.stopped) return 'userspace';
     this.kernel = new KernelDataPlane({
       nft, clusterKey: this.o.clusterKey, nodeName: this.o.nodeName, clock: this.clock, logger: this.log,
       handoverMs: 2 * this.bindRetryMs + 100,

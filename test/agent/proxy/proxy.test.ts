@@ -16,6 +16,8 @@ import { ApiClient } from '../../../src/client/api-client.js';
 import { loadKubeconfig } from '../../../src/client/config.js';
 import { resource } from '../../../src/client/resources.js';
 import { ServiceProxy } from '../../../src/agent/proxy/proxy.js';
+import type { NftRunner } from '../../../src/agent/proxy/nft.js';
+import { FakeClock } from '../../../src/util/clock.js';
 import { openStore } from '../../../src/storage/open.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { pollUntil } from '../../../src/util/poll.js';
@@ -78,6 +80,23 @@ describe('service proxy runtime (in-process API)', { timeout: 60_000 }, () => {
   }
 
   const boundKeys = (p: ServiceProxy): string[] => p.status().filter((s) => s.bound).map((s) => s.key);
+
+  it('stopped while nft is being probed: no kernel data plane starts, no timer is left', { skip: process.getuid?.() === 0 ? false : 'needs root (the nft probe)' }, async () => {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const scripts: string[] = [];
+    const nft: NftRunner = { apply: async (s) => { scripts.push(s); await gate; }, listTables: () => Promise.resolve([]) };
+    const clock = new FakeClock();
+    const p = new ServiceProxy({ client, nodeName: 'race', nodeIp: '127.0.23.106', logger: silentLogger, clock, mode: 'nftables', nft, clusterKey: randomUUID() });
+    const started = p.start();
+    await pollUntil('the probe runs', async () => (scripts.length > 0 ? true : undefined), { timeoutMs: 5_000, everyMs: 10 });
+    await p.stop();
+    release();
+    await started;
+    assert.equal(p.dataPlane(), 'userspace', 'a proxy stopped before it chose serves nothing');
+    assert.equal(clock.pending(), 0, 'no liveness or retry timer outlives stop()');
+    assert.equal(scripts.length, 2, 'only the probe ran nft (add and delete of its scratch table)');
+  });
 
   it('without a machine lock: each ClusterIP listener is bound by one proxy; stopped, the other takes it', async () => {
     const a = proxy('a', '127.0.23.101', false);
