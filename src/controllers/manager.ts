@@ -1,6 +1,6 @@
 // The controller manager: one set of shared informers, then the ReplicaSet, Deployment,
-// DaemonSet, node lifecycle, Endpoints, EndpointSlice (and mirroring) controllers and the
-// garbage collector, each with its own work queue and workers.
+// DaemonSet, node lifecycle, Endpoints, EndpointSlice (and mirroring), ClusterRole aggregation
+// controllers and the garbage collector, each with its own work queue and workers.
 // Guarantees: controllers start reconciling only after every informer has its first list (so
 // no decision is made on an empty cache); `stop()` shuts the queues down, waits for in-flight
 // reconciles, and stops the informers. Does not: elect a leader itself — the CLI runs it only
@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { runController, type Controller } from './common/controller.js';
 import { SharedInformers } from './common/informers.js';
+import { ClusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { DaemonSetController } from './daemonset.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
@@ -53,6 +54,7 @@ export async function startControllerManager(client: ApiClient, opts: Controller
     new EndpointsController({ ...deps, logger: log.child({ controller: 'endpoint' }) }),
     new EndpointSliceController({ ...deps, logger: log.child({ controller: 'endpointslice' }) }),
     new EndpointSliceMirroringController({ ...deps, logger: log.child({ controller: 'endpointslice-mirroring' }) }),
+    new ClusterRoleAggregationController({ ...deps, logger: log.child({ controller: 'clusterrole-aggregation' }) }),
   ];
   const detach = opts.queueMetrics ? controllers.map((c) => opts.queueMetrics!.attach(c.name, c.queue)) : [];
   await informers.start();

@@ -9,7 +9,7 @@
 import type { UserInfo } from '../auth.js';
 import { ruleAllows, type Attributes } from './rules.js';
 import { rulesOfBinding, type IndexedBinding, type RbacState } from './state.js';
-import type { BindingObject, PolicyRule, Subject } from './types.js';
+import type { BindingObject, PolicyRule, Subject } from '../../api/rbac/types.js';
 import { subjectKey } from './state.js';
 
 export interface RbacDecision {

@@ -8,7 +8,7 @@ import type { KubeObject } from '../../api/object.js';
 import { findResource, type ResourceInfo } from '../../api/resources.js';
 import type { Registry } from '../registry.js';
 import { buildRbacState, type RbacState } from './state.js';
-import { toBinding, toRole } from './types.js';
+import { toBinding, toRole } from '../../api/rbac/types.js';
 
 const GROUP = 'rbac.authorization.k8s.io';
 const KINDS = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'] as const;

@@ -4,7 +4,7 @@
 // whose rules the requester holds unless they have `bind` on that role. `coveringGaps` is pure:
 // it returns the requested rules (broken down into single verb/group/resource/name or
 // verb/URL) that no held rule covers. Does not: look at anything but rules (no conditions).
-import type { PolicyRule } from './types.js';
+import type { PolicyRule } from '../../api/rbac/types.js';
 
 function covers(list: readonly string[], v: string): boolean {
   return list.includes('*') || list.includes(v);

@@ -10,8 +10,9 @@ import { fixedRulesFor, type AuthzAttributes, type Decision, type UserInfo } fro
 import type { ResourceRequest } from '../request-info.js';
 import { rulesFor } from './authorizer.js';
 import { coveringGaps, describeRules } from './escalation.js';
-import { aggregateClusterRoles, rulesOfBinding, type RbacState } from './state.js';
-import { toBinding, toRole, type PolicyRule } from './types.js';
+import { aggregateClusterRoles } from '../../api/rbac/aggregation.js';
+import { rulesOfBinding, type RbacState } from './state.js';
+import { toBinding, toRole, type PolicyRule } from '../../api/rbac/types.js';
 
 const GROUP = 'rbac.authorization.k8s.io';
 const WRITES = new Set(['create', 'update', 'patch']);

@@ -3,7 +3,7 @@
 // (`pods` does not cover it), `*/log` the subresource of any resource; resourceNames, when
 // present, require the request to name one of them (so list and create, which name nothing, do
 // not match); a nonResourceURL ending in `*` is a prefix. Pure.
-import type { PolicyRule } from './types.js';
+import type { PolicyRule } from '../../api/rbac/types.js';
 
 /** What authorization looks at in a request. `verb`: resource verbs (get, list, watch, create, update, patch, delete, deletecollection), or for non-resource requests the lowercase HTTP method (get for GET and HEAD). `resource`: empty for a non-resource request; then `path` is what is checked. */
 export interface Attributes {

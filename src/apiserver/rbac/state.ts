@@ -1,13 +1,11 @@
 // The RBAC state the authorizer decides over: the four kinds, indexed, with aggregated
 // ClusterRoles already resolved. `buildRbacState` is pure: same objects, same state.
-// Aggregation (a derived view, not a write): a ClusterRole with an aggregationRule has as its
-// rules the union of the effective rules of every other ClusterRole whose labels match one of
-// its clusterRoleSelectors, resolved transitively (admin ⊇ edit ⊇ view), cycles cut; its own
-// `rules` field is ignored, as Kubernetes' aggregation controller overwrites it. Guarantees:
+// Aggregation is resolved here, not read from the stored `rules` (api/rbac/aggregation.ts), so
+// the authorizer does not wait for the aggregation controller to write them. Guarantees:
 // bindings are found by subject (user name, group, service account) without scanning all of
 // them. Does not: check that a roleRef exists (a binding to a missing role grants nothing).
-import { selectorMatches } from '../../api/validation/index.js';
-import type { BindingObject, PolicyRule, RoleObject, Subject } from './types.js';
+import { aggregateClusterRoles } from '../../api/rbac/aggregation.js';
+import type { BindingObject, PolicyRule, RoleObject, Subject } from '../../api/rbac/types.js';
 
 export interface IndexedBinding {
   binding: BindingObject;
@@ -56,43 +54,6 @@ function addTo(index: SubjectIndex, b: BindingObject, kind: string): void {
     if (!list) index.set(key, (list = []));
     list.push({ binding: b, kind });
   }
-}
-
-function ruleKey(r: PolicyRule): string {
-  return JSON.stringify([r.verbs, r.apiGroups, r.resources, r.resourceNames, r.nonResourceURLs]);
-}
-
-/** Effective rules of every ClusterRole, aggregation resolved (pure). */
-export function aggregateClusterRoles(clusterRoles: Map<string, RoleObject>): Map<string, PolicyRule[]> {
-  const out = new Map<string, PolicyRule[]>();
-  const visiting = new Set<string>();
-  const resolve = (name: string): PolicyRule[] => {
-    const done = out.get(name);
-    if (done) return done;
-    const role = clusterRoles.get(name);
-    if (!role) return [];
-    if (!role.aggregationSelectors) {
-      out.set(name, role.rules);
-      return role.rules;
-    }
-    if (visiting.has(name)) return [];
-    visiting.add(name);
-    const rules: PolicyRule[] = [];
-    const keys = new Set<string>();
-    for (const other of [...clusterRoles.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (other.name === name) continue;
-      if (!role.aggregationSelectors.some((sel) => selectorMatches(sel, other.labels))) continue;
-      for (const r of resolve(other.name)) {
-        const k = ruleKey(r);
-        if (!keys.has(k)) { keys.add(k); rules.push(r); }
-      }
-    }
-    visiting.delete(name);
-    out.set(name, rules);
-    return rules;
-  };
-  for (const name of clusterRoles.keys()) resolve(name);
-  return out;
 }
 
 export function buildRbacState(objs: { roles: RoleObject[]; clusterRoles: RoleObject[]; roleBindings: BindingObject[]; clusterRoleBindings: BindingObject[] }): RbacState {

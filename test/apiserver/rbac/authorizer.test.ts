@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { authorize } from '../../../src/apiserver/rbac/authorizer.js';
 import { buildRbacState } from '../../../src/apiserver/rbac/state.js';
 import { coveringGaps } from '../../../src/apiserver/rbac/escalation.js';
-import { toBinding, toRole, toPolicyRule } from '../../../src/apiserver/rbac/types.js';
+import { toBinding, toRole, toPolicyRule } from '../../../src/api/rbac/types.js';
 import { defaultClusterRoleBindings, defaultClusterRoles } from '../../../src/apiserver/rbac/defaults.js';
 import type { KubeObject } from '../../../src/api/object.js';
 

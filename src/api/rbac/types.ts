@@ -1,8 +1,8 @@
 // Plain-data shapes of the RBAC objects the authorizer reads (rbac.authorization.k8s.io/v1),
 // narrowed from stored JSON by `toPolicyRule` & co. Guarantees: pure, total (bad fields read as
 // empty). Does not validate (the registry refused invalid objects before they were stored).
-import type { KubeObject } from '../../api/object.js';
-import { asArr, asObj, asStr, objList } from '../../api/validation/access.js';
+import type { KubeObject } from '../object.js';
+import { asArr, asObj, asStr, objList } from '../validation/access.js';
 
 export interface PolicyRule {
   verbs: string[];
