@@ -114,7 +114,7 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
       if (ri.kind !== 'resource' || ri.resource !== 'pods' || ri.subresource !== 'exec' || !ri.namespace || !ri.name || ri.group !== '') {
         throw new TriremeError('BadRequest', 'only pods/exec accepts a protocol upgrade');
       }
-      const user = deps.authenticate(req);
+      const user = requestUser(deps, req);
       // Exec over a websocket GET is authorized as create, as Kubernetes does.
       const decision = deps.authorize(user, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: ri.namespace, name: ri.name });
       if (!decision.allowed) throw user ? forbidden(user, { ...ri, verb: 'create' }) : new TriremeError('Unauthorized', 'Unauthorized');
@@ -123,14 +123,20 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
   };
 }
 
+/**
+ * Who a request acts as: the authenticated user, or the one its impersonation headers name when
+ * the real requester may impersonate each attribute (a Forbidden error otherwise).
+ */
+function requestUser(deps: HandlerDeps, req: IncomingMessage): UserInfo | undefined {
+  const authenticated = deps.authenticate(req);
+  if (!wantsImpersonation(req.headers)) return authenticated;
+  return impersonate(req.headers, effectiveUser(authenticated), (u, a) => deps.authorize(u, a));
+}
+
 async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<RequestInfo> {
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const ri = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
-  const authenticated = deps.authenticate(req);
-  // Impersonation headers: each impersonated attribute is authorized for the real requester.
-  const user = wantsImpersonation(req.headers)
-    ? impersonate(req.headers, effectiveUser(authenticated), (u, a) => deps.authorize(u, a))
-    : authenticated;
+  const user = requestUser(deps, req);
   const attrs = ri.kind === 'resource'
     ? { verb: ri.verb, group: ri.group, resource: ri.resource, subresource: ri.subresource, namespace: ri.namespace, name: ri.name }
     : { verb: req.method === 'HEAD' ? 'get' : (req.method ?? 'GET').toLowerCase(), group: '', resource: '', path };
