@@ -21,8 +21,8 @@ export function reconciled(current: KubeObject, wanted: KubeObject): KubeObject 
   const next = structuredClone(current) as Obj & KubeObject;
   const w = wanted as Obj & KubeObject;
   const meta = next.metadata ?? (next.metadata = {});
-  meta.labels = { ...meta.labels, ...w.metadata?.labels };
-  meta.annotations = { ...meta.annotations, ...w.metadata?.annotations };
+  if (w.metadata?.labels) meta.labels = { ...meta.labels, ...w.metadata.labels };
+  if (w.metadata?.annotations) meta.annotations = { ...meta.annotations, ...w.metadata.annotations };
   if (w.kind === 'ClusterRole') {
     if (w.aggregationRule) next.aggregationRule = w.aggregationRule;
     else delete next.aggregationRule;
