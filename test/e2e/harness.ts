@@ -12,6 +12,8 @@
 //   agent.ts       `startAgent`, `waitNodeReady`
 //   containers.ts  the agents' container processes seen from state files and /proc
 //   workloads.ts   listing pods, readiness, deleting workloads
+//   services.ts    the proxy suites' backends, GETs, UDP questions, Services and Endpoints
+//                  (imported from ./harness/services.js directly)
 //
 // Servers and agents bind port 0 and report the ports they bound in their ready file
 // (src/cli/ready-file.ts), so there is no free-port race.

@@ -15,18 +15,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
 import http from 'node:http';
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import { AbstractSocketLock } from '../../src/agent/proxy/machine-lock.js';
 import { clusterTable, deleteScript, nodeTable, parseTables } from '../../src/agent/proxy/nft-ruleset.js';
 import { listenerOwner, listeningInodes } from '../../src/launch/socket-owner.js';
 import { silentLogger } from '../../src/util/log.js';
 import { deps, needs } from '../helpers/require-dep.js';
 import { killAll, sleep, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle } from './harness.js';
+import { answers, get, serviceFixtures, udpAsk, type HttpBackend } from './harness/services.js';
 
 const SERVER_IP = '127.0.30.1';
 const N1_IP = '127.0.30.2';
@@ -42,6 +40,7 @@ let n1: AgentHandle;
 let n2: AgentHandle;
 let n3: AgentHandle | undefined;
 const closers: (() => void)[] = [];
+const { httpBackend, udpBackend, createService, putEndpoints } = serviceFixtures(() => server, NS, closers);
 /** Every table this run may have caused to exist. */
 const ourTables = new Set<string>();
 
@@ -55,78 +54,6 @@ function tables(): string[] {
 }
 function tableText(name: string): string {
   return nft(['list', 'table', 'ip', name]);
-}
-
-interface HttpBackend { name: string; ip: string; port: number; close(): Promise<void> }
-
-async function httpBackend(name: string, ip: string): Promise<HttpBackend> {
-  const sockets = new Set<net.Socket>();
-  const s = http.createServer((_req, res) => res.end(name));
-  s.on('connection', (c) => {
-    sockets.add(c);
-    c.once('close', () => sockets.delete(c));
-  });
-  await new Promise<void>((r) => s.listen(0, ip, r));
-  const close = (): Promise<void> => new Promise((r) => {
-    for (const c of sockets) c.destroy();
-    s.close(() => r());
-  });
-  closers.push(() => void close());
-  return { name, ip, port: (s.address() as net.AddressInfo).port, close };
-}
-
-async function udpBackend(name: string, ip: string): Promise<{ port: number }> {
-  const s = dgram.createSocket('udp4');
-  s.on('message', (m, r) => s.send(`${name}:${m.toString()}`, r.port, r.address));
-  await new Promise<void>((r) => s.bind(0, ip, r));
-  closers.push(() => s.close());
-  return { port: s.address().port };
-}
-
-function get(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const req = http.get({ host, port, path: '/', agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-}
-
-async function answers(host: string, port: number, n: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await get(host, port));
-  return out;
-}
-
-function udpAsk(host: string, port: number, msg: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const t = setTimeout(() => { s.close(); resolve(undefined); }, 1000);
-    s.on('message', (m) => { clearTimeout(t); s.close(); resolve(m.toString()); });
-    s.send(msg, port, host);
-  });
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const r = await server.request(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }) });
-  assert.ok(r.status >= 200 && r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
-  return JSON.parse(r.text) as unknown;
-}
-
-async function createService(name: string, spec: Service['spec']): Promise<Service> {
-  return await api('POST', `/api/v1/namespaces/${NS}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec }) as Service;
-}
-
-async function putEndpoints(name: string, backends: [string, string, number][], portName: string, protocol = 'TCP'): Promise<void> {
-  const subsets = backends.map(([ip, nodeName, port]) => ({ addresses: [{ ip, nodeName }], ports: [{ name: portName, port, protocol }] }));
-  const body: Endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name }, subsets };
-  const r = await server.request(`/api/v1/namespaces/${NS}/endpoints/${name}`);
-  if (r.status === 404) await api('POST', `/api/v1/namespaces/${NS}/endpoints`, body);
-  else await api('PUT', `/api/v1/namespaces/${NS}/endpoints/${name}`, { ...body, metadata: { name, resourceVersion: (JSON.parse(r.text) as Endpoints).metadata?.resourceVersion } });
 }
 
 function nobodyListens(protocol: 'TCP' | 'UDP', ip: string, port: number): boolean {

@@ -11,14 +11,12 @@
 // after a kill -9 (internalTrafficPolicy Local shows which node holds it).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import { killAll, sleep, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle } from './harness.js';
+import { answers, get, serviceFixtures, udpAsk, type HttpBackend } from './harness/services.js';
 
 const SERVER_IP = '127.0.23.1';
 const N1_IP = '127.0.23.2';
@@ -32,81 +30,7 @@ let server: ServerHandle;
 let n1: AgentHandle;
 let n2: AgentHandle;
 const closers: (() => void)[] = [];
-
-interface HttpBackend { name: string; ip: string; port: number; close(): Promise<void> }
-
-async function httpBackend(name: string, ip: string): Promise<HttpBackend> {
-  const sockets = new Set<net.Socket>();
-  const s = http.createServer((_req, res) => res.end(name));
-  s.on('connection', (c) => {
-    sockets.add(c);
-    c.once('close', () => sockets.delete(c));
-  });
-  await new Promise<void>((r) => s.listen(0, ip, r));
-  const close = (): Promise<void> => new Promise((r) => {
-    for (const c of sockets) c.destroy();
-    s.close(() => r());
-  });
-  closers.push(() => void close());
-  return { name, ip, port: (s.address() as net.AddressInfo).port, close };
-}
-
-async function udpBackend(name: string, ip: string): Promise<{ port: number }> {
-  const s = dgram.createSocket('udp4');
-  s.on('message', (m, r) => s.send(`${name}:${m.toString()}`, r.port, r.address));
-  await new Promise<void>((r) => s.bind(0, ip, r));
-  closers.push(() => s.close());
-  return { port: s.address().port };
-}
-
-/** GET / through host:port; the body, or the error code (ECONNREFUSED, ECONNRESET, …). */
-function get(host: string, port: number, localAddress?: string): Promise<string> {
-  return new Promise((resolve) => {
-    const req = http.get({ host, port, path: '/', agent: false, timeout: 3000, ...(localAddress ? { localAddress } : {}) }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-}
-
-function udpAsk(host: string, port: number, msg: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const t = setTimeout(() => { s.close(); resolve(undefined); }, 1000);
-    s.on('message', (m) => { clearTimeout(t); s.close(); resolve(m.toString()); });
-    s.send(msg, port, host);
-  });
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const r = await server.request(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }) });
-  assert.ok(r.status >= 200 && r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
-  return JSON.parse(r.text) as unknown;
-}
-
-async function createService(name: string, spec: Service['spec']): Promise<Service> {
-  return await api('POST', `/api/v1/namespaces/${NS}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec }) as Service;
-}
-
-/** One subset per backend (each listens on a port of its own): `[ip, nodeName, port]`. */
-async function putEndpoints(name: string, backends: [string, string, number][], portName: string, protocol = 'TCP'): Promise<void> {
-  const subsets = backends.map(([ip, nodeName, port]) => ({ addresses: [{ ip, nodeName }], ports: [{ name: portName, port, protocol }] }));
-  const body: Endpoints = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name }, subsets };
-  const r = await server.request(`/api/v1/namespaces/${NS}/endpoints/${name}`);
-  if (r.status === 404) await api('POST', `/api/v1/namespaces/${NS}/endpoints`, body);
-  else await api('PUT', `/api/v1/namespaces/${NS}/endpoints/${name}`, { ...body, metadata: { name, resourceVersion: (JSON.parse(r.text) as Endpoints).metadata?.resourceVersion } });
-}
-
-/** `n` GETs; the set of answers. */
-async function answers(host: string, port: number, n: number, localAddress?: string): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await get(host, port, localAddress));
-  return out;
-}
+const { httpBackend, udpBackend, api, createService, putEndpoints } = serviceFixtures(() => server, NS, closers);
 
 function agentPid(a: AgentHandle): number {
   return (JSON.parse(readFileSync(join(a.dataDir, 'ready.json'), 'utf8')) as { pid: number }).pid;
