@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteWorkloads, killAll, show, startServer, waitFor, type ServerHandle } from './harness.js';
-import { runCli, type CliResult } from '../ha/servers.js';
+import { runCli, showCli, type CliResult } from '../ha/servers.js';
 import { deps, needs } from '../helpers/require-dep.js';
 import type { DoctorReport } from '../../src/ops/doctor/report.js';
 
@@ -19,7 +19,6 @@ let server: ServerHandle;
 // Kubernetes' leader timings: with the 2 s default, a saturated machine makes even a lone server
 // lose and retake its Leases, which the doctor rightly reports as leader-churn.
 const LEADER_TIMINGS = ['--leader-elect-lease-duration', '15', '--leader-elect-renew-deadline', '10', '--leader-elect-retry-period', '2'];
-const showCli = (r: CliResult): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 async function doctorJson(): Promise<{ r: CliResult; report: DoctorReport }> {
   const r = await runCli(['doctor', '--kubeconfig', server.kubeconfig, '-o', 'json'], 60_000);

@@ -10,16 +10,15 @@
 //   once s3 leaves default/kubernetes, fewer than 3 servers; exit 1.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deps, needs } from '../helpers/require-dep.js';
-import { killAll, show, waitFor } from '../e2e/harness.js';
+import { show, waitFor } from '../e2e/harness.js';
 import { trackAgentDataDir } from '../e2e/harness/tracking.js';
 import type { DoctorReport } from '../../src/ops/doctor/report.js';
-import { HaServer, runCli, type CliResult } from './servers.js';
+import { HaServer, runCli, showCli, stopAllAndClean, type CliResult } from './servers.js';
 
-const showCli = (r: CliResult): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 // Kubernetes' own leader-election timings instead of our 2 s default: on a machine shared with
 // other test runs (load far above its 2 cores) 2 s leases really do change hands every few
 // minutes, which the doctor rightly reports as churn; a healthy cluster there needs the longer ones.
@@ -76,15 +75,9 @@ describe('trireme doctor on three servers', { skip: needs(deps.etcd, deps.kubect
   });
 
   after(async () => {
-    try {
-      await all[0]?.kubectl(['delete', 'deployment', 'web', '--wait=false']).catch(() => undefined);
-      for (const s of all) if (s.running()) await s.stop().catch(() => undefined);
-    } finally {
-      // The agents leave their containers (web, DNS) running: killAll ends them (data dirs tracked).
-      killAll();
-      if (process.env.E2E_KEEP === undefined) await rm(root, { recursive: true, force: true });
-      else console.error(`kept ${root}`);
-    }
+    await all[0]?.kubectl(['delete', 'deployment', 'web', '--wait=false']).catch(() => undefined);
+    // The agents leave their containers (web, DNS) running: killAll ends them (data dirs tracked).
+    await stopAllAndClean(all, root);
   });
 
   it('a healthy cluster: no finding, exit 0', async () => {

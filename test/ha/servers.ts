@@ -6,13 +6,14 @@
 // Does not: remove data dirs (the test's root dir holds them all), or wait for etcd to agree.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hardKill } from '../../src/launch/children.js';
 import { HaServerProcess } from '../../src/launch/ha-server.js';
 import { agentFlagArgs } from '../e2e/harness/node-flags.js';
 import { cliMain, repoRoot } from '../e2e/harness/paths.js';
 import { runKubectl, type KubectlOptions, type KubectlResult } from '../e2e/harness/kubectl.js';
-import { tracker } from '../e2e/harness/tracking.js';
+import { killAll, tracker } from '../e2e/harness/tracking.js';
 
 export interface CliResult {
   code: number | null;
@@ -35,6 +36,25 @@ export function runCli(args: string[], timeoutMs = 120_000): Promise<CliResult> 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A CLI run's exit code and output, for assertion messages. */
+export function showCli(r: CliResult): string {
+  return `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+}
+
+/**
+ * A suite's teardown: stops every server still running, kills whatever the test started (even
+ * when a stop fails), and removes `root` unless E2E_KEEP is set (then says where it is).
+ */
+export async function stopAllAndClean(all: readonly HaServerProcess[], root: string): Promise<void> {
+  try {
+    for (const s of all) if (s.running()) await s.stop().catch(() => undefined);
+  } finally {
+    killAll();
+    if (process.env.E2E_KEEP === undefined) await rm(root, { recursive: true, force: true });
+    else console.error(`kept ${root}`);
+  }
 }
 
 export interface HaServerCreateOptions {

@@ -21,11 +21,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterStatus } from '../../src/api/cluster-status.js';
 import { deps, needs } from '../helpers/require-dep.js';
-import { killAll, rawRequest, readCredentials, show } from '../e2e/harness.js';
-import { HaServer, runCli, type CliResult } from './servers.js';
+import { rawRequest, readCredentials, show } from '../e2e/harness.js';
+import { HaServer, runCli, showCli, stopAllAndClean } from './servers.js';
 import { assertSameObjects, dumpDrill, maxResourceVersion, writeDrillObjects, type Dumped } from '../ops/snapshot/drill.js';
-
-const showCli = (r: CliResult): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
 describe('restore drill on a 3-server etcd cluster', { skip: needs(deps.etcd, deps.etcdctl, deps.kubectl), timeout: 900_000 }, () => {
   let root = '';
@@ -38,15 +36,7 @@ describe('restore drill on a 3-server etcd cluster', { skip: needs(deps.etcd, de
     root = await mkdtemp(join(tmpdir(), 'trireme-drill-etcd-'));
   });
 
-  after(async () => {
-    try {
-      for (const s of all) if (s.running()) await s.stop().catch(() => undefined);
-    } finally {
-      killAll();
-      if (process.env.E2E_KEEP === undefined) await rm(root, { recursive: true, force: true });
-      else console.error(`kept ${root}`);
-    }
-  });
+  after(() => stopAllAndClean(all, root));
 
   it('snapshots one member of a 3-server cluster holding 200 objects', async () => {
     const [s1, s2, s3] = await Promise.all(['11', '12', '13'].map((n, i) => HaServer.create(root, `s${i + 1}`, `127.0.40.${n}`)));

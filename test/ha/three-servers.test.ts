@@ -20,10 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterStatus } from '../../src/api/cluster-status.js';
 import { deps, needs } from '../helpers/require-dep.js';
-import { killAll, rawRequest, readCredentials, show, waitFor } from '../e2e/harness.js';
-import { HaServer, runCli, type CliResult } from './servers.js';
-
-const showCli = (r: CliResult): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+import { rawRequest, readCredentials, show, waitFor } from '../e2e/harness.js';
+import { HaServer, runCli, showCli, stopAllAndClean } from './servers.js';
 
 async function clusterStatus(s: HaServer): Promise<ClusterStatus> {
   const r = await runCli(['cluster', 'status', '--kubeconfig', s.kubeconfig, '-o', 'json']);
@@ -67,15 +65,7 @@ describe('three servers on a managed etcd', { skip: needs(deps.etcd, deps.kubect
     await s3.start(['--server', s1.url, '--token', token]);
   });
 
-  after(async () => {
-    try {
-      for (const s of all) if (s.running()) await s.stop().catch(() => undefined);
-    } finally {
-      killAll();
-      if (process.env.E2E_KEEP === undefined) await rm(root, { recursive: true, force: true });
-      else console.error(`kept ${root}`);
-    }
-  });
+  after(() => stopAllAndClean(all, root));
 
   it('every server serves the same objects, and cluster status lists 3 servers and 3 members', async () => {
     await write(s1, 'from-s1');

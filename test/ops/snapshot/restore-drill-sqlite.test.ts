@@ -19,11 +19,10 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deps, needs } from '../../helpers/require-dep.js';
-import { killAll, rawRequest, readCredentials, show, waitFor } from '../../e2e/harness.js';
-import { HaServer, runCli, type CliResult } from '../../ha/servers.js';
+import { rawRequest, readCredentials, show, waitFor } from '../../e2e/harness.js';
+import { HaServer, runCli, showCli, stopAllAndClean } from '../../ha/servers.js';
 import { assertSameObjects, dumpDrill, maxResourceVersion, writeDrillObjects, yamlStream, type Dumped } from './drill.js';
 
-const showCli = (r: CliResult): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 const LIFECYCLE = ['--node-monitor-grace-period', '3s', '--default-unreachable-toleration-seconds', '1', '--default-not-ready-toleration-seconds', '1', '--snapshot-retention', '3'];
 
 describe('restore drill on SQLite', { skip: needs(deps.kubectl), timeout: 600_000 }, () => {
@@ -37,15 +36,7 @@ describe('restore drill on SQLite', { skip: needs(deps.kubectl), timeout: 600_00
     root = await mkdtemp(join(tmpdir(), 'trireme-drill-sqlite-'));
   });
 
-  after(async () => {
-    try {
-      for (const s of all) if (s.running()) await s.stop().catch(() => undefined);
-    } finally {
-      killAll();
-      if (process.env.E2E_KEEP === undefined) await rm(root, { recursive: true, force: true });
-      else console.error(`kept ${root}`);
-    }
-  });
+  after(() => stopAllAndClean(all, root));
 
   it('snapshots a server with 200 objects and records it', async () => {
     const s1 = await HaServer.create(root, 's1', '127.0.40.1');
