@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ main(arg
   'leader-churn': { about: 'N minutes (--minutes, default 10) of steady writes against trireme server: leader transitions of its controller manager and scheduler (goal 0)', load: () => import('./leader-churn/main.js') },
   'node-failure': { about: 'kill -9 of an agent with its pods under 1,000 req/s on a Service: node Unknown, eviction, Ready again elsewhere, request success; node proxy cost vs straight to the pods', load: () => import('./node-failure.js') },
   snapshot: { about: 'snapshot save and restore time and size at 10k/100k objects on SQLite and etcd, as a ratio to a raw copy of the store files; API p99 during a snapshot vs without', load: () => import('./snapshot/main.js') },
+  authz: { about: 'what RBAC costs: create+get ops/s of a user admitted by RBAC (RoleBinding to edit) vs the admin admitted by the fixed rules, alternating rounds (goal ≥ 90 %)', load: () => import('./authz.js') },
   'pod-startup': { about: '100 bare pods at 20/s: create → scheduled/Running/Ready vs bare spawn of the same command', load: () => import('./pod-startup.js') },
 };
 
