@@ -3,13 +3,20 @@
 // child together), tracked by the e2e harness's tracker so every one dies with the test, plus
 // kubectl against a server and `runCli`, which runs a one-shot subcommand and returns what it
 // printed and its exit code (killed after its timeout).
-// Does not: remove data dirs (the test's root dir holds them all), or wait for etcd to agree.
+// `waitApplied` waits until a server's own etcd member has applied a revision: a write is
+// acknowledged once a quorum has it, so a member about to be the lone survivor of a
+// `--cluster-reset` may still lack it (force-new-cluster keeps only what that member applied).
+// Does not: remove data dirs (the test's root dir holds them all), or wait for etcd to agree
+// unless asked (waitApplied).
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { Etcd3 } from 'etcd3';
 import { join } from 'node:path';
 import { hardKill } from '../../src/launch/children.js';
 import { HaServerProcess } from '../../src/launch/ha-server.js';
+import { etcdPaths } from '../../src/etcd/paths.js';
+import { pollUntil } from '../../src/util/poll.js';
 import { agentFlagArgs } from '../e2e/harness/node-flags.js';
 import { cliMain, repoRoot } from '../e2e/harness/paths.js';
 import { runKubectl, type KubectlOptions, type KubectlResult } from '../e2e/harness/kubectl.js';
@@ -91,5 +98,23 @@ export class HaServer extends HaServerProcess {
 
   kubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
     return runKubectl(this.kubeconfig, this.scratch, args, opts);
+  }
+
+  /** Waits (≤ 30 s) until this server's own etcd member has applied `revision` (its local status). */
+  async waitApplied(revision: number): Promise<void> {
+    const tls = etcdPaths(this.dataDir).tls;
+    const [ca, cert, key] = await Promise.all(['ca.crt', 'client.crt', 'client.key'].map((f) => readFile(join(tls, f))));
+    const member = new Etcd3({
+      hosts: [`https://${this.host}:${this.etcdClientPort}`],
+      credentials: { rootCertificate: ca!, certChain: cert!, privateKey: key! },
+    });
+    try {
+      await pollUntil(`${this.name}'s etcd member to apply revision ${revision}`, async () => {
+        const s = await member.maintenance.status();
+        return Number(s.header.revision) >= revision || undefined;
+      }, { timeoutMs: 30_000, everyMs: 50 });
+    } finally {
+      member.close();
+    }
   }
 }

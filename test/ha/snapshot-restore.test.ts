@@ -109,6 +109,8 @@ describe('restore drill on a 3-server etcd cluster', { skip: needs(deps.etcd, de
     const [r1, r2, r3] = all.slice(3);
     const before = await r1!.kubectl(['create', 'configmap', 'before-reset', '-o', 'jsonpath={.metadata.resourceVersion}']);
     assert.equal(before.code, 0, show(before));
+    // Reset keeps what r1's member applied: wait until it has the acknowledged write.
+    await r1!.waitApplied(Number(before.stdout));
     for (const r of [r2!, r3!, r1!]) await r.kill();
     await r1!.start(['--cluster-reset']);
     const pre = (await readdir(join(r1!.dataDir, 'snapshots'))).filter((f) => f.startsWith('pre-reset-r1-'));
