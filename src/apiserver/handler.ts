@@ -1,4 +1,5 @@
-// The API server's request pipeline: authenticate → authorize → route (non-resource paths,
+// The API server's request pipeline: authenticate → flow control (flow-control.ts: a seat per
+// priority level, or 429) → authorize → route (non-resource paths,
 // discovery, OpenAPI, resources) → fence of mutating requests (resolved here, enforced by the
 // registry in each store write; leader-elected identities must carry one) → answer; every
 // failure becomes a Status. One function per
@@ -35,6 +36,7 @@ import { serveWatch } from './watch-handler.js';
 import { qualifiedName, statusFromError } from './status.js';
 import type { Duplex } from 'node:stream';
 import { VERSION_INFO } from './version.js';
+import type { FlowControl } from './flow-control.js';
 
 export interface HandlerDeps {
   registry: Registry;
@@ -62,6 +64,8 @@ export interface HandlerDeps {
   resourceMetrics: ResourceMetrics;
   /** The dashboard page and dashboard tokens (dashboard-routes.ts). */
   dashboard: DashboardRoutes;
+  /** Seats per priority level (flow-control.ts): taken before authorization, given back when the response closes. */
+  flow: FlowControl;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -137,6 +141,12 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const ri = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
   const user = requestUser(deps, req);
+  const seat = deps.flow.admit(user, req.method ?? 'GET', ri, url.searchParams);
+  if (!seat.ok) {
+    deps.metrics.rejected.inc({ priority_level: seat.level, reason: seat.reason });
+    throw seat.error;
+  }
+  res.once('close', seat.release);
   const attrs = ri.kind === 'resource'
     ? { verb: ri.verb, group: ri.group, resource: ri.resource, subresource: ri.subresource, namespace: ri.namespace, name: ri.name }
     : { verb: req.method === 'HEAD' ? 'get' : (req.method ?? 'GET').toLowerCase(), group: '', resource: '', path };

@@ -43,6 +43,8 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, conte
 }
 
 export function sendStatus(res: ServerResponse, status: StatusBody): void {
+  // A 429 or 503 that says when to come back says it in the header clients read too.
+  if (status.details?.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(status.details.retryAfterSeconds));
   sendJson(res, status.code, status);
 }
 

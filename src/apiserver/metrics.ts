@@ -12,6 +12,8 @@ export class ApiMetrics {
   readonly fencedWrites = new Counter({ name: 'trireme_apiserver_fenced_writes_total', help: 'Writes refused with 409 because the Lease their fence names has moved on', labelNames: ['lease'], registers: [this.registry] });
   readonly watches = new Gauge({ name: 'apiserver_longrunning_requests', help: 'Open watch streams', labelNames: ['resource'], registers: [this.registry] });
   /** Requests being served now, watches excluded (Kubernetes: apiserver_current_inflight_requests). */
+  /** Requests refused by flow control (flow-control.ts), by priority level and why. */
+  readonly rejected = new Counter({ name: 'trireme_apiserver_rejected_requests_total', help: 'Requests refused with 429 by flow control, by priority level and reason (inflight: the level\'s seats were taken; watches: the user\'s long-running cap)', labelNames: ['priority_level', 'reason'], registers: [this.registry] });
   readonly inflight = new Gauge({ name: 'apiserver_current_inflight_requests', help: 'Requests in flight (watches excluded), by readOnly or mutating', labelNames: ['request_kind'], registers: [this.registry] });
 
   constructor() {

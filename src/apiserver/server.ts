@@ -41,6 +41,11 @@ import { doctorReport } from '../ops/doctor/report.js';
 import { createDashboardRoutes } from './dashboard-routes.js';
 import { createDashboardTokens, isDashboardToken } from './dashboard-token.js';
 import type { StoreBackend } from '../api/cluster-status.js';
+import { DEFAULT_FLOW_LIMITS, FlowControl, type FlowLimits } from './flow-control.js';
+
+/** Headers must arrive within this (Node's default is 60 s); the whole request body within REQUEST_TIMEOUT_MS. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -65,6 +70,8 @@ export interface ApiServerOptions {
   serviceRanges?: ServiceRanges;
   /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
   defaultTolerations?: DefaultTolerations;
+  /** Flow control's seats and long-running cap (default DEFAULT_FLOW_LIMITS). */
+  flowLimits?: FlowLimits;
 }
 
 export interface RunningApiServer {
@@ -104,6 +111,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const server = https.createServer({
     key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caCertPem,
     requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 65_000,
+    // A client that trickles its headers or body (slowloris) is cut off instead of holding a socket.
+    headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS,
   });
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
@@ -154,6 +163,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     authorize: (user, attrs) => authorizer(user, attrs),
     rbac: () => rbac.current(),
     health: () => readiness({ store: opts.store, clock, shuttingDown: () => !ready }),
+    flow: new FlowControl(opts.flowLimits ?? DEFAULT_FLOW_LIMITS),
   };
   server.on('request', createHandler(deps));
   server.on('upgrade', createUpgradeHandler(deps));
