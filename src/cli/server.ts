@@ -103,7 +103,7 @@ export function registerServer(program: Command): void {
     .action(async (flags: ServerFlags) => {
       const log = createLogger('server', undefined, flags.logFormat);
       const started = await refusedAsOneLine('apiserver', () => startApi(flags, log));
-      if (!started) return;
+      if (!started) process.exit(1); // as `trireme server`: nothing half-started keeps the process
       const { api, managed, snapshotSource } = started;
       onShutdown(log, async () => { await api.stop(); snapshotSource.close(); await managed?.stop(); });
       printReady(flags, api, undefined, managed);
@@ -147,7 +147,9 @@ export function registerServer(program: Command): void {
         return;
       }
       const started = await refusedAsOneLine('server', () => startApi(flags, log));
-      if (!started) return;
+      // A start that failed half-way (after its store client, watch caches or listener came up)
+      // must not leave the process running without serving: its managed etcd is already stopped.
+      if (!started) process.exit(1);
       const { api, managed, snapshotSource } = started;
       const leaderMetrics = new LeaderMetrics(api.metrics.registry);
       // Once per process: the controller manager starts anew with each leadership term.
