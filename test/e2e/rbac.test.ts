@@ -64,4 +64,19 @@ describe('RBAC through kubectl', { skip: needs(deps.kubectl) }, () => {
     const b = await k(['create', 'rolebinding', 'x', '--clusterrole=cluster-admin', '--user=ada', '-n', 'shop', '--as', 'ada']);
     assert.notEqual(b.code, 0, show(b));
   });
+
+  test('the in-process components run under their own roles: each refused what lies outside it', async () => {
+    const matrix: [string, string[], string][] = [
+      ['system:kube-scheduler', ['get', 'secrets'], 'no'], ['system:kube-scheduler', ['create', 'pods/binding'], 'yes'],
+      ['system:kube-controller-manager', ['create', 'secrets'], 'no'], ['system:kube-controller-manager', ['create', 'replicasets.apps'], 'yes'],
+      ['system:kube-controller-manager', ['escalate', 'clusterroles.rbac.authorization.k8s.io'], 'yes'],
+      ['system:trireme-addons', ['list', 'secrets'], 'no'], ['system:trireme-addons', ['create', 'deployments.apps'], 'yes'],
+      ['system:trireme-balancer', ['list', 'pods'], 'no'], ['system:trireme-alerts', ['list', 'pods'], 'no'],
+    ];
+    for (const [who, args, want] of matrix) assert.equal(await canI([...args, '-n', 'kube-system', '--as', who]), want, `${who} ${args.join(' ')}`);
+    // A node's credentials: no Secret that no pod on it references.
+    assert.equal(await canI(['get', 'secrets/any', '-n', 'shop', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'no');
+    assert.equal(await canI(['patch', 'nodes/n9', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'yes');
+    assert.equal(await canI(['patch', 'nodes/n8', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'no');
+  });
 });
