@@ -67,7 +67,7 @@ describe('RBAC through kubectl', { skip: needs(deps.kubectl) }, () => {
 
   test('the in-process components run under their own roles: each refused what lies outside it', async () => {
     const matrix: [string, string[], string][] = [
-      ['system:kube-scheduler', ['get', 'secrets'], 'no'], ['system:kube-scheduler', ['create', 'pods/binding'], 'yes'],
+      ['system:kube-scheduler', ['get', 'secrets'], 'no'], ['system:kube-scheduler', ['create', 'pods', '--subresource=binding'], 'yes'],
       ['system:kube-controller-manager', ['create', 'secrets'], 'no'], ['system:kube-controller-manager', ['create', 'replicasets.apps'], 'yes'],
       ['system:kube-controller-manager', ['escalate', 'clusterroles.rbac.authorization.k8s.io'], 'yes'],
       ['system:trireme-addons', ['list', 'secrets'], 'no'], ['system:trireme-addons', ['create', 'deployments.apps'], 'yes'],
