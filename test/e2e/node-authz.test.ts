@@ -4,7 +4,8 @@
 // src/agent/node-join.ts) and asks the server as n1: n2's Secret (referenced by a pod on n2),
 // n2's Node and Lease, a Secret no pod references and a non-mirror pod are refused; the Secret
 // its own pod references and its own Node status are accepted. And the agent works under the
-// restriction: a pod with a Secret volume and Secret env runs on n1 and sees both values.
+// restriction: a pod with a Secret volume and Secret env runs on each node and sees both values,
+// and the server's 403 count is exactly the refusals the test asked for (none of the agents').
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -145,5 +146,19 @@ describe('node restriction with a node\'s real credentials', { timeout: 180_000 
       }, 30_000, 250).catch((e: Error) => { throw new Error(`${e.message}; last answer: ${last}`); });
       assert.match(log, new RegExp(`env=${value} file=${value}`), log);
     }
+  });
+
+  test('nothing the agents did was refused: the server\'s 403s are exactly the ones this test asked for', async () => {
+    const r = await server.request('/metrics', { headers: { Accept: 'text/plain' } });
+    assert.equal(r.status, 200);
+    const got: Record<string, number> = {};
+    for (const line of r.text.split('\n')) {
+      const m = /^apiserver_request_total\{(.*)\} (\d+)$/.exec(line);
+      if (!m || !m[1]!.includes('code="403"')) continue;
+      const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
+      const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+      got[key] = (got[key] ?? 0) + Number(m[2]);
+    }
+    assert.deepEqual(got, { 'get secrets': 3, 'list secrets': 1, 'patch nodes': 2, 'patch nodes/status': 1, 'patch leases': 1, 'patch pods/status': 1, 'create pods': 2 });
   });
 });
