@@ -3,7 +3,7 @@
 // the view/edit/admin matrix through RoleBindings, and an escalation refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { killAll, runKubectl, show, startServer, type ServerHandle } from './harness.js';
+import { killAll, runKubectl, show, startServer, waitFor, type ServerHandle } from './harness.js';
 import { deps, needs } from '../helpers/require-dep.js';
 
 let server: ServerHandle;
@@ -78,5 +78,21 @@ describe('RBAC through kubectl', { skip: needs(deps.kubectl) }, () => {
     assert.equal(await canI(['get', 'secrets/any', '-n', 'shop', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'no');
     assert.equal(await canI(['patch', 'nodes/n9', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'yes');
     assert.equal(await canI(['patch', 'nodes/n8', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'no');
+  });
+
+  test('the controllers work under their roles: no 403 for any kind they touch, aggregated ClusterRoles written', async () => {
+    await ok(['create', 'deployment', 'lp', '--image=x', '--replicas=2', '-n', 'shop']);
+    const pods = async () => (JSON.parse(await ok(['get', 'pods', '-n', 'shop', '-l', 'app=lp', '-o', 'json'])) as { items: unknown[] }).items.length;
+    await waitFor('the controller manager creates the ReplicaSet and its pods', async () => ((await pods()) === 2 ? true : undefined), 30_000, 250);
+    await ok(['delete', 'deployment', 'lp', '-n', 'shop']);
+    // The garbage collector removes the ReplicaSet and the pods.
+    await waitFor('the garbage collector removes the pods', async () => ((await pods()) === 0 ? true : undefined), 30_000, 250);
+    // The ClusterRole aggregation controller (an update that needs `escalate`) filled admin's rules.
+    const admin = JSON.parse(await ok(['get', 'clusterrole', 'admin', '-o', 'json'])) as { rules?: unknown[] };
+    assert.ok((admin.rules ?? []).length > 0, 'aggregated rules of admin');
+    const metrics = await ok(['get', '--raw', '/metrics']);
+    const refused = metrics.split('\n').filter((l) => l.startsWith('apiserver_request_total{') && l.includes('code="403"'))
+      .filter((l) => /resource="(pods|replicasets|deployments|endpoints|endpointslices|events|leases|nodes|clusterroles|namespaces|services)"/.test(l));
+    assert.deepEqual(refused, []);
   });
 });
