@@ -18,13 +18,13 @@ function proxyMode(v: string): ProxyMode {
 }
 
 export function proxyModeOption(cmd: Command): Command {
-  return cmd.option('--proxy-mode <mode>', 'Service data plane: nftables (kernel DNAT; needs root and nft), userspace (listeners in the agent), or auto (nftables when usable)', proxyMode, 'auto');
+  return cmd.option('--proxy-mode <mode>', 'Service data plane: nftables (kernel DNAT; needs root and nft), userspace (listeners in the agent), or auto (nftables when usable)', proxyMode, 'userspace');
 }
 
 /** The agent's proxy settings from the flags, or a one-line reason the flags cannot work here. */
 export async function proxySettingsFromFlags(flags: ProxyFlags): Promise<{ proxy: ServiceProxySettings | false } | { error: string }> {
   if (flags.disableProxy) return { proxy: false };
-  const mode = flags.proxyMode ?? 'auto';
+  const mode = flags.proxyMode ?? 'userspace';
   if (mode === 'nftables') {
     const probe = await probeNft();
     if (!probe.ok) return { error: `--proxy-mode nftables: nftables cannot be programmed here (${probe.reason})` };

@@ -1,10 +1,10 @@
 // End-to-end: the Service proxy's kernel data plane (nftables, as root) with real processes —
 // `trireme server --disable-agent` (127.0.30.1, ClusterIPs from 127.30.0.0/16, NodePorts
-// 32450-32499) and agents on one machine in the default `--proxy-mode auto`: n1 (127.0.30.2) and
+// 32450-32499) and agents on one machine with `--proxy-mode auto`: n1 (127.0.30.2) and
 // n2 (127.0.30.3); n3 (127.0.30.4) with `--proxy-mode userspace` for the fallback. Services have
 // no selector; their Endpoints point at HTTP and UDP echo servers of this process on
-// 127.0.30.20-22. Shown: TCP and UDP through a ClusterIP and NodePort with no process listening
-// on them (the kernel DNATs); an Endpoints change applied; a dead endpoint left out of the rules;
+// 127.0.30.20-22. Shown: TCP through a ClusterIP and NodePort with no process listening on them
+// (the kernel DNATs); UDP through the lock holder's userspace listener; an Endpoints change applied; a dead endpoint left out of the rules;
 // the userspace fallback serving its NodePort from a listener; the cluster table rewritten by the
 // other agent after the holder's kill -9 (traffic policy Local names the writer) and the dead
 // agent's node table swept; a stale table of no live owner deleted while a table whose lock is
@@ -74,13 +74,13 @@ describe('service proxy, nftables data plane', { timeout: 240_000, skip: needs(d
 
   before(async () => {
     server = await startServer({ host: SERVER_IP, extraArgs: ['--service-cluster-ip-range', '127.30.0.0/16', '--service-node-port-range', '32450-32499'] });
-    n1 = await startAgent(server, { host: N1_IP, nodeName: 'n1' });
+    n1 = await startAgent(server, { host: N1_IP, nodeName: 'n1', extraArgs: ['--proxy-mode', 'auto'] });
     caPem = readFileSync(join(n1.dataDir, 'agent', 'credentials', 'ca.crt'), 'utf8');
     cluster = clusterTable(caPem).table;
     for (const t of [cluster, nodeTable(caPem, 'n1').table, nodeTable(caPem, 'n2').table, nodeTable(caPem, 'n3').table]) ourTables.add(t);
     // n1 alone first: it takes the machine lock, so the cluster table is n1's.
     await waitFor('n1 writes the cluster table', async () => (tables().includes(cluster) ? true : undefined), 15_000, 100);
-    n2 = await startAgent(server, { host: N2_IP, nodeName: 'n2' });
+    n2 = await startAgent(server, { host: N2_IP, nodeName: 'n2', extraArgs: ['--proxy-mode', 'auto'] });
     b1 = await httpBackend('b1', B1_IP);
     b2 = await httpBackend('b2', B2_IP);
     b3 = await httpBackend('b3', B3_IP);
@@ -150,7 +150,7 @@ describe('service proxy, nftables data plane', { timeout: 240_000, skip: needs(d
     await waitFor('e2 back in the rules', async () => (new Set(await answers(ip, 80, 8)).size === 2 ? true : undefined), 5_000, 50);
   }));
 
-  test('UDP through a ClusterIP: replies come back from both endpoints', () => server.guard(async () => {
+  test('UDP through a ClusterIP, served in userspace by the lock holder: replies come back from both endpoints', () => server.guard(async () => {
     const u1 = await udpBackend('u1', B1_IP);
     const u2 = await udpBackend('u2', B2_IP);
     const svc = await createService('echo', { ports: [{ name: 'echo', port: 53, protocol: 'UDP' }] });
@@ -166,7 +166,8 @@ describe('service proxy, nftables data plane', { timeout: 240_000, skip: needs(d
       return got.size === 2 ? got : undefined;
     }, 15_000, 100);
     assert.deepEqual(seen, new Set(['u1', 'u2']));
-    assert.ok(nobodyListens('UDP', ip, 53), 'no process is bound to the ClusterIP');
+    assert.ok(!nobodyListens('UDP', ip, 53), 'UDP stays in userspace: the holder is bound to the ClusterIP');
+    assert.ok(!nft(['list', 'ruleset']).includes(`${ip} . udp`), 'no UDP DNAT in the kernel rules');
   }));
 
   test('NodePort on each node IP through the kernel; externalTrafficPolicy Local; the userspace fallback serves its NodePort from a listener', () => server.guard(async () => {

@@ -10,19 +10,19 @@
 // Guarantees: a table is written only while its lock is held here; a script is applied only when
 // it differs from the last one applied to that table (and again after a failure, at the next
 // reconcile); endpoints that fail their liveness check (liveness.ts) are left out until they
-// answer again; `sweep()` deletes a table of ours (by name) only while holding that table's lock,
-// which its owner holds for as long as it lives — so a live table of another cluster or node on
-// this machine is never touched, and a dead one's DNATs cannot capture a later cluster's
-// addresses. `stop()` deletes the node table; the cluster table is deleted only when no other
-// agent took the lock within `handoverMs` of its release (otherwise the new holder owns it).
-// Does not: serve Services with session affinity (the proxy keeps those in userspace), choose
-// which listeners exist (table.ts), run more than one reconcile at a time (the caller serialises).
+// answer again; `sweep()` deletes stale tables of ours but these two (stale-tables.ts);
+// `stop()` deletes the node table; the cluster table is deleted only when no other agent took the
+// lock within `handoverMs` of its release (otherwise the new holder owns it).
+// Does not: serve UDP Services or Services with session affinity (the proxy keeps those in
+// userspace: nft-ruleset.ts isKernelListener), choose which listeners exist (table.ts), run more
+// than one reconcile at a time (the caller serialises).
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { EndpointLiveness, type LivenessTarget } from './liveness.js';
 import { AbstractSocketLock } from './machine-lock.js';
 import type { NftRunner } from './nft.js';
-import { clusterTable, deleteScript, nodeTable, rulesetScript, sweepCandidates, withoutDead } from './nft-ruleset.js';
+import { clusterTable, deleteScript, nodeTable, rulesetScript, withoutDead } from './nft-ruleset.js';
+import { StaleTableSweeper } from './stale-tables.js';
 import type { ListenerSpec } from './table.js';
 
 export interface KernelOptions {
@@ -55,6 +55,7 @@ export class KernelDataPlane {
   private readonly node: TableState;
   private readonly nodeLock: AbstractSocketLock;
   private readonly liveness: EndpointLiveness;
+  private readonly sweeper: StaleTableSweeper;
   private readonly log: Logger;
   private desired: ListenerSpec[] = [];
   private errorLogged = new Map<string, string>();
@@ -68,6 +69,7 @@ export class KernelDataPlane {
     this.cluster = { table: c.table, applied: undefined, served: [] };
     this.node = { table: n.table, applied: undefined, served: [] };
     this.nodeLock = new AbstractSocketLock(n.lock, o.logger);
+    this.sweeper = new StaleTableSweeper(o.nft, o.logger);
     this.liveness = new EndpointLiveness({
       clock: o.clock, logger: o.logger, onChange: o.onLivenessChange,
       ...(o.livenessIntervalMs !== undefined ? { intervalMs: o.livenessIntervalMs } : {}),
@@ -79,7 +81,7 @@ export class KernelDataPlane {
     this.liveness.start();
   }
 
-  /** The kernel listeners (no affinity) of both scopes, as listenerTable gives them. */
+  /** The kernel listeners (TCP, no affinity) of both scopes, as listenerTable gives them. */
   setDesired(specs: readonly ListenerSpec[]): void {
     this.desired = [...specs];
   }
@@ -102,7 +104,7 @@ export class KernelDataPlane {
     const nodeSpecs = this.desired.filter((s) => s.scope === 'node');
     const targets = new Map<string, LivenessTarget>();
     for (const s of [...(holdingCluster ? clusterSpecs : []), ...nodeSpecs]) {
-      for (const b of s.backends) targets.set(`${s.protocol}/${b.key}`, { protocol: s.protocol, ip: b.ip, port: b.port });
+      for (const b of s.backends) targets.set(`${s.protocol}/${b.key}`, { ip: b.ip, port: b.port });
     }
     this.liveness.setTargets([...targets.values()]);
     const dead = this.liveness.dead();
@@ -139,34 +141,9 @@ export class KernelDataPlane {
   }
 
   /** Deletes tables of ours whose owner is gone (its lock free); see the module comment. */
-  async sweep(): Promise<void> {
-    let tables: string[];
-    try {
-      tables = await this.o.nft.listTables();
-    } catch (err) {
-      this.logOnce('sweep', err, 'cannot list nftables tables for the stale-table sweep');
-      return;
-    }
-    this.errorLogged.delete('sweep');
-    for (const { table, lock } of sweepCandidates(tables, new Set([this.cluster.table, this.node.table]))) {
-      const l = new AbstractSocketLock(lock, this.log);
-      let got: boolean;
-      try {
-        got = await l.tryAcquire();
-      } catch (err) {
-        this.logOnce(`sweep-${table}`, err, 'cannot check the owner of an nftables table');
-        continue;
-      }
-      if (!got) continue; // alive: its owner holds the lock
-      try {
-        await this.o.nft.apply(deleteScript(table));
-        this.log.info({ table }, 'deleted a kernel proxy table whose owner is gone');
-      } catch (err) {
-        this.logOnce(`sweep-${table}`, err, 'cannot delete a stale kernel proxy table');
-      } finally {
-        await l.release();
-      }
-    }
+  /** The stale-table sweep (stale-tables.ts), keeping this agent's two tables. */
+  sweep(): Promise<void> {
+    return this.sweeper.sweep(new Set([this.cluster.table, this.node.table]));
   }
 
   /**

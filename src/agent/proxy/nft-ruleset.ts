@@ -11,7 +11,7 @@
 // skips applying an unchanged one); a listener with no backend gets no DNAT (a connect then
 // reaches the ClusterIP itself, where nothing listens, and is refused); listeners with session
 // affinity are not written (the proxy serves those in userspace: affinity state in nft sets would
-// be lost at every whole-table swap); only IPv4, TCP and UDP. A table name maps to exactly one
+// be lost at every whole-table swap), nor UDP ones (isKernelListener says why); only IPv4. A table name maps to exactly one
 // lock name and back (`lockOfTable`), so whoever can take a table's lock knows its owner is gone.
 // Does not: run nft (nft.ts), choose live backends (the caller filters them), masquerade
 // (backends on another host would answer the client directly), reject traffic for Services
@@ -73,9 +73,15 @@ export function sweepCandidates(tables: readonly string[], own: ReadonlySet<stri
   });
 }
 
-/** Listeners the kernel path serves: everything but session affinity (kept in userspace). */
+/**
+ * Listeners the kernel path serves: TCP without session affinity. The rest stay in userspace:
+ * affinity state would be lost at every whole-table swap, and a UDP datagram DNATed to an
+ * endpoint that just died is refused with nobody to re-send it (the userspace flow moves to the
+ * next endpoint and re-sends), while its conntrack entry would pin the client's flow to the dead
+ * endpoint for as long as it keeps sending — a DNS client on one socket, say.
+ */
 export function isKernelListener(s: ListenerSpec): boolean {
-  return s.affinity === undefined;
+  return s.affinity === undefined && s.protocol === 'TCP';
 }
 
 /** `specs` without the backends in `dead` (keys `TCP/ip:port`, `UDP/ip:port`), listeners kept even when none is left. */
@@ -83,10 +89,6 @@ export function withoutDead(specs: readonly ListenerSpec[], dead: ReadonlySet<st
   if (dead.size === 0) return [...specs];
   const gone = (s: ListenerSpec, b: Backend): boolean => dead.has(`${s.protocol}/${b.key}`);
   return specs.map((s) => (s.backends.some((b) => gone(s, b)) ? { ...s, backends: s.backends.filter((b) => !gone(s, b)) } : s));
-}
-
-function proto(s: ListenerSpec): 'tcp' | 'udp' {
-  return s.protocol === 'TCP' ? 'tcp' : 'udp';
 }
 
 /** A string safe inside an nft double-quoted comment. */
@@ -97,7 +99,7 @@ function comment(s: string): string {
 function endpointChain(i: number, j: number, s: ListenerSpec, b: Backend): string[] {
   return [
     `  chain ep_${i}_${j} {`,
-    `    meta l4proto ${proto(s)} dnat to ${b.ip}:${b.port} comment "${comment(`${s.service}:${s.portName} ${b.key}`)}"`,
+    `    meta l4proto tcp dnat to ${b.ip}:${b.port} comment "${comment(`${s.service}:${s.portName} ${b.key}`)}"`,
     '  }',
   ];
 }
@@ -125,7 +127,7 @@ export function rulesetScript(table: string, owner: string, specs: readonly List
     '  chain services {',
   ];
   if (served.length > 0) {
-    const elements = served.map((s, i) => `${s.ip} . ${proto(s)} . ${s.port} : goto svc_${i}`);
+    const elements = served.map((s, i) => `${s.ip} . tcp . ${s.port} : goto svc_${i}`);
     lines.push(`    ip daddr . meta l4proto . th dport vmap { ${elements.join(', ')} }`);
   }
   lines.push('  }');

@@ -1,12 +1,15 @@
 // The node's Service proxy: watches Services and Endpoints and makes every row of the listener
 // table (table.ts) answer, through one of two data planes:
-// - nftables (kernel.ts): when the agent runs as root and `nft` works (`mode` 'auto', the default,
-//   probes once; 'nftables' asks for it), ClusterIP:port and nodeIP:nodePort are DNATed by the
-//   kernel to live Ready endpoints; only Services with session affinity keep userspace listeners.
+// - nftables (kernel.ts): when the agent runs as root and `nft` works (`mode` 'auto' probes once;
+//   'nftables' asks for it), ClusterIP:port and nodeIP:nodePort are DNATed by the
+//   kernel to live Ready endpoints of TCP Services; UDP Services and those with session affinity
+//   keep userspace listeners (nft-ruleset.ts isKernelListener says why).
 // - userspace (the rest of this comment): one TCP or UDP listener per row, balancing over its
-//   Ready backends ('userspace', or 'auto' when nftables cannot be used).
+//   Ready backends ('userspace', the default: a refused connect is retried on another endpoint,
+//   which DNAT cannot do; or 'auto' when nftables cannot be used).
 // The machine lock decides who writes the cluster's nftables table exactly as it decides who
-// binds the ClusterIP listeners; the holder also sweeps stale tables (kernel.ts).
+// binds the ClusterIP listeners; the holder also sweeps stale tables, in both modes
+// (stale-tables.ts).
 // Guarantees: the listeners follow the API within one sync after an informer event (well under a
 // second); a listener is updated in place when only its backends change; one whose Service went
 // away is closed and its connections ended. The bind is the lock between agents of one machine:
@@ -35,6 +38,7 @@ import { DEFAULT_LISTENER_OPTIONS, type ListenerOptions, type ProxyListener } fr
 import { KernelDataPlane } from './kernel.js';
 import { NftCommand, probeNft, type NftRunner } from './nft.js';
 import { clusterTable, deleteScript, isKernelListener } from './nft-ruleset.js';
+import { StaleTableSweeper } from './stale-tables.js';
 import { planListeners } from './plan.js';
 import { listenerTable, type ListenerSpec } from './table.js';
 import { TcpListener } from './tcp.js';
@@ -64,7 +68,7 @@ export interface ServiceProxyOptions {
   connectTimeoutMs?: number;
   udpIdleMs?: number;
   maxUdpFlows?: number;
-  /** The data plane (default 'auto': nftables when root and nft works and there is a machine lock). */
+  /** The data plane (default 'userspace'; 'auto': nftables when root and nft works and there is a machine lock). */
   mode?: ProxyMode;
   /** How nft is run (tests may wrap it). */
   nft?: NftRunner;
@@ -127,8 +131,8 @@ export class ServiceProxy {
   private kernel: KernelDataPlane | undefined;
   private plane: DataPlane | undefined;
   private lastSweep = Number.NEGATIVE_INFINITY;
-  /** userspace mode with nft usable: the cluster table to delete when this proxy takes the lock. */
-  private leftover: { nft: NftRunner; table: string } | undefined;
+  /** userspace mode with nft usable: the cluster table to delete when this proxy takes the lock, and the stale-table sweep. */
+  private leftover: { nft: NftRunner; table: string; sweeper: StaleTableSweeper } | undefined;
 
   constructor(private readonly o: ServiceProxyOptions) {
     this.clock = o.clock ?? systemClock;
@@ -203,13 +207,14 @@ export class ServiceProxy {
 
   /** nftables when asked or allowed (auto) and usable: root, nft works, a cluster key and a machine lock. */
   private async chooseDataPlane(): Promise<DataPlane> {
-    const mode = this.o.mode ?? 'auto';
+    const mode = this.o.mode ?? 'userspace';
     if (mode === 'userspace') {
       // A holder in userspace mode still removes its cluster's table left by an nftables-mode
-      // holder that died, or its DNATs would take the traffic before the listeners see it.
+      // holder that died, and sweeps the stale tables of other clusters and nodes, or their
+      // DNATs would take the traffic to the same addresses before the listeners see it.
       if (this.o.clusterKey !== undefined && this.lock) {
         const nft = this.o.nft ?? new NftCommand();
-        if ((await probeNft(nft)).ok) this.leftover = { nft, table: clusterTable(this.o.clusterKey).table };
+        if ((await probeNft(nft)).ok) this.leftover = { nft, table: clusterTable(this.o.clusterKey).table, sweeper: new StaleTableSweeper(nft, this.log) };
       }
       return 'userspace';
     }
@@ -291,13 +296,13 @@ export class ServiceProxy {
           h.listener.sweep(now);
           if (!h.listener.bound && !this.stopped && (holding || h.listener.spec.scope === 'node')) await this.bind(h);
         }
-        if (this.kernel && !this.stopped) {
-          const cluster = holding && this.lock !== undefined;
-          await this.kernel.reconcile(cluster);
-          if (cluster && now - this.lastSweep >= (this.o.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS)) {
-            this.lastSweep = now;
-            await this.kernel.sweep();
-          }
+        const cluster = holding && this.lock !== undefined;
+        if (this.kernel && !this.stopped) await this.kernel.reconcile(cluster);
+        const sweepDue = now - this.lastSweep >= (this.o.sweepEveryMs ?? DEFAULT_SWEEP_EVERY_MS);
+        if (cluster && sweepDue && !this.stopped && (this.kernel || this.leftover)) {
+          this.lastSweep = now;
+          if (this.kernel) await this.kernel.sweep();
+          else await this.leftover?.sweeper.sweep(new Set([this.leftover.table]));
         }
       }).finally(() => this.armTick());
     }, this.bindRetryMs);
@@ -306,7 +311,7 @@ export class ServiceProxy {
   private async sync(): Promise<void> {
     if (this.stopped || !this.services || !this.endpoints) return;
     const table = listenerTable({ services: this.services.list(), endpoints: this.endpoints.list(), nodeName: this.o.nodeName, nodeIp: this.o.nodeIp });
-    // In nftables mode the kernel serves every listener but those with session affinity.
+    // In nftables mode the kernel serves the TCP listeners without session affinity.
     const desired = this.kernel ? table.filter((s) => !isKernelListener(s)) : table;
     this.kernel?.setDesired(table.filter(isKernelListener));
     const have = new Map<string, ListenerSpec>();

@@ -85,12 +85,18 @@ describe('ruleset script', () => {
       has: ['numgen random mod 3 vmap { 0 : goto ep_0_0, 1 : goto ep_0_1, 2 : goto ep_0_2 }', 'dnat to 127.0.30.2:8081', 'dnat to 127.0.30.3:8082'],
     },
     {
-      name: 'TCP and UDP on one address, and a NodePort: one dispatch map',
+      name: 'a NodePort and a ClusterIP: one dispatch map',
       specs: [
         spec('TCP', '127.0.30.1', 30080, [be('127.0.30.2', 8080)], { scope: 'node' }),
-        spec('UDP', '127.30.0.10', 53, [be('127.0.30.2', 5353)]),
+        spec('TCP', '127.30.0.10', 80, [be('127.0.30.2', 5353)]),
       ],
-      has: ['vmap { 127.0.30.1 . tcp . 30080 : goto svc_0, 127.30.0.10 . udp . 53 : goto svc_1 }', 'meta l4proto udp dnat to 127.0.30.2:5353'],
+      has: ['vmap { 127.0.30.1 . tcp . 30080 : goto svc_0, 127.30.0.10 . tcp . 80 : goto svc_1 }', 'meta l4proto tcp dnat to 127.0.30.2:5353'],
+    },
+    {
+      name: 'UDP: left to userspace (a refused datagram is re-sent there)',
+      specs: [spec('UDP', '127.30.0.10', 53, [be('127.0.30.2', 5353)]), spec('TCP', '127.30.0.6', 80, [be('127.0.30.1', 8080)])],
+      has: ['127.30.0.6 . tcp . 80 : goto svc_0'],
+      hasNot: ['udp', '127.30.0.10'],
     },
     {
       name: 'no backend: no DNAT at all (the connect is refused at the ClusterIP)',

@@ -17,6 +17,8 @@ import { loadKubeconfig } from '../../../src/client/config.js';
 import { resource } from '../../../src/client/resources.js';
 import { ServiceProxy } from '../../../src/agent/proxy/proxy.js';
 import type { NftRunner } from '../../../src/agent/proxy/nft.js';
+import { clusterTable } from '../../../src/agent/proxy/nft-ruleset.js';
+import { AbstractSocketLock } from '../../../src/agent/proxy/machine-lock.js';
 import { FakeClock } from '../../../src/util/clock.js';
 import { openStore } from '../../../src/storage/open.js';
 import { silentLogger } from '../../../src/util/log.js';
@@ -96,6 +98,26 @@ describe('service proxy runtime (in-process API)', { timeout: 60_000 }, () => {
     assert.equal(p.dataPlane(), 'userspace', 'a proxy stopped before it chose serves nothing');
     assert.equal(clock.pending(), 0, 'no liveness or retry timer outlives stop()');
     assert.equal(scripts.length, 2, 'only the probe ran nft (add and delete of its scratch table)');
+  });
+
+  it('a userspace holder sweeps a stale kernel table of another cluster, and keeps one whose owner lives', { skip: process.getuid?.() === 0 ? false : 'needs root (the nft probe)' }, async () => {
+    const stale = clusterTable(randomUUID()).table;
+    const live = clusterTable(randomUUID());
+    const owner = new AbstractSocketLock(live.lock, silentLogger);
+    assert.ok(await owner.tryAcquire(), 'this test holds the live table\'s lock');
+    const scripts: string[] = [];
+    const nft: NftRunner = { apply: (sc) => { scripts.push(sc); return Promise.resolve(); }, listTables: () => Promise.resolve([stale, live.table, 'someone_else']) };
+    const p = new ServiceProxy({ client, nodeName: 'sweeper', nodeIp: '127.0.23.107', logger: silentLogger, bindRetryMs: 100, sweepEveryMs: 200, mode: 'userspace', nft, clusterKey: randomUUID() });
+    void p.start();
+    try {
+      await pollUntil('the stale table deleted', () => scripts.some((sc) => sc.includes(`delete table ip ${stale}`)) || undefined, { timeoutMs: 10_000, everyMs: 50 });
+      assert.equal(p.dataPlane(), 'userspace');
+      assert.ok(!scripts.some((sc) => sc.includes(live.table)), 'a table whose owner holds its lock is kept');
+      assert.ok(!scripts.some((sc) => sc.includes('someone_else')), 'a table not named like ours is not touched');
+    } finally {
+      await p.stop(); // it holds a lock of its own cluster: it would serve the next tests' ClusterIPs
+      await owner.release();
+    }
   });
 
   it('without a machine lock: each ClusterIP listener is bound by one proxy; stopped, the other takes it', async () => {
