@@ -6,16 +6,14 @@
 // (a cross-site form or image) carries credentials. Authenticated users also get `system:authenticated`, like Kubernetes.
 // Authorization: a small, data-driven rule table (subjects are groups, rules are RBAC-like
 // verbs x apiGroups x resources, or non-resource paths). The server's chain (createAuthorizer)
-// consults the part of it RBAC cannot express first (PRE_RBAC_ROLES: system:masters, the node
-// rules that need the node's own name, the anonymous public paths and dashboard page), then
-// RBAC (./rbac/); the whole table (ROLES) stays as the reference the defaults mirror.
-// Does not: check revocation, support front-proxy headers (impersonation: ./rbac/impersonation.ts), or narrow node
-// access to the objects bound to that node (Kubernetes' Node authorizer graph); node rules
-// do require the node's own name where a name is known.
+// consults the part of it RBAC cannot express first (PRE_RBAC_ROLES: system:masters, the
+// anonymous public paths and dashboard page), then the `next` authorizer the server gives it (the
+// node authorizer, ./rbac/node-authorizer.ts, then RBAC, ./rbac/); the whole table (ROLES) stays
+// as the reference the defaults mirror. Nodes have no fixed rule: the node authorizer decides.
+// Does not: check revocation, or support front-proxy headers (impersonation: ./rbac/impersonation.ts).
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
-import { NODE_LEASE_NAMESPACE } from '../api/namespaces.js';
 import type { Attributes } from './rbac/rules.js';
 
 export interface UserInfo {
@@ -143,8 +141,6 @@ interface ResourceRule {
   /** Resources matched above that this rule still does not grant. */
   exceptResources?: readonly string[];
   namespaces?: readonly string[];
-  /** Only for users `system:node:<n>`: a named object must be named `<n>`. */
-  ownNodeOnly?: boolean;
 }
 
 interface NonResourceRule {
@@ -167,7 +163,6 @@ const READ_NOT_SECRETS: ResourceRule = {
   kind: 'resource', verbs: READ, apiGroups: ['*'], resources: ['*'],
   exceptResources: ['secrets', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy'],
 };
-const WRITE = ['create', 'update', 'patch'] as const;
 // The CA certificate is public: a joining agent checks it against the hash its token pins.
 const PUBLIC_INFO_PATHS = ['/version', '/version/', '/healthz', '/livez', '/readyz', '/cacerts'] as const;
 
@@ -179,21 +174,6 @@ export const ROLES: readonly Role[] = [
     rules: [
       { kind: 'resource', verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
       { kind: 'nonresource', verbs: ['*'], paths: ['*'] },
-    ],
-  },
-  {
-    name: 'system:node',
-    groups: [NODES_GROUP],
-    rules: [
-      { kind: 'resource', verbs: READ, apiGroups: ['*'], resources: ['*'] },
-      { kind: 'resource', verbs: [...WRITE, 'delete'], apiGroups: [''], resources: ['nodes', 'nodes/status'], ownNodeOnly: true },
-      { kind: 'resource', verbs: ['update', 'patch'], apiGroups: [''], resources: ['pods/status'] },
-      // Mirror pods for static pods, deleting pods the node has finished with, and recording
-      // the host ports it allocated (an annotation) on pods it runs.
-      { kind: 'resource', verbs: ['create', 'delete', 'patch'], apiGroups: [''], resources: ['pods'] },
-      { kind: 'resource', verbs: ['create'], apiGroups: [''], resources: ['pods/eviction', 'serviceaccounts/token'] },
-      { kind: 'resource', verbs: [...WRITE], apiGroups: ['', 'events.k8s.io'], resources: ['events'] },
-      { kind: 'resource', verbs: [...READ, ...WRITE, 'delete'], apiGroups: ['coordination.k8s.io'], resources: ['leases'], namespaces: [NODE_LEASE_NAMESPACE], ownNodeOnly: true },
     ],
   },
   {
@@ -258,7 +238,7 @@ function pathMatches(patterns: readonly string[], path: string): boolean {
   return patterns.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : p === path));
 }
 
-function ruleAllows(rule: ResourceRule | NonResourceRule, user: UserInfo, a: AuthzAttributes): boolean {
+function ruleAllows(rule: ResourceRule | NonResourceRule, a: AuthzAttributes): boolean {
   if (!matchesList(rule.verbs, a.verb)) return false;
   if (rule.kind === 'nonresource') return a.resource === '' && a.path !== undefined && pathMatches(rule.paths, a.path);
   if (a.resource === '') return false;
@@ -266,12 +246,6 @@ function ruleAllows(rule: ResourceRule | NonResourceRule, user: UserInfo, a: Aut
   if (!resourceMatches(rule.resources, a.resource, a.subresource)) return false;
   if (rule.exceptResources && resourceMatches(rule.exceptResources, a.resource, a.subresource)) return false;
   if (rule.namespaces && (a.namespace === undefined || !rule.namespaces.includes(a.namespace))) return false;
-  if (rule.ownNodeOnly) {
-    if (!user.name.startsWith(NODE_USER_PREFIX)) return false;
-    // Creates carry no name in their attributes, and nothing checks the body's name yet
-    // (no NodeRestriction admission; docs/security.md says so).
-    if (a.name !== undefined && a.name !== user.name.slice(NODE_USER_PREFIX.length)) return false;
-  }
   return true;
 }
 
@@ -291,7 +265,7 @@ export function effectiveUser(user: UserInfo | undefined): UserInfo {
 function fixedDecision(who: UserInfo, attrs: AuthzAttributes, roles: readonly Role[]): Decision | undefined {
   for (const role of roles) {
     if (!role.groups.some((g) => who.groups.includes(g))) continue;
-    if (role.rules.some((r) => ruleAllows(r, who, attrs))) return { allowed: true, reason: `allowed by role "${role.name}"` };
+    if (role.rules.some((r) => ruleAllows(r, attrs))) return { allowed: true, reason: `allowed by role "${role.name}"` };
   }
   return undefined;
 }
@@ -305,10 +279,11 @@ export function authorize(user: UserInfo | undefined, attrs: AuthzAttributes, ro
 
 /**
  * What stays ahead of RBAC: system:masters (Kubernetes' privileged group, so the admin is never
- * locked out by a broken binding), the node's rules (some need the node's own name: the node
- * authorizer's job), and the paths anyone may read before RBAC's cache is there.
+ * locked out by a broken binding) and the paths anyone may read before RBAC's cache is there.
+ * Nodes are the node authorizer's (rbac/node-authorizer.ts), which the server puts between these
+ * and RBAC.
  */
-export const PRE_RBAC_ROLES: readonly Role[] = ROLES.filter((r) => ['cluster-admin', 'system:node', 'system:public-info-viewer', 'trireme:dashboard-page'].includes(r.name));
+export const PRE_RBAC_ROLES: readonly Role[] = ROLES.filter((r) => ['cluster-admin', 'system:public-info-viewer', 'trireme:dashboard-page'].includes(r.name));
 
 /** A second authorizer consulted after the fixed rules: undefined reason-less denial means "no opinion". */
 export type ChainedAuthorizer = (user: UserInfo, attrs: AuthzAttributes) => Decision;
@@ -326,7 +301,7 @@ export function createAuthorizer(next: ChainedAuthorizer, roles: readonly Role[]
 
 /**
  * The fixed rules `user` holds in `namespace`, in RBAC's shape (for SelfSubjectRulesReview):
- * own-node rules become resourceNames of the node's name; a rule with exceptions is left out
+ * a rule with exceptions is left out
  * and makes the answer `incomplete`, as Kubernetes marks rules it cannot list.
  */
 export function fixedRulesFor(user: UserInfo, namespace: string | undefined, roles: readonly Role[] = PRE_RBAC_ROLES): { rules: { verbs: string[]; apiGroups: string[]; resources: string[]; resourceNames: string[]; nonResourceURLs: string[] }[]; incomplete: boolean } {
@@ -339,12 +314,7 @@ export function fixedRulesFor(user: UserInfo, namespace: string | undefined, rol
       if (r.kind === 'nonresource') { rules.push({ verbs: [...r.verbs], apiGroups: [], resources: [], resourceNames: [], nonResourceURLs: [...r.paths] }); continue; }
       if (r.exceptResources) { incomplete = true; continue; }
       if (r.namespaces && (namespace === undefined || !r.namespaces.includes(namespace))) continue;
-      let names: string[] = [];
-      if (r.ownNodeOnly) {
-        if (!who.name.startsWith(NODE_USER_PREFIX)) continue;
-        names = [who.name.slice(NODE_USER_PREFIX.length)];
-      }
-      rules.push({ verbs: [...r.verbs], apiGroups: [...r.apiGroups], resources: [...r.resources], resourceNames: names, nonResourceURLs: [] });
+      rules.push({ verbs: [...r.verbs], apiGroups: [...r.apiGroups], resources: [...r.resources], resourceNames: [], nonResourceURLs: [] });
     }
   }
   return { rules, incomplete };

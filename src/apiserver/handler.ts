@@ -8,10 +8,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TriremeError } from '../errors.js';
 import type { Logger } from '../util/log.js';
+import type { KubeObject } from '../api/object.js';
 import { effectiveUser, type UserInfo } from './auth.js';
 import { impersonate, wantsImpersonation } from './rbac/impersonation.js';
 import { answerReview, REVIEW_GROUPS } from './rbac/reviews.js';
 import { rbacAdmission } from './rbac/guard.js';
+import { nodeRestriction } from './rbac/node-restriction.js';
+import { nodeNameOf } from './rbac/node-authorizer.js';
 import type { RbacState } from './rbac/state.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { parseAccept, readBody, sendError, sendJson } from './http-util.js';
@@ -184,7 +187,8 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     else if (user) requireFence(user.name, ri);
   }
   const admit = rbacAdmission({ authorize: (u, a) => deps.authorize(u, a), rbac: () => deps.rbac() }, effectiveUser(user), ri);
-  const ctx: RequestContext = { req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode, watches: deps.watches, ...(fence ? { fence } : {}), ...(admit ? { admit } : {}) };
+  const admitWrite = user && nodeNameOf(user) !== undefined ? (next: KubeObject, current: KubeObject | undefined) => nodeRestriction(user, ri, next, current) : undefined;
+  const ctx: RequestContext = { req, res, query: url.searchParams, info, ri, registry: deps.registry, proxyToNode: deps.proxyToNode, watches: deps.watches, ...(fence ? { fence } : {}), ...(admit ? { admit } : {}), ...(admitWrite ? { admitWrite } : {}) };
   if (ri.subresource !== undefined) await handleSubresource(ctx);
   else if (ri.verb === 'watch') await serveWatch(ctx);
   else await handleResource(ctx);

@@ -47,6 +47,8 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** The request's fence (fence-check.ts): every store write carries its guard. */
   fence?: WriteFence;
+  /** Admission of the object about to be written (after defaults; `current` is the stored object of an update): throws to refuse. */
+  admit?: (next: KubeObject, current: KubeObject | undefined) => void;
 }
 
 /**
@@ -362,6 +364,7 @@ export class Registry {
   async create(info: ResourceInfo, namespace: string | undefined, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     const strategy = this.strategy(info.kind);
     let obj = this.admitCreate(info, namespace, input);
+    opts.admit?.(obj, undefined);
     if (info.namespaced) await this.checkNamespaceOpen(namespace!);
     if (strategy.reserve) obj = await strategy.reserve(obj, opts.dryRun ?? false);
     const name = obj.metadata!.name!;
@@ -470,6 +473,7 @@ export class Registry {
       if (!kv) throw notFound(info, name);
       const current = withTypeMeta(info, decodeObject(kv));
       const next = this.admitUpdate(info, change(structuredClone(current)), current, opts.subresource);
+      opts.admit?.(next, current);
       if (jsonEqual(next, current)) return current; // a no-op write does not bump the revision
       if (opts.dryRun) return next;
       try {

@@ -36,6 +36,13 @@ export interface RequestContext {
   fence?: WriteFence;
   /** Admission of the object a create, update or patch is about to write (RBAC escalation checks); throws to refuse. */
   admit?: (obj: KubeObject) => void;
+  /** Admission of the object a write stores, with the current one for an update (NodeRestriction); the registry calls it. */
+  admitWrite?: (next: KubeObject, current: KubeObject | undefined) => void;
+}
+
+/** The registry's write options of a request: dry run, its fence, its write admission. */
+export function writeOptions(ctx: RequestContext, dry: boolean): { dryRun: boolean; fence?: WriteFence; admit?: (next: KubeObject, current: KubeObject | undefined) => void } {
+  return { dryRun: dry, fence: ctx.fence, ...(ctx.admitWrite ? { admit: ctx.admitWrite } : {}) };
 }
 
 /** The served resource a request names; 404 for an unknown one or a wrong scope. */

@@ -12,7 +12,7 @@ import { readBody, sendJson } from './http-util.js';
 import { dryRun, fieldValidation, intParam, objectFilter } from './list-query.js';
 import { negotiate } from './negotiate.js';
 import type { DeleteOptions } from './registry.js';
-import { addWarnings, checkUnknownFields, decodeChecked, includeObject, partial, respondObject, sendEncoded, type RequestContext } from './request-context.js';
+import { addWarnings, checkUnknownFields, decodeChecked, includeObject, partial, respondObject, sendEncoded, writeOptions, type RequestContext } from './request-context.js';
 
 export async function handleResource(ctx: RequestContext): Promise<void> {
   const { ri, query, registry, info } = ctx;
@@ -46,19 +46,19 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
     case 'create': {
       const obj = await decodeChecked(ctx);
       ctx.admit?.(obj);
-      const created = await registry.create(info, ri.namespace, obj, { dryRun: dryRun(query), fence: ctx.fence });
+      const created = await registry.create(info, ri.namespace, obj, writeOptions(ctx, dryRun(query)));
       return respondObject(ctx, 201, created, rep);
     }
     case 'update': {
       const obj = await decodeChecked(ctx);
       ctx.admit?.(obj);
-      const updated = await registry.update(info, ri.namespace, ri.name!, obj, { dryRun: dryRun(query), fence: ctx.fence });
+      const updated = await registry.update(info, ri.namespace, ri.name!, obj, writeOptions(ctx, dryRun(query)));
       return respondObject(ctx, 200, updated, rep);
     }
     case 'patch': {
       const body = (await readBody(ctx.req)).toString('utf8');
       const ct = ctx.req.headers['content-type'];
-      const opts = { dryRun: dryRun(query), fence: ctx.fence };
+      const opts = writeOptions(ctx, dryRun(query));
       const validation = fieldValidation(query);
       let warnings: string[] = [];
       const check = (patched: KubeObject) => {

@@ -10,6 +10,8 @@ import { createAuthenticator, createAuthorizer } from './auth.js';
 import { RbacCache } from './rbac/cache.js';
 import { authorize as rbacAuthorize } from './rbac/authorizer.js';
 import { reconcileDefaultRbac } from './rbac/reconcile.js';
+import { NodeGraphCache } from './rbac/node-graph-cache.js';
+import { authorizeNode } from './rbac/node-authorizer.js';
 import { ensurePki, type Pki } from './pki.js';
 import { writeAdminKubeconfig } from './kubeconfig.js';
 import { ensureJoinToken, parseJoinToken, JOIN_TOKEN_USER } from './tokens.js';
@@ -131,11 +133,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const url = `https://${hostForUrl(opts.advertiseAddress)}:${port}`;
 
   await bootstrapCluster(registry, { ip: opts.advertiseAddress, port }, opts.serviceRanges?.serviceRange ?? parseServiceRange(DEFAULT_SERVICE_CIDR));
-  // RBAC: the default roles restored, then an informer cache of the four kinds feeds the authorizer.
+  // RBAC: the default roles restored, then an informer cache of the four kinds feeds the authorizer;
+  // ahead of RBAC, the node authorizer over a graph of the pods (its own informer).
   await reconcileDefaultRbac(registry);
   const rbac = new RbacCache(registry);
   rbac.start();
-  const authorizer = createAuthorizer((user, attrs) => rbacAuthorize(rbac.current(), user, attrs));
+  const nodeGraph = new NodeGraphCache(registry);
+  nodeGraph.start();
+  const authorizer = createAuthorizer((user, attrs) => authorizeNode(nodeGraph.current(), user, attrs) ?? rbacAuthorize(rbac.current(), user, attrs));
   const endpoints = new EndpointReconciler(registry, { server: { ip: opts.advertiseAddress, port }, ...opts.endpointLease, clock, logger: log });
   await endpoints.start();
   const namespaces = new NamespaceLifecycle(registry, clock, log);
@@ -180,6 +185,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       await endpoints.stop();
       watches.endAll();
       rbac.stop();
+      nodeGraph.stop();
       await new Promise<void>((resolve) => {
         // Connections still busy after a grace period are cut: shutdown must finish.
         const grace = setTimeout(() => { for (const s of sockets) s.destroy(); }, 2000);

@@ -7,7 +7,7 @@ import { TriremeError } from '../errors.js';
 import { readBody, sendJson } from './http-util.js';
 import { dryRun } from './list-query.js';
 import { negotiate } from './negotiate.js';
-import { decodeChecked, respondObject, type RequestContext } from './request-context.js';
+import { decodeChecked, respondObject, writeOptions, type RequestContext } from './request-context.js';
 import { kubeTime } from '../api/time.js';
 
 export async function handleSubresource(ctx: RequestContext): Promise<void> {
@@ -37,7 +37,7 @@ function notAllowed(ctx: RequestContext): never {
 async function statusSub(ctx: RequestContext): Promise<void> {
   const { ri, registry, info } = ctx;
   const rep = negotiate(ctx.req.headers.accept);
-  const opts = { dryRun: dryRun(ctx.query), subresource: 'status' as const, fence: ctx.fence };
+  const opts = { ...writeOptions(ctx, dryRun(ctx.query)), subresource: 'status' as const };
   switch (ri.verb) {
     case 'get':
       return respondObject(ctx, 200, await registry.get(info, ri.namespace, ri.name!), rep);

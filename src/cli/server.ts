@@ -19,6 +19,7 @@ import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AlertRule } from '../ops/alerts/rules.js';
 import { startApiServer, type RunningApiServer } from '../apiserver/server.js';
+import { COMPONENT_USERS } from '../apiserver/rbac/defaults.js';
 import { issueNodeCredentials } from '../apiserver/node-credentials.js';
 import { startAgent } from '../agent/agent.js';
 import { ApiClient } from '../client/api-client.js';
@@ -184,14 +185,14 @@ export function registerServer(program: Command): void {
       // Every in-process client balances over all servers, this one first (src/client/balancer.ts):
       // a server whose own API is unhealthy still reaches the others.
       const balancer = await localFirstBalancer({
-        localServer: api.url, identity: await identity(api, 'system:trireme-balancer', 'trireme-balancer'),
+        localServer: api.url, identity: await identity(api, COMPONENT_USERS.balancer, 'trireme-balancer'),
         stateFile: join(dataDir, 'servers.json'), logger: createLogger('balancer', undefined, flags.logFormat),
       });
       balancer.start();
       stops.push(async () => balancer.stop());
 
       const cmLog = createLogger('controller-manager', undefined, flags.logFormat);
-      const cmConfig = await identity(api, 'system:kube-controller-manager', 'trireme-controller-manager', balancer);
+      const cmConfig = await identity(api, COMPONENT_USERS.controllerManager, 'trireme-controller-manager', balancer);
       const alerting = alertRules && flags.alertWebhook ? {
         rules: alertRules, webhook: flags.alertWebhook, intervalMs: flags.alertInterval * 1000, selfUrl: api.url, selfMetrics: api.metrics.registry,
         known: new KnownServers(api.registry, api.url, cmLog), identity: await alertIdentity(api),
@@ -214,7 +215,7 @@ export function registerServer(program: Command): void {
       }).stop);
 
       const schedLog = createLogger('scheduler', undefined, flags.logFormat);
-      const schedConfig = await identity(api, 'system:kube-scheduler', 'trireme-scheduler', balancer);
+      const schedConfig = await identity(api, COMPONENT_USERS.scheduler, 'trireme-scheduler', balancer);
       stops.push(runWhileLeading({
         leaseName: 'kube-scheduler', clientConfig: schedConfig, logger: schedLog, timings, onLost: 'campaign', nodeName, metrics: leaderMetrics,
         start: (fence) => startScheduler(schedConfig, schedLog, { fence, metrics: schedulerMetrics }),
@@ -223,7 +224,7 @@ export function registerServer(program: Command): void {
       if (!flags.disableDns) {
         // Every server runs it; its writes are safe to race (src/dns/addon/reconciler.ts).
         const addon = startDnsAddon({
-          clientConfig: await identity(api, 'system:trireme-addons', 'trireme-addons', balancer), serverUrl: api.url, pki: api.pki,
+          clientConfig: await identity(api, COMPONENT_USERS.dnsAddon, 'trireme-addons', balancer), serverUrl: api.url, pki: api.pki,
           serviceRange: flags.serviceClusterIpRange, clusterDomain: flags.clusterDomain, logger: createLogger('dns-addon', undefined, flags.logFormat),
         });
         stops.push(addon.stop);
@@ -411,9 +412,12 @@ function printReady(flags: ServerFlags, api: RunningApiServer, kubelet?: { host:
   process.stdout.write(`Trireme API server at ${api.url}\nkubeconfig: ${api.kubeconfigPath}\n  export KUBECONFIG=${api.kubeconfigPath}\n`);
 }
 
-/** A client identity for an in-process component, signed by the cluster CA (through `balancer` when given). */
+/**
+ * A client identity for an in-process component, signed by the cluster CA (through `balancer`
+ * when given): its own user in no group, so only its own ClusterRole (rbac/defaults.ts) grants it anything.
+ */
 async function identity(api: RunningApiServer, commonName: string, userAgent: string, balancer?: ServerBalancer): Promise<ClientConfig> {
-  const cert = await api.pki.issueClientCert({ commonName, organizations: ['system:masters'] });
+  const cert = await api.pki.issueClientCert({ commonName, organizations: [] });
   const config: ClientConfig = { server: api.url, caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem, userAgent };
   return balancer ? balancedConfig(config, balancer) : config;
 }
@@ -437,6 +441,6 @@ async function loadAlertRules(file: string): Promise<AlertRule[]> {
 
 /** The client certificate the evaluator scrapes the other servers' /metrics with. */
 async function alertIdentity(api: RunningApiServer): Promise<{ caPem: string; certPem: string; keyPem: string }> {
-  const cert = await api.pki.issueClientCert({ commonName: 'system:trireme-alerts', organizations: ['system:masters'] });
+  const cert = await api.pki.issueClientCert({ commonName: COMPONENT_USERS.alerts, organizations: [] });
   return { caPem: api.pki.caCertPem, certPem: cert.certPem, keyPem: cert.keyPem };
 }

@@ -1,10 +1,12 @@
 // End-to-end: RBAC with the real kubectl against one `trireme server` (no agent) on 127.0.80.1:
 // a Role and RoleBinding made by kubectl, `kubectl auth can-i` (with --as, --list), `auth whoami`,
-// the view/edit/admin matrix through RoleBindings, an escalation refused, and `trireme user
-// create`: a kubeconfig whose certificate kubectl is authenticated by, that RBAC then governs.
+// the view/edit/admin matrix through RoleBindings, an escalation refused, `trireme user
+// create`: a kubeconfig whose certificate kubectl is authenticated by, that RBAC then governs;
+// the in-process components' and a node's grants (`auth can-i --as`), and the controllers working
+// under their own roles with no 403.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { killAll, runKubectl, show, startServer, type ServerHandle } from './harness.js';
+import { killAll, runKubectl, show, startServer, waitFor, type ServerHandle } from './harness.js';
 import { deps, needs } from '../helpers/require-dep.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +69,37 @@ describe('RBAC through kubectl', { skip: needs(deps.kubectl) }, () => {
     await ok(['create', 'role', 'small', '--verb=get', '--resource=pods', '-n', 'shop', '--as', 'ada']);
     const b = await k(['create', 'rolebinding', 'x', '--clusterrole=cluster-admin', '--user=ada', '-n', 'shop', '--as', 'ada']);
     assert.notEqual(b.code, 0, show(b));
+  });
+
+  test('the in-process components run under their own roles: each refused what lies outside it', async () => {
+    const matrix: [string, string[], string][] = [
+      ['system:kube-scheduler', ['get', 'secrets'], 'no'], ['system:kube-scheduler', ['create', 'pods', '--subresource=binding'], 'yes'],
+      ['system:kube-controller-manager', ['create', 'secrets'], 'no'], ['system:kube-controller-manager', ['create', 'replicasets.apps'], 'yes'],
+      ['system:kube-controller-manager', ['escalate', 'clusterroles.rbac.authorization.k8s.io'], 'yes'],
+      ['system:trireme-addons', ['list', 'secrets'], 'no'], ['system:trireme-addons', ['create', 'deployments.apps'], 'yes'],
+      ['system:trireme-balancer', ['list', 'pods'], 'no'], ['system:trireme-alerts', ['list', 'pods'], 'no'],
+    ];
+    for (const [who, args, want] of matrix) assert.equal(await canI([...args, '-n', 'kube-system', '--as', who]), want, `${who} ${args.join(' ')}`);
+    // A node's credentials: no Secret that no pod on it references.
+    assert.equal(await canI(['get', 'secrets/any', '-n', 'shop', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'no');
+    assert.equal(await canI(['patch', 'nodes/n9', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'yes');
+    assert.equal(await canI(['patch', 'nodes/n8', '--as', 'system:node:n9', '--as-group', 'system:nodes']), 'no');
+  });
+
+  test('the controllers work under their roles: no 403 for any kind they touch, aggregated ClusterRoles written', async () => {
+    await ok(['create', 'deployment', 'lp', '--image=x', '--replicas=2', '-n', 'shop']);
+    const pods = async () => (JSON.parse(await ok(['get', 'pods', '-n', 'shop', '-l', 'app=lp', '-o', 'json'])) as { items: unknown[] }).items.length;
+    await waitFor('the controller manager creates the ReplicaSet and its pods', async () => ((await pods()) === 2 ? true : undefined), 30_000, 250);
+    await ok(['delete', 'deployment', 'lp', '-n', 'shop']);
+    // The garbage collector removes the ReplicaSet and the pods.
+    await waitFor('the garbage collector removes the pods', async () => ((await pods()) === 0 ? true : undefined), 30_000, 250);
+    // The ClusterRole aggregation controller (an update that needs `escalate`) filled admin's rules.
+    const admin = JSON.parse(await ok(['get', 'clusterrole', 'admin', '-o', 'json'])) as { rules?: unknown[] };
+    assert.ok((admin.rules ?? []).length > 0, 'aggregated rules of admin');
+    const metrics = await ok(['get', '--raw', '/metrics']);
+    const refused = metrics.split('\n').filter((l) => l.startsWith('apiserver_request_total{') && l.includes('code="403"'))
+      .filter((l) => /resource="(pods|replicasets|deployments|endpoints|endpointslices|events|leases|nodes|clusterroles|namespaces|services)"/.test(l));
+    assert.deepEqual(refused, []);
   });
 
   test('trireme user create: a kubeconfig of the cluster CA; RBAC decides what its user may do; bad input refused', async () => {

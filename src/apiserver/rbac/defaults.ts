@@ -2,10 +2,13 @@
 // (cluster-admin, admin, edit, view and their aggregate-to-* parts, system:basic-user,
 // system:discovery, system:public-info-viewer), and Trireme's component roles, which grant
 // exactly what the fixed rule table of ../auth.ts granted those groups (read-only, dashboard,
-// dns, the two bootstrappers). Every object carries `rbac.authorization.kubernetes.io/autoupdate:
-// "true"` and the `kubernetes.io/bootstrapping: rbac-defaults` label; reconcile.ts restores them.
-// Guarantees: pure data. Does not: hold the node's or system:masters' grants (those stay in the
-// fixed authorizer, ahead of RBAC, as Kubernetes' node authorizer and privileged group do).
+// dns, the two bootstrappers), and the least-privilege roles of the in-process components
+// (COMPONENT_USERS: controller manager, scheduler, DNS add-on, client balancer, alert
+// evaluator), each bound to that component's user alone. Every object carries
+// `rbac.authorization.kubernetes.io/autoupdate: "true"` and the `kubernetes.io/bootstrapping:
+// rbac-defaults` label; reconcile.ts restores them. Guarantees: pure data. Does not: hold the
+// node's or system:masters' grants (the node authorizer, rbac/node-authorizer.ts, and the fixed
+// authorizer ahead of RBAC hold those, as in Kubernetes).
 import { DISCOVERY_RESOURCES, REVIEW_RESOURCES } from '../../api/resources.js';
 import type { KubeObject } from '../../api/object.js';
 
@@ -16,7 +19,7 @@ const AGG = `${RBAC}/aggregate-to-`;
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 
-interface Rule { verbs: string[]; apiGroups?: string[]; resources?: string[]; nonResourceURLs?: string[] }
+interface Rule { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
 
 const res = (verbs: string[], apiGroups: string[], resources: string[]): Rule => ({ verbs, apiGroups, resources });
 const urls = (verbs: string[], nonResourceURLs: string[]): Rule => ({ verbs, nonResourceURLs });
@@ -52,6 +55,69 @@ function readNotSecrets(): Rule[] {
     byGroup.set(r.group, list);
   }
   return [...byGroup].map(([g, names]) => res(READ, [g], names));
+}
+
+/** The users the in-process components run as (src/cli/server.ts issues their certificates). */
+export const COMPONENT_USERS = {
+  controllerManager: 'system:kube-controller-manager',
+  scheduler: 'system:kube-scheduler',
+  dnsAddon: 'system:trireme-addons',
+  balancer: 'system:trireme-balancer',
+  alerts: 'system:trireme-alerts',
+} as const;
+
+const named = (verbs: string[], apiGroups: string[], resources: string[], resourceNames: string[]): Rule => ({ verbs, apiGroups, resources, resourceNames });
+const EVENTS = [res(['create', 'update', 'patch'], ['', 'events.k8s.io'], ['events'])];
+/** Leader election: its own Lease (the namespace is kube-system; a ClusterRole cannot say so). */
+const ownLease = (name: string): Rule[] => [res(['create'], ['coordination.k8s.io'], ['leases']), named(['get', 'update', 'patch'], ['coordination.k8s.io'], ['leases'], [name])];
+
+/**
+ * The controller manager: the controllers of src/controllers/manager.ts. The garbage collector
+ * deletes and updates (finalizers, ownerReferences) any kind it follows, Secrets and ConfigMaps
+ * included, as Kubernetes' generic garbage collector may; the ClusterRole aggregation controller
+ * writes aggregated ClusterRoles, so it holds `escalate` on them.
+ */
+function controllerManagerRules(): Rule[] {
+  return [
+    res([...READ, 'update', 'patch', 'delete'], [''], ['pods', 'configmaps', 'secrets', 'services', 'endpoints', 'nodes']),
+    res([...READ, 'update', 'patch', 'delete'], ['apps'], ['deployments', 'replicasets', 'daemonsets', 'statefulsets']),
+    res([...READ, 'update', 'patch', 'delete'], ['discovery.k8s.io'], ['endpointslices']),
+    res([...READ, 'update', 'patch', 'delete'], ['coordination.k8s.io'], ['leases']),
+    res(['create'], [''], ['pods', 'endpoints']),
+    res(['create'], ['apps'], ['replicasets']),
+    res(['create'], ['discovery.k8s.io'], ['endpointslices']),
+    res(['get', 'update', 'patch'], [''], ['pods/status', 'nodes/status']),
+    res(['get', 'update', 'patch'], ['apps'], ['deployments/status', 'replicasets/status', 'daemonsets/status', 'statefulsets/status']),
+    res(READ, [''], ['namespaces']),
+    res([...READ, 'update', 'patch', 'escalate'], [RBAC], ['clusterroles']),
+    ...EVENTS,
+    ...ownLease('kube-controller-manager'),
+  ];
+}
+
+/** Kubernetes' system:kube-scheduler, cut to what src/scheduler reads and writes. */
+function schedulerRules(): Rule[] {
+  return [
+    res(READ, [''], ['pods', 'nodes', 'namespaces', 'services']),
+    res(['create'], [''], ['pods/binding']),
+    res(['update', 'patch'], [''], ['pods/status']),
+    ...EVENTS,
+    ...ownLease('kube-scheduler'),
+  ];
+}
+
+/**
+ * The DNS add-on's reconciler (src/dns/addon/reconciler.ts): it keeps kube-system's coredns
+ * Deployment, kube-dns Service and the replicas' kubeconfig Secret, counts nodes and reads the
+ * API servers' Endpoints. (A ClusterRole cannot limit it to kube-system.)
+ */
+function dnsAddonRules(): Rule[] {
+  return [
+    res(['list'], [''], ['nodes']),
+    named(['get'], [''], ['endpoints'], ['kubernetes']),
+    res(['get', 'create', 'update', 'delete'], [''], ['services', 'secrets']),
+    res(['get', 'create', 'update', 'delete'], ['apps'], ['deployments']),
+  ];
 }
 
 const PUBLIC_INFO = ['/healthz', '/livez', '/readyz', '/version', '/version/', '/cacerts'];
@@ -107,6 +173,13 @@ export function defaultClusterRoles(): KubeObject[] {
     clusterRole('trireme:dns', [res(READ, [''], ['endpoints', 'pods', 'services'])]),
     clusterRole('system:node-bootstrapper', [urls(['post'], ['/trireme/v1/node-credentials'])]),
     clusterRole('trireme:server-bootstrapper', [urls(['post'], ['/trireme/v1/server-join'])]),
+    clusterRole(COMPONENT_USERS.controllerManager, controllerManagerRules()),
+    clusterRole(COMPONENT_USERS.scheduler, schedulerRules()),
+    clusterRole(COMPONENT_USERS.dnsAddon, dnsAddonRules()),
+    // The client balancer (src/client/balancer.ts) learns the servers from default/kubernetes.
+    clusterRole(COMPONENT_USERS.balancer, [named(['get'], [''], ['endpoints'], ['kubernetes'])]),
+    // The alert evaluator scrapes every server's /metrics.
+    clusterRole(COMPONENT_USERS.alerts, [urls(['get'], ['/metrics'])]),
   ];
 }
 
@@ -121,5 +194,6 @@ export function defaultClusterRoleBindings(): KubeObject[] {
     clusterBinding('trireme:dns', 'trireme:dns', [{ kind: 'Group', name: 'trireme:dns' }]),
     clusterBinding('system:node-bootstrapper', 'system:node-bootstrapper', [{ kind: 'Group', name: 'system:bootstrappers' }]),
     clusterBinding('trireme:server-bootstrapper', 'trireme:server-bootstrapper', [{ kind: 'Group', name: 'system:bootstrappers' }]),
+    ...Object.values(COMPONENT_USERS).map((user) => clusterBinding(user, user, [{ kind: 'User', name: user }])),
   ];
 }

@@ -10,6 +10,7 @@ import { TriremeError } from '../../errors.js';
 import { fixedRulesFor, type AuthzAttributes, type Decision, type UserInfo } from '../auth.js';
 import type { ImpersonatedUser } from './impersonation.js';
 import { rulesFor } from './authorizer.js';
+import { nodeNameOf, nodeRules } from './node-authorizer.js';
 import type { RbacState } from './state.js';
 
 export interface ReviewDeps {
@@ -58,11 +59,13 @@ export function answerReview(deps: ReviewDeps, resource: string, body: KubeObjec
     case 'selfsubjectrulesreviews': {
       const ns = asStr(spec.namespace) || undefined;
       const fixed = fixedRulesFor(user, ns);
-      const all = [...fixed.rules, ...rulesFor(deps.rbac(), user, ns)];
+      // A node's graph grants (Secrets its pods reference, ...) are not listed: incomplete.
+      const node = nodeNameOf(user) !== undefined;
+      const all = [...fixed.rules, ...nodeRules(user, ns), ...rulesFor(deps.rbac(), user, ns)];
       return withStatus(body, {
         resourceRules: all.filter((r) => r.nonResourceURLs.length === 0).map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups, resources: r.resources, ...(r.resourceNames.length ? { resourceNames: r.resourceNames } : {}) })),
         nonResourceRules: all.filter((r) => r.nonResourceURLs.length > 0).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
-        incomplete: fixed.incomplete,
+        incomplete: fixed.incomplete || node,
       });
     }
     case 'selfsubjectreviews':
