@@ -58,6 +58,8 @@ export interface HandlerDeps {
   cluster: ClusterRoutes;
   /** Snapshot save, list and prune (snapshot-routes.ts). */
   snapshots: SnapshotRoutes;
+  /** Rotation of the Secrets encryption key (encryption-routes.ts). */
+  encryption: { serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> };
   /** metrics.k8s.io, answered from the agents (resource-metrics.ts). */
   resourceMetrics: ResourceMetrics;
   /** The dashboard page and dashboard tokens (dashboard-routes.ts). */
@@ -150,6 +152,7 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     }
     if (await deps.cluster.serve(req, res, path)) return ri;
     if (await deps.snapshots.serve(req, res, path)) return ri;
+    if (await deps.encryption.serve(req, res, path)) return ri;
     if (await deps.dashboard.serve(req, res, path, user)) return ri;
     await serveNonResource(deps, req, res, path, url);
     return ri;

@@ -40,6 +40,9 @@ import { createClusterRoutes, type ClusterRoutes, type StoreMembership } from '.
 import { doctorReport } from '../ops/doctor/report.js';
 import { createDashboardRoutes } from './dashboard-routes.js';
 import { createDashboardTokens, isDashboardToken } from './dashboard-token.js';
+import { EncryptionKeys, KEYS_FILE } from './encryption-keys.js';
+import { createEncryptionRoutes } from './encryption-routes.js';
+import { encryptSecrets } from '../storage/encrypted.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 
 export interface ApiServerOptions {
@@ -77,6 +80,8 @@ export interface RunningApiServer {
   metrics: ApiMetrics;
   /** The snapshot paths; the server hands them its snapshot service (setOps). */
   snapshots: SnapshotRoutes;
+  /** The content of DATA/encryption/keys.json now (the Secrets keys), for snapshots. */
+  encryptionKeyFile(): string;
   stop(): Promise<void>;
 }
 
@@ -94,9 +99,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
 
   const metrics = new ApiMetrics();
-  const store = instrumentStore(opts.store, metrics.registry, opts.storeBackend ?? 'sqlite');
+  // Secrets at rest: encrypted below the registry, so watch caches hold plaintext (encryption-keys.ts).
+  const encryptionKeys = await EncryptionKeys.open({ dataDir: opts.dataDir, store: opts.store, caKeyPem: pki.caKeyPem, clock, logger: log });
+  const encrypting = encryptSecrets(opts.store, encryptionKeys);
+  const store = instrumentStore(encrypting, metrics.registry, opts.storeBackend ?? 'sqlite');
   const registry = new Registry(store, { clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}) });
   await registry.start();
+  encryptionKeys.start();
   registerCertificateMetrics(metrics.registry, () => ({ ca: pki.caCertPem, serving: pki.serverCertPem }));
   registerClusterStateMetrics(metrics.registry, registry);
   if (opts.membership) registerMemberMetrics(metrics.registry, opts.membership);
@@ -137,7 +146,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const resourceMetrics = createResourceMetrics({ registry, clock, logger: log, creds: { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem } });
   const cluster: ClusterRoutes = createClusterRoutes({
     registry, clock, backend: opts.storeBackend ?? 'sqlite', membership: opts.membership, tokenSecret: parseJoinToken(token).secret,
-    secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n` }),
+    secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n`, [KEYS_FILE]: encryptionKeys.fileContent() }),
     doctor: () => doctorReport({ registry, clock, caPem: pki.caCertPem, clusterStatus: () => cluster.status() }),
   });
   let ready = true;
@@ -147,6 +156,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     caPem: pki.caCertPem, proxyToNode, watches, resourceMetrics,
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
     snapshots,
+    encryption: createEncryptionRoutes({ keys: encryptionKeys, raw: opts.store, encrypting }),
     cluster,
     dashboard: createDashboardRoutes({ tokens: dashboardTokens, now: () => clock.now() }),
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
@@ -163,6 +173,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   return {
     url, port, kubeconfigPath, registry, pki, metrics, snapshots,
+    encryptionKeyFile: () => encryptionKeys.fileContent(),
     async stop() {
       ready = false;
       namespaces.stop();
@@ -170,6 +181,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       await endpoints.stop();
       watches.endAll();
       rbac.stop();
+      encryptionKeys.stop();
       await new Promise<void>((resolve) => {
         // Connections still busy after a grace period are cut: shutdown must finish.
         const grace = setTimeout(() => { for (const s of sockets) s.destroy(); }, 2000);

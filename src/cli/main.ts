@@ -10,6 +10,7 @@ import { registerLb } from './lb.js';
 import { registerScheduler } from './scheduler.js';
 import { registerServer } from './server.js';
 import { registerSnapshot } from './snapshot.js';
+import { registerSecrets } from './secrets.js';
 
 const program = new Command('trireme').description('Kubernetes-compatible orchestrator without a single point of failure');
 program.showHelpAfterError();
@@ -23,4 +24,5 @@ registerDashboard(program);
 registerLb(program);
 registerDns(program);
 registerSnapshot(program);
+registerSecrets(program);
 await program.parseAsync(process.argv);

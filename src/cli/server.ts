@@ -163,7 +163,7 @@ export function registerServer(program: Command): void {
       onShutdown(log, stopAll);
       const snapshots = new SnapshotService({
         source: snapshotSource.source, dir: snapshotDirOf(flags), retention: flags.snapshotRetention, server: nodeName,
-        secrets: () => ({ 'tls/ca.crt': api.pki.caCertPem, 'tls/ca.key': api.pki.caKeyPem, ...tokenSecret(dataDir) }),
+        secrets: () => ({ 'tls/ca.crt': api.pki.caCertPem, 'tls/ca.key': api.pki.caKeyPem, 'encryption/keys.json': api.encryptionKeyFile(), ...tokenSecret(dataDir) }),
         metrics: new SnapshotMetrics(api.metrics.registry, nodeName), records: new SnapshotRecords(api.registry), clock: systemClock,
         logger: createLogger('snapshot', undefined, flags.logFormat),
       });

@@ -24,11 +24,16 @@ export interface ServerJoinRequest {
   clientUrl: string;
 }
 
-/** The files a server receives, in the order they are written, with their modes. */
-export const SERVER_SECRET_FILES: readonly { path: string; mode: number }[] = [
+/**
+ * The files a server receives, in the order they are written, with their modes. `optional`: a
+ * snapshot taken before the file existed lacks it, and a restore goes on without it (the
+ * Secrets keys, src/apiserver/encryption-keys.ts: a store from then holds no encrypted Secret).
+ */
+export const SERVER_SECRET_FILES: readonly { path: string; mode: number; optional?: boolean }[] = [
   { path: 'tls/ca.key', mode: 0o600 },
   { path: 'tls/ca.crt', mode: 0o644 },
   { path: 'token', mode: 0o600 },
+  { path: 'encryption/keys.json', mode: 0o600, optional: true },
 ];
 
 export async function requestJoinBundle(server: string, token: string, request: ServerJoinRequest, opts: JoinOptions = {}): Promise<JoinBundle> {
