@@ -35,6 +35,7 @@ import { serveWatch } from './watch-handler.js';
 import { qualifiedName, statusFromError } from './status.js';
 import type { Duplex } from 'node:stream';
 import { VERSION_INFO } from './version.js';
+import { beginAudit, type Auditing, type RequestWho } from './audit/request.js';
 
 export interface HandlerDeps {
   registry: Registry;
@@ -64,6 +65,8 @@ export interface HandlerDeps {
   resourceMetrics: ResourceMetrics;
   /** The dashboard page and dashboard tokens (dashboard-routes.ts). */
   dashboard: DashboardRoutes;
+  /** The audit log, when on (audit/request.ts). */
+  audit?: Auditing;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -81,8 +84,10 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       res.once('close', () => deps.metrics.watches.dec(labels));
     } else deps.metrics.inflight.inc({ request_kind: kind });
     let ri: RequestInfo | undefined;
-    handle(deps, req, res, url).then((info) => { ri = info; }, (err: unknown) => {
+    const audited = deps.audit ? beginAudit(deps.audit, req, res) : undefined;
+    handle(deps, req, res, url, audited?.who).then((info) => { ri = info; }, (err: unknown) => {
       const status = sendError(res, err);
+      if (audited) audited.who.message = status.message;
       if (status.code >= 500) deps.logger.error({ err, method: req.method, path: url.pathname }, 'request failed');
       if (isFencedError(err)) {
         const lease = String((err as { context: Record<string, unknown> }).context.lease);
@@ -92,6 +97,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     }).finally(() => {
       if (!watch) deps.metrics.inflight.dec({ request_kind: kind });
       const info = ri ?? early;
+      audited?.done(info, watch);
       if (info.kind === 'resource') {
         deps.metrics.requests.inc({ verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource ?? '', code: String(res.statusCode) });
         if (info.verb !== 'watch') deps.metrics.duration.observe({ verb: info.verb, resource: info.resource }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -129,16 +135,19 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
  * Who a request acts as: the authenticated user, or the one its impersonation headers name when
  * the real requester may impersonate each attribute (a Forbidden error otherwise).
  */
-function requestUser(deps: HandlerDeps, req: IncomingMessage): UserInfo | undefined {
+function requestUser(deps: HandlerDeps, req: IncomingMessage, who?: RequestWho): UserInfo | undefined {
   const authenticated = deps.authenticate(req);
+  if (who) who.user = authenticated;
   if (!wantsImpersonation(req.headers)) return authenticated;
-  return impersonate(req.headers, effectiveUser(authenticated), (u, a) => deps.authorize(u, a));
+  const as = impersonate(req.headers, effectiveUser(authenticated), (u, a) => deps.authorize(u, a));
+  if (who) who.impersonated = as;
+  return as;
 }
 
-async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<RequestInfo> {
+async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL, who?: RequestWho): Promise<RequestInfo> {
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const ri = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
-  const user = requestUser(deps, req);
+  const user = requestUser(deps, req, who);
   const attrs = ri.kind === 'resource'
     ? { verb: ri.verb, group: ri.group, resource: ri.resource, subresource: ri.subresource, namespace: ri.namespace, name: ri.name }
     : { verb: req.method === 'HEAD' ? 'get' : (req.method ?? 'GET').toLowerCase(), group: '', resource: '', path };

@@ -43,6 +43,8 @@ import { createDashboardTokens, isDashboardToken } from './dashboard-token.js';
 import { EncryptionKeys, KEYS_FILE } from './encryption-keys.js';
 import { createEncryptionRoutes } from './encryption-routes.js';
 import { encryptSecrets } from '../storage/encrypted.js';
+import { AuditLog } from './audit/log.js';
+import type { AuditPolicy } from './audit/policy.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 
 export interface ApiServerOptions {
@@ -68,6 +70,8 @@ export interface ApiServerOptions {
   serviceRanges?: ServiceRanges;
   /** tolerationSeconds pod admission adds for not-ready / unreachable nodes (default strategies/pod.ts). */
   defaultTolerations?: DefaultTolerations;
+  /** The audit log (`--audit-log-*`, src/cli/audit-flags.ts); absent: off. */
+  audit?: { path: string; maxSizeBytes: number; maxBackups: number; policy: AuditPolicy };
 }
 
 export interface RunningApiServer {
@@ -152,6 +156,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   let ready = true;
   const watches = new OpenWatches();
   const snapshots = createSnapshotRoutes();
+  const auditLog = opts.audit ? new AuditLog({ ...opts.audit, clock, logger: log, registry: metrics.registry }) : undefined;
   const deps: HandlerDeps = {
     caPem: pki.caCertPem, proxyToNode, watches, resourceMetrics,
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
@@ -164,6 +169,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     authorize: (user, attrs) => authorizer(user, attrs),
     rbac: () => rbac.current(),
     health: () => readiness({ store: opts.store, clock, shuttingDown: () => !ready }),
+    ...(auditLog && opts.audit ? { audit: { policy: opts.audit.policy, log: auditLog, logger: log, now: () => clock.now() } } : {}),
   };
   server.on('request', createHandler(deps));
   server.on('upgrade', createUpgradeHandler(deps));
@@ -189,6 +195,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         server.closeIdleConnections();
       });
       registry.stop();
+      await auditLog?.close();
       await opts.store.close();
       log.info('API server stopped');
     },

@@ -63,8 +63,9 @@ import { onShutdown } from './shutdown.js';
 import { KnownServers, loadRules, SHIPPED_RULES, startServerAlerting } from '../ops/alerts/start.js';
 import { RulesError } from '../ops/alerts/rules.js';
 import { proxyModeOption, proxySettingsFromFlags, type ProxyFlags } from './proxy-flags.js';
+import { auditFromFlags, auditOptions, type AuditFlags } from './audit-flags.js';
 
-interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags, ProxyFlags {
+interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, FenceFlags, ProxyFlags, AuditFlags {
   logFormat?: LogFormat;
   dataDir: string;
   bindAddress: string;
@@ -265,7 +266,7 @@ async function dataDirState(dataDir: string): Promise<DataDirState> {
 }
 
 function apiServerOptions(cmd: Command): Command {
-  return tolerationOptions(logFormatOption(cmd))
+  return auditOptions(tolerationOptions(logFormatOption(cmd)))
     .option('--data-dir <dir>', 'data directory (store, certificates, kubeconfig)', '/var/lib/trireme')
     .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
     .option('--https-port <port>', 'API server port', port, 6443)
@@ -283,6 +284,7 @@ function advertiseAddress(flags: ServerFlags): string {
 
 async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: RunningApiServer; managed?: ManagedStore; snapshotSource: OpenSnapshotSource }> {
   const dataDir = resolve(flags.dataDir);
+  const audit = await auditFromFlags(flags);
   const restoreFrom = flags.restoreFrom === undefined ? undefined : { file: resolve(flags.restoreFrom), store: await snapshotStoreKind(resolve(flags.restoreFrom)) };
   const plan: ServerPlan = planServerStart({ ...flags, restoreFrom }, await dataDirState(dataDir));
   if (plan.mode === 'restart-managed' && plan.ignoredFlags.length > 0) {
@@ -353,7 +355,7 @@ async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: Running
       dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
       tlsSans: flags.tlsSan, logger: createLogger('apiserver', undefined, flags.logFormat), storeBackend: backend, membership,
       serviceRanges: { serviceRange: flags.serviceClusterIpRange, nodePortRange: { min: flags.serviceNodePortRange[0], max: flags.serviceNodePortRange[1] } },
-      defaultTolerations: tolerationsFromFlags(flags),
+      defaultTolerations: tolerationsFromFlags(flags), ...(audit ? { audit } : {}),
     });
     return { api, snapshotSource, ...(managed ? { managed } : {}) };
   } catch (e) {
