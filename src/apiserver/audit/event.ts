@@ -79,12 +79,3 @@ export function auditEvent(i: AuditInput): AuditEvent | undefined {
   return e;
 }
 
-/** A body as the event records it: parsed JSON, or undefined for anything else (YAML, protobuf, empty). */
-export function jsonBody(body: Buffer | undefined, contentType: string | undefined): unknown {
-  if (!body || body.length === 0 || !/json/i.test(contentType ?? '')) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined; // a malformed body: the request failed with a 400, its event says so
-  }
-}

@@ -5,7 +5,8 @@
 // the request is unaffected);
 // response bodies are kept only when some rule asks for RequestResponse, only for non-watch
 // requests, and only up to RESPONSE_LIMIT bytes (a longer one is recorded without its body);
-// request bodies come from what the handler read (http-util.ts bodyRead), never re-read.
+// request bodies come from what the handler read (http-util.ts bodyRead), never re-read, decoded
+// as the handler decodes them (JSON, YAML, protobuf); a body that does not decode is left out.
 // Does not: audit websocket upgrades (pods/exec), which the upgrade handler answers.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,7 +14,8 @@ import type { Logger } from '../../util/log.js';
 import { effectiveUser, type UserInfo } from '../auth.js';
 import { bodyRead } from '../http-util.js';
 import type { RequestInfo } from '../request-info.js';
-import { auditEvent, jsonBody } from './event.js';
+import { decodeBody } from '../decode-body.js';
+import { auditEvent } from './event.js';
 import type { AuditLog } from './log.js';
 import { bodiesForbidden, levelFor, wantsResponses, type AuditAttributes, type AuditPolicy } from './policy.js';
 
@@ -61,7 +63,9 @@ export function beginAudit(a: Auditing, req: IncomingMessage, res: ServerRespons
         const level = levelFor(a.policy, attrs);
         if (level === 'None') return;
         const recordBodies = level === 'Request' || level === 'RequestResponse';
-        const response = level === 'RequestResponse' && !watch && chunks && !chunks.over ? jsonBody(Buffer.concat(chunks.parts), String(res.getHeader('content-type') ?? '')) : undefined;
+        // A create names its object in the body, as Kubernetes' objectRef does (the name only).
+        const name = info.kind === 'resource' ? info.name ?? (info.verb === 'create' && info.subresource === undefined ? bodyName(bodyRead(req), req.headers['content-type']) : undefined) : undefined;
+        const response = level === 'RequestResponse' && !watch && chunks && !chunks.over ? decoded(Buffer.concat(chunks.parts), String(res.getHeader('content-type') ?? '')) : undefined;
         const event = auditEvent({
           auditID, level, stage: watch ? 'ResponseStarted' : 'ResponseComplete', requestURI: req.url ?? '/', verb,
           user: effectiveUser(who.user), ...(who.impersonated ? { impersonatedUser: who.impersonated } : {}),
@@ -69,13 +73,13 @@ export function beginAudit(a: Auditing, req: IncomingMessage, res: ServerRespons
           ...(info.kind === 'resource' ? {
             objectRef: {
               resource: info.resource, apiGroup: info.group, apiVersion: info.version,
-              ...(info.namespace ? { namespace: info.namespace } : {}), ...(info.name ? { name: info.name } : {}), ...(info.subresource ? { subresource: info.subresource } : {}),
+              ...(info.namespace ? { namespace: info.namespace } : {}), ...(name ? { name } : {}), ...(info.subresource ? { subresource: info.subresource } : {}),
             },
           } : {}),
           // A refusal's message can quote a field of the body: none for credentials.
           code: res.statusCode, ...(who.message !== undefined && !(attrs.resource && bodiesForbidden(attrs)) ? { message: who.message } : {}),
           receivedMs, stageMs: a.now(), latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
-          ...(recordBodies ? { requestObject: jsonBody(bodyRead(req), req.headers['content-type']) } : {}),
+          ...(recordBodies ? { requestObject: decoded(bodyRead(req), req.headers['content-type']) } : {}),
           ...(response !== undefined ? { responseObject: response } : {}),
         });
         if (event) a.log.record(event);
@@ -84,6 +88,21 @@ export function beginAudit(a: Auditing, req: IncomingMessage, res: ServerRespons
       }
     },
   };
+}
+
+/** A body as the event records it: decoded as the handler decodes it (JSON, YAML, protobuf), or undefined. */
+function decoded(body: Buffer | undefined, contentType: string | undefined): unknown {
+  if (!body || body.length === 0) return undefined;
+  try {
+    return decodeBody(contentType, body);
+  } catch {
+    return undefined; // a body the handler refused too: the event's code says so
+  }
+}
+
+function bodyName(body: Buffer | undefined, contentType: string | undefined): string | undefined {
+  const name = (decoded(body, contentType) as { metadata?: { name?: unknown } } | undefined)?.metadata?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 function sourceIPs(req: IncomingMessage): string[] {

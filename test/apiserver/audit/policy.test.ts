@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { levelFor, parsePolicy, PolicyError, wantsResponses, type AuditAttributes } from '../../../src/apiserver/audit/policy.js';
-import { auditEvent, jsonBody } from '../../../src/apiserver/audit/event.js';
+import { auditEvent } from '../../../src/apiserver/audit/event.js';
 
 const POLICY = parsePolicy(`
 apiVersion: audit.k8s.io/v1
@@ -113,12 +113,5 @@ describe('audit event', () => {
     assert.equal(auditEvent({ ...base, level: 'None' }), undefined);
     const failed = auditEvent({ ...base, level: 'Metadata', code: 404, message: 'not found' })!;
     assert.deepEqual(failed.responseStatus, { metadata: {}, code: 404, status: 'Failure', message: 'not found' });
-  });
-  it('bodies are JSON only', () => {
-    assert.deepEqual(jsonBody(Buffer.from('{"a":1}'), 'application/json'), { a: 1 });
-    assert.deepEqual(jsonBody(Buffer.from('{"a":1}'), 'application/merge-patch+json'), { a: 1 });
-    assert.equal(jsonBody(Buffer.from('a: 1'), 'application/yaml'), undefined);
-    assert.equal(jsonBody(Buffer.from('{'), 'application/json'), undefined);
-    assert.equal(jsonBody(undefined, 'application/json'), undefined);
   });
 });
