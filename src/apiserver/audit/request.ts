@@ -52,7 +52,8 @@ export function beginAudit(a: Auditing, req: IncomingMessage, res: ServerRespons
     who,
     done(info, watch) {
       try {
-        const acting = who.impersonated ?? effectiveUser(who.user);
+        // As in Kubernetes, the policy sees who authenticated, not whom they impersonate.
+        const acting = effectiveUser(who.user);
         const verb = info.kind === 'resource' ? info.verb : req.method === 'HEAD' ? 'get' : (req.method ?? 'GET').toLowerCase();
         const attrs: AuditAttributes = {
           user: acting.name, groups: acting.groups, verb,
