@@ -111,8 +111,11 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
   return (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const ri = parseRequestInfo('GET', url.pathname, url.searchParams);
+    const audited = deps.audit ? beginAudit(deps.audit, req) : undefined;
     const refuse = (err: unknown) => {
       const status = statusFromError(err);
+      if (audited) audited.who.message = status.message;
+      audited?.done(ri.kind === 'resource' ? { ...ri, verb: 'create' } : ri, false, status.code);
       const body = JSON.stringify(status);
       if (status.code >= 500) deps.logger.warn({ err, path: url.pathname }, 'exec failed');
       socket.end(`HTTP/1.1 ${status.code} ${status.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -122,11 +125,12 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
       if (ri.kind !== 'resource' || ri.resource !== 'pods' || ri.subresource !== 'exec' || !ri.namespace || !ri.name || ri.group !== '') {
         throw new TriremeError('BadRequest', 'only pods/exec accepts a protocol upgrade');
       }
-      const user = requestUser(deps, req);
+      const user = requestUser(deps, req, audited?.who);
       // Exec over a websocket GET is authorized as create, as Kubernetes does.
       const decision = deps.authorize(user, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: ri.namespace, name: ri.name });
       if (!decision.allowed) throw user ? forbidden(user, { ...ri, verb: 'create' }) : new TriremeError('Unauthorized', 'Unauthorized');
       await deps.proxyToNode.exec(req, socket, head, ri.namespace, ri.name, url.searchParams);
+      audited?.done({ ...ri, verb: 'create' }, true, 101);
     })().catch(refuse);
   };
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import https from 'node:https';
 import { killAll, runKubectl, show, startServer, waitFor, type ServerHandle } from './harness.js';
 import { deps, needs } from '../helpers/require-dep.js';
 import type { AuditEvent } from '../../src/apiserver/audit/event.js';
@@ -125,6 +126,24 @@ describe('audit log with kubectl', { skip: needs(deps.kubectl) }, () => {
     const as = await waitFor('the impersonated line', async () => (await events()).find((e) => e.impersonatedUser?.username === 'someone'), 10_000, 100);
     assert.equal(as.user.username, 'admin');
     assert.equal((await events()).filter((e) => e.user.username === 'quiet' || e.objectRef?.name === 'quiet-probe').length, 0);
+  }));
+
+  it('a websocket exec upgrade is audited (refused: no such pod)', () => server.guard(async () => {
+    const c = server.creds();
+    const code = await new Promise<number>((resolve, reject) => {
+      const req = https.request(`${server.url}/api/v1/namespaces/default/pods/ghost/exec?command=true&stdout=true`, {
+        ca: c.ca, cert: c.cert, key: c.key, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': 'v5.channel.k8s.io' },
+      });
+      req.on('response', (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(code, 404);
+    const e = await waitFor('the exec line', async () => (await events()).find((x) => x.objectRef?.subresource === 'exec' && x.objectRef.name === 'ghost'), 10_000, 100);
+    assert.equal(e.verb, 'create');
+    assert.equal(e.user.username, 'admin');
+    assert.equal(e.responseStatus.code, 404);
   }));
 
   it('watches leave one ResponseStarted line; the dropped counter is on /metrics', () => server.guard(async () => {

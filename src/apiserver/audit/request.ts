@@ -7,7 +7,9 @@
 // requests, and only up to RESPONSE_LIMIT bytes (a longer one is recorded without its body);
 // request bodies come from what the handler read (http-util.ts bodyRead), never re-read, decoded
 // as the handler decodes them (JSON, YAML, protobuf); a body that does not decode is left out.
-// Does not: audit websocket upgrades (pods/exec), which the upgrade handler answers.
+// A websocket upgrade (pods/exec, verb create) has no response object: its event is recorded
+// once the stream to the node is set up (code 101, stage ResponseStarted, as a watch), or when
+// it is refused (the refusal's code, ResponseComplete).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../util/log.js';
@@ -37,20 +39,23 @@ export interface RequestWho {
 
 export interface AuditedRequest {
   who: RequestWho;
-  /** Records the event; `info` is what the handler parsed. */
-  done(info: RequestInfo, watch: boolean): void;
+  /**
+   * Records the event; `info` is what the handler parsed; `longRunning` (a watch, an exec stream)
+   * makes the stage ResponseStarted; `code` for an upgrade (no response object).
+   */
+  done(info: RequestInfo, longRunning: boolean, code?: number): void;
 }
 
-export function beginAudit(a: Auditing, req: IncomingMessage, res: ServerResponse): AuditedRequest {
+export function beginAudit(a: Auditing, req: IncomingMessage, res?: ServerResponse): AuditedRequest {
   const receivedMs = a.now();
   const started = process.hrtime.bigint();
   const auditID = randomUUID();
-  res.setHeader('Audit-Id', auditID);
-  const chunks = wantsResponses(a.policy) ? captureResponse(res) : undefined;
+  res?.setHeader('Audit-Id', auditID);
+  const chunks = res && wantsResponses(a.policy) ? captureResponse(res) : undefined;
   const who: RequestWho = {};
   return {
     who,
-    done(info, watch) {
+    done(info, longRunning, code) {
       try {
         // As in Kubernetes, the policy sees who authenticated, not whom they impersonate.
         const acting = effectiveUser(who.user);
@@ -66,9 +71,9 @@ export function beginAudit(a: Auditing, req: IncomingMessage, res: ServerRespons
         const recordBodies = level === 'Request' || level === 'RequestResponse';
         // A create names its object in the body, as Kubernetes' objectRef does (the name only).
         const name = info.kind === 'resource' ? info.name ?? (info.verb === 'create' && info.subresource === undefined ? bodyName(bodyRead(req), req.headers['content-type']) : undefined) : undefined;
-        const response = level === 'RequestResponse' && !watch && chunks && !chunks.over ? decoded(Buffer.concat(chunks.parts), String(res.getHeader('content-type') ?? '')) : undefined;
+        const response = res && level === 'RequestResponse' && !longRunning && chunks && !chunks.over ? decoded(Buffer.concat(chunks.parts), String(res.getHeader('content-type') ?? '')) : undefined;
         const event = auditEvent({
-          auditID, level, stage: watch ? 'ResponseStarted' : 'ResponseComplete', requestURI: req.url ?? '/', verb,
+          auditID, level, stage: longRunning ? 'ResponseStarted' : 'ResponseComplete', requestURI: req.url ?? '/', verb,
           user: effectiveUser(who.user), ...(who.impersonated ? { impersonatedUser: who.impersonated } : {}),
           sourceIPs: sourceIPs(req), ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
           ...(info.kind === 'resource' ? {
@@ -78,7 +83,7 @@ export function beginAudit(a: Auditing, req: IncomingMessage, res: ServerRespons
             },
           } : {}),
           // A refusal's message can quote a field of the body: none for credentials.
-          code: res.statusCode, ...(who.message !== undefined && !(attrs.resource && bodiesForbidden(attrs)) ? { message: who.message } : {}),
+          code: code ?? res?.statusCode ?? 0, ...(who.message !== undefined && !(attrs.resource && bodiesForbidden(attrs)) ? { message: who.message } : {}),
           receivedMs, stageMs: a.now(), latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
           ...(recordBodies ? { requestObject: decoded(bodyRead(req), req.headers['content-type']) } : {}),
           ...(response !== undefined ? { responseObject: response } : {}),
