@@ -7,10 +7,10 @@
 // - with `maxSizeBytes` > 0, a write that would take the file past it first renames the file to
 //   `<name>-<UTC time><ext>` (backupName) and starts a new one; with `maxBackups` > 0, only that
 //   many renamed files are kept (the oldest removed); 0 means no limit, as in Kubernetes;
-// - `close` writes what is queued, then closes the file.
+// - `close` writes what is queued, then closes the file; the file's directory is created if absent.
 // Does not: fsync each line (the OS flushes; a crash can lose the last lines), or retry a failed
 // write (the error is logged and the lines counted as dropped).
-import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../../util/clock.js';
@@ -119,6 +119,7 @@ export class AuditLog {
   }
 
   private async openFile(): Promise<void> {
+    await mkdir(dirname(this.o.path), { recursive: true, mode: 0o700 });
     this.file = await open(this.o.path, 'a', 0o600);
     this.size = (await stat(this.o.path)).size;
   }
