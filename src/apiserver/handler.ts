@@ -40,6 +40,7 @@ import { qualifiedName, statusFromError } from './status.js';
 import type { Duplex } from 'node:stream';
 import { VERSION_INFO } from './version.js';
 import type { FlowControl } from './flow-control.js';
+import { beginAudit, type Auditing, type RequestWho } from './audit/request.js';
 
 export interface HandlerDeps {
   registry: Registry;
@@ -63,12 +64,16 @@ export interface HandlerDeps {
   cluster: ClusterRoutes;
   /** Snapshot save, list and prune (snapshot-routes.ts). */
   snapshots: SnapshotRoutes;
+  /** Rotation of the Secrets encryption key (encryption-routes.ts). */
+  encryption: { serve(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> };
   /** metrics.k8s.io, answered from the agents (resource-metrics.ts). */
   resourceMetrics: ResourceMetrics;
   /** The dashboard page and dashboard tokens (dashboard-routes.ts). */
   dashboard: DashboardRoutes;
   /** Seats per priority level (flow-control.ts): taken before authorization, given back when the response closes. */
   flow: FlowControl;
+  /** The audit log, when on (audit/request.ts). */
+  audit?: Auditing;
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -86,8 +91,10 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       res.once('close', () => deps.metrics.watches.dec(labels));
     } else deps.metrics.inflight.inc({ request_kind: kind });
     let ri: RequestInfo | undefined;
-    handle(deps, req, res, url).then((info) => { ri = info; }, (err: unknown) => {
+    const audited = deps.audit ? beginAudit(deps.audit, req, res) : undefined;
+    handle(deps, req, res, url, audited?.who).then((info) => { ri = info; }, (err: unknown) => {
       const status = sendError(res, err);
+      if (audited) audited.who.message = status.message;
       if (status.code >= 500) deps.logger.error({ err, method: req.method, path: url.pathname }, 'request failed');
       if (isFencedError(err)) {
         const lease = String((err as { context: Record<string, unknown> }).context.lease);
@@ -97,6 +104,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     }).finally(() => {
       if (!watch) deps.metrics.inflight.dec({ request_kind: kind });
       const info = ri ?? early;
+      audited?.done(info, watch);
       if (info.kind === 'resource') {
         deps.metrics.requests.inc({ verb: info.verb, group: info.group, resource: info.resource, subresource: info.subresource ?? '', code: String(res.statusCode) });
         if (info.verb !== 'watch') deps.metrics.duration.observe({ verb: info.verb, resource: info.resource }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -110,8 +118,11 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
   return (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const ri = parseRequestInfo('GET', url.pathname, url.searchParams);
+    const audited = deps.audit ? beginAudit(deps.audit, req) : undefined;
     const refuse = (err: unknown) => {
       const status = statusFromError(err);
+      if (audited) audited.who.message = status.message;
+      audited?.done(ri.kind === 'resource' ? { ...ri, verb: 'create' } : ri, false, status.code);
       const body = JSON.stringify(status);
       if (status.code >= 500) deps.logger.warn({ err, path: url.pathname }, 'exec failed');
       socket.end(`HTTP/1.1 ${status.code} ${status.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
@@ -121,11 +132,12 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
       if (ri.kind !== 'resource' || ri.resource !== 'pods' || ri.subresource !== 'exec' || !ri.namespace || !ri.name || ri.group !== '') {
         throw new TriremeError('BadRequest', 'only pods/exec accepts a protocol upgrade');
       }
-      const user = requestUser(deps, req);
+      const user = requestUser(deps, req, audited?.who);
       // Exec over a websocket GET is authorized as create, as Kubernetes does.
       const decision = deps.authorize(user, { verb: 'create', group: '', resource: 'pods', subresource: 'exec', namespace: ri.namespace, name: ri.name });
       if (!decision.allowed) throw user ? forbidden(user, { ...ri, verb: 'create' }) : new TriremeError('Unauthorized', 'Unauthorized');
       await deps.proxyToNode.exec(req, socket, head, ri.namespace, ri.name, url.searchParams);
+      audited?.done({ ...ri, verb: 'create' }, true, 101);
     })().catch(refuse);
   };
 }
@@ -134,16 +146,19 @@ export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, 
  * Who a request acts as: the authenticated user, or the one its impersonation headers name when
  * the real requester may impersonate each attribute (a Forbidden error otherwise).
  */
-function requestUser(deps: HandlerDeps, req: IncomingMessage): UserInfo | undefined {
+function requestUser(deps: HandlerDeps, req: IncomingMessage, who?: RequestWho): UserInfo | undefined {
   const authenticated = deps.authenticate(req);
+  if (who) who.user = authenticated;
   if (!wantsImpersonation(req.headers)) return authenticated;
-  return impersonate(req.headers, effectiveUser(authenticated), (u, a) => deps.authorize(u, a));
+  const as = impersonate(req.headers, effectiveUser(authenticated), (u, a) => deps.authorize(u, a));
+  if (who) who.impersonated = as;
+  return as;
 }
 
-async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<RequestInfo> {
+async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, url: URL, who?: RequestWho): Promise<RequestInfo> {
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
   const ri = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
-  const user = requestUser(deps, req);
+  const user = requestUser(deps, req, who);
   const seat = deps.flow.admit(user, req.method ?? 'GET', ri, url.searchParams);
   if (!seat.ok) {
     deps.metrics.rejected.inc({ priority_level: seat.level, reason: seat.reason });
@@ -163,6 +178,7 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     }
     if (await deps.cluster.serve(req, res, path)) return ri;
     if (await deps.snapshots.serve(req, res, path)) return ri;
+    if (await deps.encryption.serve(req, res, path)) return ri;
     if (await deps.dashboard.serve(req, res, path, user)) return ri;
     await serveNonResource(deps, req, res, path, url);
     return ri;

@@ -6,6 +6,14 @@ import { statusFromError, type StatusBody } from './status.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/** The body readBody read from each request (the audit log records it at level Request and above). */
+const bodies = new WeakMap<IncomingMessage, Buffer>();
+
+/** The request body a handler read (readBody), if any. */
+export function bodyRead(req: IncomingMessage): Buffer | undefined {
+  return bodies.get(req);
+}
+
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -27,7 +35,12 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       }
       chunks.push(c);
     });
-    req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
+    req.on('end', () => {
+      if (failed) return;
+      const body = Buffer.concat(chunks);
+      bodies.set(req, body);
+      resolve(body);
+    });
     req.on('error', (e) => { if (!failed) { failed = true; reject(e); } });
   });
 }

@@ -42,6 +42,11 @@ import { createClusterRoutes, type ClusterRoutes, type StoreMembership } from '.
 import { doctorReport } from '../ops/doctor/report.js';
 import { createDashboardRoutes } from './dashboard-routes.js';
 import { createDashboardTokens, isDashboardToken } from './dashboard-token.js';
+import { EncryptionKeys, KEYS_FILE } from './encryption-keys.js';
+import { createEncryptionRoutes } from './encryption-routes.js';
+import { encryptSecrets } from '../storage/encrypted.js';
+import { AuditLog } from './audit/log.js';
+import type { AuditPolicy } from './audit/policy.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 import { DEFAULT_FLOW_LIMITS, FlowControl, type FlowLimits } from './flow-control.js';
 
@@ -74,6 +79,8 @@ export interface ApiServerOptions {
   defaultTolerations?: DefaultTolerations;
   /** Flow control's seats and long-running cap (default DEFAULT_FLOW_LIMITS). */
   flowLimits?: FlowLimits;
+  /** The audit log (`--audit-log-*`, src/cli/audit-flags.ts); absent: off. */
+  audit?: { path: string; maxSizeBytes: number; maxBackups: number; policy: AuditPolicy };
 }
 
 export interface RunningApiServer {
@@ -86,6 +93,8 @@ export interface RunningApiServer {
   metrics: ApiMetrics;
   /** The snapshot paths; the server hands them its snapshot service (setOps). */
   snapshots: SnapshotRoutes;
+  /** The content of DATA/encryption/keys.json now (the Secrets keys), for snapshots. */
+  encryptionKeyFile(): string;
   stop(): Promise<void>;
 }
 
@@ -103,9 +112,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   });
 
   const metrics = new ApiMetrics();
-  const store = instrumentStore(opts.store, metrics.registry, opts.storeBackend ?? 'sqlite');
+  // Secrets at rest: encrypted below the registry, so watch caches hold plaintext (encryption-keys.ts).
+  const encryptionKeys = await EncryptionKeys.open({ dataDir: opts.dataDir, store: opts.store, caKeyPem: pki.caKeyPem, clock, logger: log });
+  const encrypting = encryptSecrets(opts.store, encryptionKeys);
+  const store = instrumentStore(encrypting, metrics.registry, opts.storeBackend ?? 'sqlite');
   const registry = new Registry(store, { clock, logger: log, serviceRanges: opts.serviceRanges, ...(opts.defaultTolerations ? { defaultTolerations: opts.defaultTolerations } : {}) });
   await registry.start();
+  encryptionKeys.start();
   registerCertificateMetrics(metrics.registry, () => ({ ca: pki.caCertPem, serving: pki.serverCertPem }));
   registerClusterStateMetrics(metrics.registry, registry);
   if (opts.membership) registerMemberMetrics(metrics.registry, opts.membership);
@@ -151,16 +164,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const resourceMetrics = createResourceMetrics({ registry, clock, logger: log, creds: { caPem: pki.caCertPem, certPem: proxyCert.certPem, keyPem: proxyCert.keyPem } });
   const cluster: ClusterRoutes = createClusterRoutes({
     registry, clock, backend: opts.storeBackend ?? 'sqlite', membership: opts.membership, tokenSecret: parseJoinToken(token).secret,
-    secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n` }),
+    secrets: () => ({ 'tls/ca.crt': pki.caCertPem, 'tls/ca.key': pki.caKeyPem, token: `${token}\n`, [KEYS_FILE]: encryptionKeys.fileContent() }),
     doctor: () => doctorReport({ registry, clock, caPem: pki.caCertPem, clusterStatus: () => cluster.status() }),
   });
   let ready = true;
   const watches = new OpenWatches();
   const snapshots = createSnapshotRoutes();
+  const auditLog = opts.audit ? new AuditLog({ ...opts.audit, clock, logger: log, registry: metrics.registry }) : undefined;
   const deps: HandlerDeps = {
     caPem: pki.caCertPem, proxyToNode, watches, resourceMetrics,
     nodeCredentials: (request) => issueNodeCredentials(pki, request),
     snapshots,
+    encryption: createEncryptionRoutes({ keys: encryptionKeys, raw: opts.store, encrypting }),
     cluster,
     dashboard: createDashboardRoutes({ tokens: dashboardTokens, now: () => clock.now() }),
     registry, metrics, logger: log, serverAddress: `${opts.advertiseAddress}:${port}`,
@@ -169,6 +184,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     rbac: () => rbac.current(),
     health: () => readiness({ store: opts.store, clock, shuttingDown: () => !ready }),
     flow: new FlowControl(opts.flowLimits ?? DEFAULT_FLOW_LIMITS),
+    ...(auditLog && opts.audit ? { audit: { policy: opts.audit.policy, log: auditLog, logger: log, now: () => clock.now() } } : {}),
   };
   server.on('request', createHandler(deps));
   server.on('upgrade', createUpgradeHandler(deps));
@@ -178,6 +194,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   return {
     url, port, kubeconfigPath, registry, pki, metrics, snapshots,
+    encryptionKeyFile: () => encryptionKeys.fileContent(),
     async stop() {
       ready = false;
       namespaces.stop();
@@ -186,6 +203,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       watches.endAll();
       rbac.stop();
       nodeGraph.stop();
+      encryptionKeys.stop();
       await new Promise<void>((resolve) => {
         // Connections still busy after a grace period are cut: shutdown must finish.
         const grace = setTimeout(() => { for (const s of sockets) s.destroy(); }, 2000);
@@ -193,6 +211,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         server.closeIdleConnections();
       });
       registry.stop();
+      await auditLog?.close();
       await opts.store.close();
       log.info('API server stopped');
     },

@@ -11,6 +11,7 @@ import { registerScheduler } from './scheduler.js';
 import { registerServer } from './server.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerUser } from './user.js';
+import { registerSecrets } from './secrets.js';
 
 const program = new Command('trireme').description('Kubernetes-compatible orchestrator without a single point of failure');
 program.showHelpAfterError();
@@ -25,4 +26,5 @@ registerLb(program);
 registerDns(program);
 registerSnapshot(program);
 registerUser(program);
+registerSecrets(program);
 await program.parseAsync(process.argv);

@@ -65,8 +65,9 @@ import { KnownServers, loadRules, SHIPPED_RULES, startServerAlerting } from '../
 import { RulesError } from '../ops/alerts/rules.js';
 import { proxyModeOption, proxySettingsFromFlags, type ProxyFlags } from './proxy-flags.js';
 import { flowLimitsFromFlags, flowOptions, type FlowFlags } from './flow-flags.js';
+import { auditFromFlags, auditOptions, type AuditFlags } from './audit-flags.js';
 
-interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, Partial<FlowFlags>, FenceFlags, ProxyFlags {
+interface ServerFlags extends Partial<LeaderElectionFlags>, Partial<NodeConditionFlags>, Partial<NodeLifecycleFlags>, Partial<TolerationFlags>, Partial<FlowFlags>, FenceFlags, ProxyFlags, AuditFlags {
   logFormat?: LogFormat;
   dataDir: string;
   bindAddress: string;
@@ -167,7 +168,7 @@ export function registerServer(program: Command): void {
       onShutdown(log, stopAll);
       const snapshots = new SnapshotService({
         source: snapshotSource.source, dir: snapshotDirOf(flags), retention: flags.snapshotRetention, server: nodeName,
-        secrets: () => ({ 'tls/ca.crt': api.pki.caCertPem, 'tls/ca.key': api.pki.caKeyPem, ...tokenSecret(dataDir) }),
+        secrets: () => ({ 'tls/ca.crt': api.pki.caCertPem, 'tls/ca.key': api.pki.caKeyPem, 'encryption/keys.json': api.encryptionKeyFile(), ...tokenSecret(dataDir) }),
         metrics: new SnapshotMetrics(api.metrics.registry, nodeName), records: new SnapshotRecords(api.registry), clock: systemClock,
         logger: createLogger('snapshot', undefined, flags.logFormat),
       });
@@ -269,7 +270,7 @@ async function dataDirState(dataDir: string): Promise<DataDirState> {
 }
 
 function apiServerOptions(cmd: Command): Command {
-  return flowOptions(tolerationOptions(logFormatOption(cmd)))
+  return flowOptions(auditOptions(tolerationOptions(logFormatOption(cmd))))
     .option('--data-dir <dir>', 'data directory (store, certificates, kubeconfig)', '/var/lib/trireme')
     .option('--bind-address <ip>', 'address the API server listens on', ipAddress, '0.0.0.0')
     .option('--https-port <port>', 'API server port', port, 6443)
@@ -287,6 +288,7 @@ function advertiseAddress(flags: ServerFlags): string {
 
 async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: RunningApiServer; managed?: ManagedStore; snapshotSource: OpenSnapshotSource }> {
   const dataDir = resolve(flags.dataDir);
+  const audit = await auditFromFlags(flags);
   const restoreFrom = flags.restoreFrom === undefined ? undefined : { file: resolve(flags.restoreFrom), store: await snapshotStoreKind(resolve(flags.restoreFrom)) };
   const plan: ServerPlan = planServerStart({ ...flags, restoreFrom }, await dataDirState(dataDir));
   if (plan.mode === 'restart-managed' && plan.ignoredFlags.length > 0) {
@@ -357,7 +359,7 @@ async function startApi(flags: ServerFlags, log: Logger): Promise<{ api: Running
       dataDir, store, bindAddress: flags.bindAddress, port: flags.httpsPort, advertiseAddress: advertiseAddress(flags),
       tlsSans: flags.tlsSan, logger: createLogger('apiserver', undefined, flags.logFormat), storeBackend: backend, membership,
       serviceRanges: { serviceRange: flags.serviceClusterIpRange, nodePortRange: { min: flags.serviceNodePortRange[0], max: flags.serviceNodePortRange[1] } },
-      defaultTolerations: tolerationsFromFlags(flags),
+      defaultTolerations: tolerationsFromFlags(flags), ...(audit ? { audit } : {}),
       flowLimits: flowLimitsFromFlags(flags),
     });
     return { api, snapshotSource, ...(managed ? { managed } : {}) };

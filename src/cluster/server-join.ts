@@ -24,11 +24,17 @@ export interface ServerJoinRequest {
   clientUrl: string;
 }
 
-/** The files a server receives, in the order they are written, with their modes. */
-export const SERVER_SECRET_FILES: readonly { path: string; mode: number }[] = [
+/**
+ * The files a server receives, in the order they are written, with their modes. `optional`: a
+ * snapshot taken (or a server started) before the file existed lacks it, and a restore or join
+ * goes on without it (the Secrets keys, src/apiserver/encryption-keys.ts: a store from then holds
+ * no encrypted Secret, and the server takes the keys from the store's copy once there is one).
+ */
+export const SERVER_SECRET_FILES: readonly { path: string; mode: number; optional?: boolean }[] = [
   { path: 'tls/ca.key', mode: 0o600 },
   { path: 'tls/ca.crt', mode: 0o644 },
   { path: 'token', mode: 0o600 },
+  { path: 'encryption/keys.json', mode: 0o600, optional: true },
 ];
 
 export async function requestJoinBundle(server: string, token: string, request: ServerJoinRequest, opts: JoinOptions = {}): Promise<JoinBundle> {
@@ -45,7 +51,7 @@ export async function requestJoinBundle(server: string, token: string, request: 
     }
     return openBundle(secret, sealed);
   }, opts);
-  const missing = SERVER_SECRET_FILES.filter((f) => typeof bundle.files[f.path] !== 'string').map((f) => f.path);
+  const missing = SERVER_SECRET_FILES.filter((f) => !f.optional && typeof bundle.files[f.path] !== 'string').map((f) => f.path);
   if (missing.length > 0) throw new TriremeError('Internal', `${server} sent a join bundle without ${missing.join(', ')}`, { context: { server } });
   if (bundle.etcdClientUrls.length === 0) throw new TriremeError('Internal', `${server} sent a join bundle without etcd client URLs`, { context: { server } });
   return bundle;
@@ -54,6 +60,7 @@ export async function requestJoinBundle(server: string, token: string, request: 
 /** Writes the bundle's secrets under `dataDir` (only SERVER_SECRET_FILES, atomically each). */
 export async function writeJoinSecrets(dataDir: string, bundle: JoinBundle): Promise<void> {
   for (const f of SERVER_SECRET_FILES) {
+    if (bundle.files[f.path] === undefined) continue; // optional, and absent
     const path = join(dataDir, f.path);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await writePrivateFile(path, bundle.files[f.path]!, f.mode);

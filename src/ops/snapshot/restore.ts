@@ -4,7 +4,7 @@
 // - a file whose checksum does not match is refused before anything in the data dir changes;
 // - what the data dir held is kept first: a SQLite store is snapshotted (pre-reset-<server>-<time>
 //   in the snapshot dir), an etcd member's data dir is moved aside to etcd/data.before-restore-<time>;
-// - the cluster secrets (CA, CA key, join token) come from the snapshot into a data dir that has
+// - the cluster secrets (CA, CA key, join token, Secrets encryption keys) come from the snapshot into a data dir that has
 //   none, so agents and kubeconfigs of the old cluster keep working on new addresses; a data dir
 //   that holds another CA is refused (one line) rather than mixing two clusters;
 // - the restored store starts at the revision restore-revision.ts chooses (above every revision
@@ -115,6 +115,7 @@ export async function prepareRestore(o: RestoreOptions): Promise<PreparedRestore
     if (ownCa === undefined) {
       for (const f of SERVER_SECRET_FILES) {
         const content = index.secrets[f.path];
+        if (content === undefined && f.optional) continue;
         if (content === undefined) throw new TriremeError('BadRequest', `snapshot ${manifest.name} holds no ${f.path}, and the data dir has none: it cannot be restored onto a new data dir`);
         await mkdir(dirname(join(o.dataDir, f.path)), { recursive: true, mode: 0o700 });
         await writePrivateFile(join(o.dataDir, f.path), content, f.mode);
