@@ -79,9 +79,14 @@ export interface HandlerDeps {
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    const url = requestUrl(req.url);
+    if (!url) {
+      sendError(res, new TriremeError('BadRequest', 'the request target is not a valid URL path'));
+      return;
+    }
     // In flight: every request but watches, which count as long-running instead.
-    const early = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    // A path that does not parse (a malformed escape) is answered 400 by handle(); counted as non-resource here.
+    const early = parseRequestInfoOr(req.method ?? 'GET', url.pathname, url.searchParams);
     const watch = early.kind === 'resource' && early.verb === 'watch';
     const kind = req.method === 'GET' || req.method === 'HEAD' ? 'readOnly' : 'mutating';
     if (watch) {
@@ -116,8 +121,13 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
 /** Websocket upgrades: only `pods/exec` (proxied to the node agent); anything else is refused. */
 export function createUpgradeHandler(deps: HandlerDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'https://localhost');
-    const ri = parseRequestInfo('GET', url.pathname, url.searchParams);
+    const url = requestUrl(req.url);
+    if (!url) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // Not a pods/exec path when it does not parse: refused below like any other.
+    const ri = parseRequestInfoOr('GET', url.pathname, url.searchParams);
     const audited = deps.audit ? beginAudit(deps.audit, req) : undefined;
     const refuse = (err: unknown) => {
       const status = statusFromError(err);
@@ -294,4 +304,27 @@ async function serveHealth(deps: HandlerDeps, res: ServerResponse, path: string,
   }
   res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
   res.end(body);
+}
+
+/** parseRequestInfo, or the path as a non-resource request when it does not parse. */
+function parseRequestInfoOr(method: string, pathname: string, query: URLSearchParams): RequestInfo {
+  try {
+    return parseRequestInfo(method, pathname, query);
+  } catch {
+    return { kind: 'nonresource', path: pathname };
+  }
+}
+
+/**
+ * The request's URL. The raw target is appended to the base, never resolved against it: a target
+ * like `//host/x` would otherwise be read as another host and lose its path. Undefined when it
+ * still does not parse (answered 400).
+ */
+function requestUrl(target: string | undefined): URL | undefined {
+  const t = target ?? '/';
+  try {
+    return new URL(`https://localhost${t.startsWith('/') ? t : `/${t}`}`);
+  } catch {
+    return undefined;
+  }
 }

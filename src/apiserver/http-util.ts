@@ -3,6 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TriremeError } from '../errors.js';
 import { statusFromError, type StatusBody } from './status.js';
+import type { Duplex } from 'node:stream';
+import { MAX_NESTING_DEPTH, nestingDepth } from '../api/nesting.js';
+import { isKubeProtobuf } from './protobuf/decode.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -38,6 +41,10 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     req.on('end', () => {
       if (failed) return;
       const body = Buffer.concat(chunks);
+      if (!isKubeProtobuf(req.headers['content-type']) && nestingDepth(body.toString('utf8')) > MAX_NESTING_DEPTH) {
+        reject(new TriremeError('BadRequest', `the request body nests deeper than ${MAX_NESTING_DEPTH} levels`));
+        return;
+      }
       bodies.set(req, body);
       resolve(body);
     });
@@ -93,3 +100,21 @@ export function parseAccept(header: string | undefined): MediaRange[] {
 export function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
+
+/**
+ * What the HTTP parser refuses before any handler runs (an unknown method, malformed or
+ * oversized headers, a request that took too long) still gets a Kubernetes `Status`, then the
+ * connection is closed; a socket already gone is just destroyed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [code, reason, message] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'RequestHeaderFieldsTooLarge', 'request headers too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Timeout', 'the request did not arrive in time']
+    : [400, 'BadRequest', `malformed HTTP request: ${err.code ?? err.message}`];
+  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+

@@ -80,7 +80,9 @@ export function checkUnknownFields(obj: KubeObject, mode: 'Strict' | 'Warn' | 'I
 
 export function addWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length === 0) return;
-  res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  // A header value carries only printable ASCII: anything else (a field name in another script,
+  // say) is written as a JSON \u escape, so a warning never makes the response itself fail.
+  res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`));
 }
 
 /** `?includeObject=` of a Table request (Metadata unless None or Object is asked for). */

@@ -2,6 +2,7 @@
 // resource paths become { group, version, resource, namespace?, name?, subresource?, verb };
 // anything else is a non-resource path. Does not check that the resource exists.
 import { boolParam } from '../api/query-params.js';
+import { TriremeError } from '../errors.js';
 
 export interface ResourceRequest {
   kind: 'resource';
@@ -24,8 +25,17 @@ export type RequestInfo = ResourceRequest | NonResourceRequest;
 /** `/namespaces/{name}/status` and `/finalize` address the namespace itself. */
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
+/** One path segment, percent-decoded; a malformed escape (`%ff`, `%zz`) is a 400, as in Kubernetes. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new TriremeError('BadRequest', `invalid URL escape in the path segment ${JSON.stringify(segment.slice(0, 100))}`);
+  }
+}
+
 export function parseRequestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = pathname.split('/').filter((p) => p !== '').map(decodeSegment);
   let rest: string[];
   let group: string;
   let version: string;

@@ -49,6 +49,8 @@ import { AuditLog } from './audit/log.js';
 import type { AuditPolicy } from './audit/policy.js';
 import type { StoreBackend } from '../api/cluster-status.js';
 import { DEFAULT_FLOW_LIMITS, FlowControl, type FlowLimits } from './flow-control.js';
+import type { Duplex } from 'node:stream';
+import { answerClientError } from './http-util.js';
 
 /** Headers must arrive within this (Node's default is 60 s); the whole request body within REQUEST_TIMEOUT_MS. */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -137,6 +139,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     s.setKeepAlive(true, 1000);
   });
   server.on('tlsClientError', (err) => log.debug({ err }, 'TLS handshake failed'));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -5,7 +5,7 @@
 // 127.0.4.x.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,8 +82,11 @@ describe('default/kubernetes Endpoints from per-server leases', { skip: needs(de
     await new Promise((r) => setTimeout(r, 2_500)); // a few renewals of the others
     assert.deepEqual(await listed(b), two, 'no peer wrote the stopped server back');
 
-    // A real process, killed without any cleanup.
+    // A real process, killed without any cleanup. It holds the cluster's CA, as every server of
+    // one cluster does (the store's Secrets keyring is sealed with the CA key).
     const dataDir = join(root, 'proc');
+    await mkdir(join(dataDir, 'tls'), { recursive: true });
+    for (const f of ['ca.crt', 'ca.key']) await copyFile(join(root, 'data', 'tls', f), join(dataDir, 'tls', f));
     const start = (port: number) => launchCli({
       entry: ENTRY, dataDir, logFile: join(root, 'proc.log'), tracker,
       args: ['apiserver', '--data-dir', dataDir, '--bind-address', '127.0.4.4', '--https-port', String(port),
