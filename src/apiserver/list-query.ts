@@ -48,6 +48,6 @@ export function watchRevision(q: URLSearchParams): number | undefined {
   const v = q.get('resourceVersion');
   if (v === null || v === '' || v === '0') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new TriremeError('BadRequest', `invalid resourceVersion: ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new TriremeError('BadRequest', `invalid resourceVersion: ${JSON.stringify(v)}`);
   return n;
 }

@@ -195,7 +195,9 @@ export class Registry {
     const rv = opts.resourceVersion;
     const ownWrite = this.written.get(storePrefix(info)) ?? 0;
     const wanted = rv && rv !== '0' ? Number(rv) : ownWrite;
-    if (!Number.isFinite(wanted)) throw new TriremeError('BadRequest', `invalid resourceVersion: ${rv}`);
+    // Revisions are etcd's int64s, and every one we hand out is a safe integer: anything else
+    // (a fraction, a negative, 1e20) names no state and would only wait out a timeout.
+    if (!Number.isSafeInteger(wanted) || wanted < 0) throw new TriremeError('BadRequest', `invalid resourceVersion: ${rv}`);
     const prefix = storePrefix(info, namespace);
     let startAfter: string | undefined;
     let snap: Snapshot;

@@ -40,6 +40,16 @@ function listen(port = 0, onConnection: (c: net.Socket) => void = (c) => c.end()
 }
 const close = (s: net.Server): Promise<void> => new Promise((resolve) => s.close(() => resolve()));
 
+/** A listener that keeps the set of its open connections (the liveness watcher's among them). */
+async function trackedServer(): Promise<{ server: net.Server; conns: Set<net.Socket>; port: number }> {
+  const conns = new Set<net.Socket>();
+  const server = await listen(0, (c) => {
+    conns.add(c);
+    c.on('close', () => conns.delete(c));
+  });
+  return { server, conns, port: (server.address() as net.AddressInfo).port };
+}
+
 async function lifecycle(liveness: EndpointLiveness, check: () => Promise<void>, changes: () => number): Promise<void> {
   const server = await listen();
   const port = (server.address() as net.AddressInfo).port;
@@ -102,12 +112,7 @@ describe('EndpointLiveness on real loopback listeners', () => {
   });
 
   it('a death is seen through the watching connection at once, with no round (fake clock)', async () => {
-    const conns = new Set<net.Socket>();
-    const server = await listen(0, (c) => {
-      conns.add(c);
-      c.on('close', () => conns.delete(c));
-    });
-    const port = (server.address() as net.AddressInfo).port;
+    const { server, conns, port } = await trackedServer();
     let n = 0;
     const clock = new FakeClock(0);
     const liveness = new EndpointLiveness({ clock, logger: silentLogger, onChange: () => n++ });
@@ -131,12 +136,7 @@ describe('EndpointLiveness on real loopback listeners', () => {
   });
 
   it('an application closing the idle connection: still live, and watched again', async () => {
-    const conns = new Set<net.Socket>();
-    const server = await listen(0, (c) => {
-      conns.add(c);
-      c.on('close', () => conns.delete(c));
-    });
-    const port = (server.address() as net.AddressInfo).port;
+    const { server, conns, port } = await trackedServer();
     let n = 0;
     const liveness = new EndpointLiveness({ clock: new FakeClock(0), logger: silentLogger, onChange: () => n++ });
     liveness.setTargets([{ ip: IP, port }]);
