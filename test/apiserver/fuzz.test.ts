@@ -126,7 +126,10 @@ const shapedCreateArb: fc.Arbitrary<FuzzRequest> = fc.tuple(
   return { method: 'POST', path: `${base}/namespaces/${FUZZ_NS}/${r.resource}`, contentType, body: Buffer.from(contentType === 'application/json' ? JSON.stringify(obj) : stringifyYaml(obj)) };
 });
 
-const requestArb: fc.Arbitrary<FuzzRequest> = fc.oneof({ weight: 4, arbitrary: anyRequestArb }, { weight: 1, arbitrary: shapedCreateArb });
+/** Whether a request would delete the fuzzer's namespace (itself, or every namespace at once). */
+const deletesFuzzNamespace = (r: FuzzRequest): boolean => r.method === 'DELETE' && new RegExp(`^/api/v1/namespaces(/${FUZZ_NS})?/?(\\?|$)`).test(r.path);
+
+const requestArb: fc.Arbitrary<FuzzRequest> = fc.oneof({ weight: 4, arbitrary: anyRequestArb }, { weight: 1, arbitrary: shapedCreateArb }).filter((r) => !deletesFuzzNamespace(r));
 
 function decodeURIComponentSafe(s: string): string {
   try {
