@@ -10,7 +10,8 @@
 // - join sends nothing before the CA matched the token's pin and writes nothing before the
 //   bundle opened (server-join.ts); it adds the member as a learner (etcd-member's addLearner,
 //   which reuses a learner a crashed join left behind), saves member.json, starts the member
-//   with state existing and returns only once it was promoted to a voting member;
+//   with state existing and returns only once it was promoted to a voting member and has
+//   applied the cluster's revision at that moment;
 // - a restart finishes a promotion a crash interrupted (through the voting members it joined by,
 //   saved in DATA/etcd-join.json);
 // - a member the cluster removed is a MemberRemoved error whose one-line message says how to
@@ -125,6 +126,11 @@ export async function startManagedStore(opts: ManagedStoreOptions): Promise<Mana
       log.info({ member: name }, 'etcd learner started; promoting it once it caught up');
       await joinedAs.admin.promoteWhenCaughtUp(joinedAs.memberId, { timeoutMs: opts.promoteTimeoutMs ?? 120_000 });
       log.info({ member: name }, 'etcd member promoted to a voting member');
+      // Promotion only needs the learner's raft log in step; the store's watches must not reach
+      // this member before it has applied what it was sent (a snapshot restore in progress left
+      // them silent), so it first catches up with the cluster's revision.
+      const revision = await joinedAs.admin.waitApplied(member.clientUrl);
+      log.info({ member: name, revision }, 'etcd member has applied the cluster\'s revision');
     } else if (plan.mode === 'restart-managed') {
       await finishPromotion(dataDir, member, tls.client, log, opts);
     }
@@ -188,6 +194,7 @@ async function finishPromotion(dataDir: string, member: ManagedEtcd, tls: EtcdCl
     if (self?.isLearner) {
       log.info({ member: member.name }, 'this member is still a learner (an interrupted join); promoting it once it caught up');
       await admin.promoteWhenCaughtUp(self.id, { timeoutMs: opts.promoteTimeoutMs ?? 120_000 });
+      await admin.waitApplied(member.clientUrl); // as after a join: no watch before it caught up
     }
   } finally {
     admin.close();

@@ -39,6 +39,12 @@ export interface EtcdAdmin {
   /** Adds `peerUrl` as a learner; `initialCluster` is what the new member starts with. */
   addLearner(name: string, peerUrl: string, opts?: { timeoutMs?: number }): Promise<{ memberId: string; initialCluster: string }>;
   promoteWhenCaughtUp(memberId: string, opts?: { timeoutMs?: number; everyMs?: number }): Promise<void>;
+  /**
+   * Waits until the member at `url` has applied the cluster's current revision (asked through
+   * this admin's endpoints once, at the call): a member promoted while still restoring the
+   * snapshot it was sent would otherwise take watches it does not serve yet.
+   */
+  waitApplied(url: string, opts?: { timeoutMs?: number; everyMs?: number }): Promise<number>;
   /** Removes the member named by name, decimal or hex id, if `planRemoval` allows it. */
   removeMember(nameOrId: string): Promise<EtcdMemberInfo>;
   memberStatuses(): Promise<MemberStatus[]>;
@@ -109,8 +115,33 @@ export function openEtcdAdmin(opts: { endpoints: string[]; tls?: EtcdClientTls; 
     }
   };
 
+  const revisionOf = async (url: string): Promise<number> => {
+    const one = new Etcd3({ hosts: [url], ...credentials(opts.tls), faultHandling: { host: () => noop, global: noop } });
+    try {
+      return Number((await one.maintenance.status({ deadline: Date.now() + STATUS_DEADLINE_MS })).header.revision);
+    } finally {
+      one.close();
+    }
+  };
+
   return {
     listMembers,
+
+    async waitApplied(url, p = {}) {
+      const target = Number((await client.maintenance.status()).header.revision);
+      const bound = p.timeoutMs ?? 60_000;
+      const deadline = clock.now() + bound;
+      let last: unknown;
+      for (;;) {
+        try {
+          if ((await revisionOf(url)) >= target) return target;
+        } catch (e) {
+          last = e; // restoring a snapshot, the member may not answer for a moment
+        }
+        if (clock.now() >= deadline) throw new TriremeError('ServiceUnavailable', `etcd member ${url} did not reach the cluster's revision ${target} in ${bound} ms${last === undefined ? '' : `: ${message(last)}`}`);
+        await new Promise<void>((r) => clock.setTimeout(r, p.everyMs ?? 50));
+      }
+    },
 
     async addLearner(name, peerUrl, p = {}) {
       const members = await listMembers();
