@@ -128,6 +128,10 @@ describe('Prometheus and Alertmanager alert on a dead server; so does the built-
   after(async () => {
     try {
       for (const s of servers) if (s.running()) await s.stop().catch(() => undefined);
+      // Alertmanager and Prometheus first: Alertmanager re-sends to the hook over a keep-alive
+      // connection, which close() would wait for forever.
+      killAll();
+      hook?.closeAllConnections();
       await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()));
     } finally {
       killAll();
